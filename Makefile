@@ -1,0 +1,28 @@
+# credimport -- PGXS build
+EXTENSION    = credimport
+MODULE_big   = credimport
+OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/source.o \
+               src/columns.o src/match.o src/kind_credit.o src/writer.o src/report.o
+DATA         = $(wildcard credimport--*.sql)
+PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
+
+# pg_regress suite: sql/*.sql compared with expected/*.out
+# (run in this order: later files build on the objects of earlier ones)
+REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect \
+               privileges dump
+REGRESS_OPTS = --inputdir=.
+
+PG_CPPFLAGS  = -I$(srcdir)/src
+EXTRA_CLEAN  = test/unit/build
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# backend-free unit tests of the record reader and field checks (ASan/UBSan)
+.PHONY: unit fuzz
+unit:
+	$(MAKE) -C test/unit check
+
+fuzz:
+	$(MAKE) -C test/unit fuzz

@@ -1,0 +1,351 @@
+/*
+ * columns.c
+ *		Header mapping and per-record field access, shared by every kind.
+ *
+ * The header is mapped once per load onto the kind's column list; after
+ * that each record's fields are reached by column index.  Values are
+ * trimmed and checked for encoding here, once, so that every check sees
+ * valid text.
+ */
+#include "credimport.h"
+
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/formatting.h"
+#include "catalog/pg_collation.h"
+
+/* ---------------- arena ---------------- */
+
+#define ARENA_BLOCK (256 * 1024)
+
+void
+arena_init(Arena *a, MemoryContext cxt)
+{
+	a->cxt = cxt;
+	a->cur = NULL;
+	a->left = 0;
+}
+
+static void *
+arena_raw(Arena *a, Size size)
+{
+	void	   *p;
+
+	size = MAXALIGN(size);
+	if (size > ARENA_BLOCK / 4)
+		return MemoryContextAllocHuge(a->cxt, size);
+	if (size > a->left)
+	{
+		a->cur = MemoryContextAlloc(a->cxt, ARENA_BLOCK);
+		a->left = ARENA_BLOCK;
+	}
+	p = a->cur;
+	a->cur += size;
+	a->left -= size;
+	return p;
+}
+
+char *
+arena_strndup(Arena *a, const char *s, Size len)
+{
+	char	   *p = arena_raw(a, len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void *
+arena_alloc0(Arena *a, Size size)
+{
+	void	   *p = arena_raw(a, size);
+
+	memset(p, 0, size);
+	return p;
+}
+
+/* ---------------- text helpers ---------------- */
+
+/* Lower-case as the database's lower() does; ASCII takes a fast path. */
+char *
+lower_text(const char *s, Size len)
+{
+	bool		ascii = true;
+
+	for (Size i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+		{
+			ascii = false;
+			break;
+		}
+	if (ascii)
+	{
+		char	   *out = palloc(len + 1);
+
+		fc_ascii_lower(s, len, out);
+		return out;
+	}
+	return str_tolower(s, len, DEFAULT_COLLATION_OID);
+}
+
+/*
+ * A printable rendering of a value that may hold invalid UTF-8 or NUL
+ * bytes: valid characters are kept, other bytes become \xNN.
+ */
+char *
+sanitize_value(const char *s, Size len)
+{
+	StringInfoData buf;
+	Size		i = 0;
+
+	initStringInfo(&buf);
+	while (i < len)
+	{
+		unsigned char c = (unsigned char) s[i];
+		int			l;
+
+		if (c == 0)
+		{
+			appendStringInfoString(&buf, "\\x00");
+			i++;
+			continue;
+		}
+		l = pg_utf_mblen((const unsigned char *) s + i);
+		if (i + l <= len && pg_utf8_islegal((const unsigned char *) s + i, l))
+		{
+			appendBinaryStringInfo(&buf, s + i, l);
+			i += l;
+		}
+		else
+		{
+			appendStringInfo(&buf, "\\x%02X", c);
+			i++;
+		}
+	}
+	return buf.data;
+}
+
+/* ---------------- header mapping ---------------- */
+
+static bool
+name_in(const char *name, const char *const *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Map a header record onto the kind's columns.  Raises the whole-file
+ * errors (missing or repeated headers); names ignored columns in a NOTICE.
+ * required_any: at least one of these must be present (e.g. the identifier
+ * of full mode); extra_known: further names that are used, not ignored.
+ */
+ColumnMap *
+columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
+				   const char *const *required_any, int nrequired_any,
+				   const char *const *extra_known, int nextra)
+{
+	ColumnMap  *map = palloc0(sizeof(ColumnMap));
+	StringInfoData found;
+	StringInfoData missing;
+	StringInfoData ignored;
+	bool		any_found = (nrequired_any == 0);
+
+	map->nfile = header->nfields;
+	map->file_names = palloc0(sizeof(char *) * Max(header->nfields, 1));
+	map->file_to_col = palloc(sizeof(int) * Max(header->nfields, 1));
+	map->ncols = ncols;
+	map->col_to_file = palloc(sizeof(int) * Max(ncols, 1));
+	for (int c = 0; c < ncols; c++)
+		map->col_to_file[c] = -1;
+
+	initStringInfo(&found);
+	initStringInfo(&missing);
+	initStringInfo(&ignored);
+
+	for (int f = 0; f < header->nfields; f++)
+	{
+		Size		len = header->lengths[f];
+		char	   *norm = palloc(len + 1);
+
+		if (header->field_nul[f] ||
+			pg_encoding_verifymbstr(PG_UTF8, header->fields[f], len) != (int) len)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("header of column %d is not valid UTF-8: \"%s\"",
+							f + 1, sanitize_value(header->fields[f], len)),
+					 errhint("Save the file with UTF-8 encoding.")));
+		fc_normalize_header(header->fields[f], len, norm, len + 1);
+		map->file_names[f] = norm;
+		map->file_to_col[f] = -1;
+		appendStringInfo(&found, "%s%s", f ? ", " : "", norm);
+	}
+
+	for (int f = 0; f < header->nfields; f++)
+	{
+		const char *norm = map->file_names[f];
+
+		if (norm[0] == '\0')
+			continue;
+		for (int g = 0; g < f; g++)
+			if (strcmp(map->file_names[g], norm) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
+								norm, g + 1, f + 1),
+						 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		for (int c = 0; c < ncols; c++)
+			if (cols[c].name && strcmp(cols[c].name, norm) == 0)
+			{
+				map->file_to_col[f] = c;
+				map->col_to_file[c] = f;
+				break;
+			}
+		if (map->file_to_col[f] < 0 && !name_in(norm, extra_known, nextra))
+			appendStringInfo(&ignored, "%s%s", ignored.len ? ", " : "", norm);
+		if (name_in(norm, required_any, nrequired_any))
+			any_found = true;
+	}
+
+	for (int c = 0; c < ncols; c++)
+		if ((cols[c].flags & COL_REQUIRED) && map->col_to_file[c] < 0)
+			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", cols[c].name);
+	if (!any_found)
+	{
+		appendStringInfo(&missing, "%s", missing.len ? ", " : "");
+		for (int i = 0; i < nrequired_any; i++)
+			appendStringInfo(&missing, "%s%s", i ? " or " : "", required_any[i]);
+	}
+	if (missing.len > 0)
+	{
+		StringInfoData required;
+
+		initStringInfo(&required);
+		for (int c = 0; c < ncols; c++)
+			if (cols[c].flags & COL_REQUIRED)
+				appendStringInfo(&required, "%s%s", required.len ? ", " : "", cols[c].name);
+		for (int i = 0; i < nrequired_any; i++)
+			appendStringInfo(&required, "%s%s", (i == 0 && required.len) ? ", " : (i ? " or " : ""),
+							 required_any[i]);
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("missing required column: %s", missing.data),
+				 errdetail("Headers found: %s.", found.len ? found.data : "(none)"),
+				 errhint("The header line must name these columns: %s.", required.data)));
+	}
+	if (ignored.len > 0)
+		ereport(NOTICE,
+				(errmsg("ignoring columns not used by this import: %s", ignored.data)));
+	return map;
+}
+
+/* ---------------- per-record access ---------------- */
+
+void
+record_begin(RecordCtx *rc, CsvRecord *rec, ColumnMap *map, Arena *arena)
+{
+	rc->rec = rec;
+	rc->map = map;
+	rc->arena = arena;
+	rc->problems = NULL;
+	rc->tail = &rc->problems;
+	rc->nproblems = 0;
+}
+
+void
+record_problem(RecordCtx *rc, const char *field, const char *code,
+			   const char *value, Size valuelen, const char *fmt,...)
+{
+	Problem    *p = arena_alloc0(rc->arena, sizeof(Problem));
+	char		msg[512];
+	va_list		args;
+
+	va_start(args, fmt);
+	pg_vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	p->field = field;
+	p->code = code;
+	p->message = arena_strndup(rc->arena, msg, strlen(msg));
+	if (value)
+		p->value = arena_strndup(rc->arena, value, valuelen);
+	*rc->tail = p;
+	rc->tail = &p->next;
+	rc->nproblems++;
+}
+
+/*
+ * Record-level shape checks: reader problems and field count.  Returns
+ * false when the fields cannot be trusted (nothing else is checked then).
+ */
+bool
+record_check_shape(RecordCtx *rc)
+{
+	CsvRecord  *rec = rc->rec;
+
+	if (rec->problems & CSV_PROBLEM_TOO_LONG)
+	{
+		record_problem(rc, "record", "record_too_long", NULL, 0,
+					   "record is longer than credimport.max_record_bytes (%d bytes)",
+					   credimport_max_record_bytes);
+		return false;
+	}
+	if (rec->problems & CSV_PROBLEM_UNTERMINATED_QUOTE)
+	{
+		record_problem(rc, "record", "malformed_record", NULL, 0,
+					   "quoted field is not closed before the end of the file");
+		return false;
+	}
+	if (rec->nfields != rc->map->nfile)
+	{
+		record_problem(rc, "record", "field_count", NULL, 0,
+					   "record has %d fields but the header has %d",
+					   rec->nfields, rc->map->nfile);
+		return false;
+	}
+	if (rec->problems & CSV_PROBLEM_STRAY_QUOTE)
+		record_problem(rc, "record", "malformed_record", NULL, 0,
+					   "text follows a closing quote; a quote inside a quoted field must be doubled");
+	return true;
+}
+
+/*
+ * Trimmed value of kind column col (NUL-terminated, in the record's
+ * buffer), or NULL when the column is absent.  A value with a NUL byte or
+ * invalid UTF-8 gets an invalid_encoding problem and comes back as NULL
+ * with *len = (Size) -1 so callers do not report it missing as well.
+ */
+char *
+record_value(RecordCtx *rc, int col, const char *name, Size *len)
+{
+	int			f = rc->map->col_to_file[col];
+	char	   *s;
+	Size		l;
+
+	if (f < 0)
+	{
+		*len = 0;
+		return NULL;
+	}
+	s = rc->rec->fields[f];
+	l = rc->rec->lengths[f];
+	if (rc->rec->field_nul[f])
+	{
+		record_problem(rc, name, "invalid_encoding", NULL, 0,
+					   "value contains a NUL byte: \"%s\"", sanitize_value(s, l));
+		*len = (Size) -1;
+		return NULL;
+	}
+	if (pg_encoding_verifymbstr(PG_UTF8, s, l) != (int) l)
+	{
+		record_problem(rc, name, "invalid_encoding", NULL, 0,
+					   "value is not valid UTF-8: \"%s\"", sanitize_value(s, l));
+		*len = (Size) -1;
+		return NULL;
+	}
+	s = fc_trim(s, &l);
+	s[l] = '\0';
+	*len = l;
+	return s;
+}

@@ -1,0 +1,105 @@
+/*
+ * credimport.h
+ *		Shared declarations of the credimport pipeline:
+ *
+ *	  source --records--> columns --fields--> checks --typed rows--> match --> write
+ *	                                              \______ problems ______/       |
+ *	                                                                           report
+ */
+#ifndef CREDIMPORT_H
+#define CREDIMPORT_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/memutils.h"
+
+#include "csv_reader.h"
+#include "field_check.h"
+
+/* GUCs (credimport.c) */
+extern int	credimport_max_rows;
+extern int	credimport_max_record_bytes;
+extern int	credimport_date_format;
+
+/* ---------- arena: dense storage for values kept until the write ---------- */
+typedef struct Arena
+{
+	MemoryContext cxt;
+	char	   *cur;
+	Size		left;
+} Arena;
+
+extern void arena_init(Arena *a, MemoryContext cxt);
+extern char *arena_strndup(Arena *a, const char *s, Size len);
+extern void *arena_alloc0(Arena *a, Size size);
+
+/* ---------- problems ---------- */
+typedef struct Problem
+{
+	struct Problem *next;
+	const char *field;			/* normalised header name or "record" */
+	const char *code;
+	char	   *message;
+	char	   *value;			/* offending value (valid text), or NULL */
+} Problem;
+
+/* ---------- source: yields records whatever the door ---------- */
+typedef struct Source
+{
+	const char *description;	/* path, or a label for other doors */
+	char		sha256[65];		/* hex digest of the bytes read (files/text) */
+	/* returns false at end; fills *rec */
+	bool		(*next) (struct Source *src, CsvRecord *rec);
+	void		(*close) (struct Source *src);
+	void	   *state;
+} Source;
+
+extern Source *source_open_file(const char *path);
+extern void source_finish_digest(Source *src);
+
+/* ---------- columns ---------- */
+#define COL_REQUIRED	0x01	/* header must be present */
+#define COL_VALUE_REQ	0x02	/* value must be non-empty */
+
+typedef struct KindColumn
+{
+	const char *name;
+	int			flags;
+} KindColumn;
+
+typedef struct ColumnMap
+{
+	int			nfile;			/* number of fields in the header */
+	char	  **file_names;		/* normalised header names, by file position */
+	int		   *file_to_col;	/* file position -> kind column index, or -1 */
+	int			ncols;
+	int		   *col_to_file;	/* kind column index -> file position, or -1 */
+} ColumnMap;
+
+extern ColumnMap *columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
+									 const char *const *required_any, int nrequired_any,
+									 const char *const *extra_known, int nextra);
+
+/* ---------- per-record field access and checks ---------- */
+typedef struct RecordCtx
+{
+	CsvRecord  *rec;
+	ColumnMap  *map;
+	Arena	   *arena;
+	Problem    *problems;		/* in order found */
+	Problem   **tail;
+	int			nproblems;
+} RecordCtx;
+
+extern void record_begin(RecordCtx *rc, CsvRecord *rec, ColumnMap *map, Arena *arena);
+extern void record_problem(RecordCtx *rc, const char *field, const char *code,
+						   const char *value, Size valuelen, const char *fmt,...) pg_attribute_printf(6, 7);
+/* trimmed, encoding-checked value of kind column col; NULL when absent/bad */
+extern char *record_value(RecordCtx *rc, int col, const char *name, Size *len);
+extern bool record_check_shape(RecordCtx *rc);
+
+extern char *lower_text(const char *s, Size len);
+extern char *sanitize_value(const char *s, Size len);
+
+#endif							/* CREDIMPORT_H */

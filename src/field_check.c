@@ -1,0 +1,320 @@
+/*
+ * field_check.c
+ *		Strict field parsers and validators (no backend dependencies).
+ */
+#include "field_check.h"
+
+#include <string.h>
+
+static inline bool
+is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static inline bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline char
+to_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
+}
+
+char *
+fc_trim(char *s, size_t *len)
+{
+	size_t		n = *len;
+
+	while (n > 0 && is_blank((unsigned char) s[n - 1]))
+		n--;
+	while (n > 0 && is_blank((unsigned char) *s))
+	{
+		s++;
+		n--;
+	}
+	*len = n;
+	return s;
+}
+
+void
+fc_normalize_header(const char *in, size_t inlen, char *out, size_t outcap)
+{
+	size_t		o = 0;
+	bool		pending_sep = false;
+
+	if (outcap == 0)
+		return;
+	for (size_t i = 0; i < inlen; i++)
+	{
+		char		c = in[i];
+
+		if (c == ' ' || c == '-' || c == '_' || is_blank((unsigned char) c))
+		{
+			pending_sep = (o > 0);
+			continue;
+		}
+		if (pending_sep)
+		{
+			if (o + 1 < outcap)
+				out[o++] = '_';
+			pending_sep = false;
+		}
+		if (o + 1 < outcap)
+			out[o++] = to_lower(c);
+	}
+	out[o] = '\0';
+}
+
+static bool
+digits(const char *s, int n, int *value)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (!is_digit((unsigned char) s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*value = v;
+	return true;
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+		return 29;
+	return mdays[month - 1];
+}
+
+fc_result
+fc_parse_date(const char *s, size_t len, fc_date_format fmt,
+			  int *year, int *month, int *day)
+{
+	int			y,
+				m,
+				d;
+	bool		ok = false;
+
+	if (len == 0)
+		return FC_EMPTY;
+	if (len != 10)
+		return FC_INVALID;
+
+	if (s[4] == '-' && s[7] == '-')
+		ok = digits(s, 4, &y) && digits(s + 5, 2, &m) && digits(s + 8, 2, &d);
+	else if (fmt == FC_DATE_MDY_SLASH && s[2] == '/' && s[5] == '/')
+		ok = digits(s, 2, &m) && digits(s + 3, 2, &d) && digits(s + 6, 4, &y);
+	else if (fmt == FC_DATE_DMY_SLASH && s[2] == '/' && s[5] == '/')
+		ok = digits(s, 2, &d) && digits(s + 3, 2, &m) && digits(s + 6, 4, &y);
+	else if (fmt == FC_DATE_DMY_DOT && s[2] == '.' && s[5] == '.')
+		ok = digits(s, 2, &d) && digits(s + 3, 2, &m) && digits(s + 6, 4, &y);
+
+	if (!ok || y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return FC_INVALID;
+	*year = y;
+	*month = m;
+	*day = d;
+	return FC_OK;
+}
+
+int32_t
+fc_date_to_pg(int year, int month, int day)
+{
+	/* same arithmetic as PostgreSQL's date2j(); 2451545 is date2j(2000,1,1) */
+	int			julian;
+	int			century;
+
+	if (month > 2)
+	{
+		month += 1;
+		year += 4800;
+	}
+	else
+	{
+		month += 13;
+		year += 4799;
+	}
+	century = year / 100;
+	julian = year * 365 - 32167;
+	julian += year / 4 - century + century / 4;
+	julian += 7834 * month / 256 + day;
+	return julian - 2451545;
+}
+
+fc_result
+fc_parse_credits(const char *s, size_t len, int max_integer_digits, int64_t *hundredths)
+{
+	size_t		i = 0;
+	bool		negative = false;
+	int64_t		whole = 0;
+	int64_t		frac = 0;
+	int			int_digits = 0;
+	int			frac_digits = 0;
+	int			sig_int_digits = 0;
+	bool		any_digit = false;
+
+	if (len == 0)
+		return FC_EMPTY;
+	if (s[0] == '+' || s[0] == '-')
+	{
+		negative = (s[0] == '-');
+		i++;
+	}
+	for (; i < len && is_digit((unsigned char) s[i]); i++)
+	{
+		int_digits++;
+		any_digit = true;
+		if (sig_int_digits > 0 || s[i] != '0')
+			sig_int_digits++;
+		if (sig_int_digits <= 18)
+			whole = whole * 10 + (s[i] - '0');
+	}
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		for (; i < len && is_digit((unsigned char) s[i]); i++)
+		{
+			any_digit = true;
+			frac_digits++;
+			if (s[i] != '0')
+			{
+				/* significant up to here: trailing zeros are not decimals */
+				if (frac_digits > 2)
+				{
+					/* keep scanning to tell a malformed value from a precise one */
+					size_t		j;
+
+					for (j = i + 1; j < len && is_digit((unsigned char) s[j]); j++)
+						;
+					if (j != len)
+						return FC_INVALID;
+					return negative ? FC_NON_POSITIVE : FC_TOO_MANY_DECIMALS;
+				}
+			}
+			if (frac_digits <= 2)
+				frac = frac * 10 + (s[i] - '0');
+		}
+	}
+	if (i != len || !any_digit)
+		return FC_INVALID;
+	(void) int_digits;
+	if (frac_digits == 1)
+		frac *= 10;
+	if (negative)
+		return FC_NON_POSITIVE;
+	if (sig_int_digits > max_integer_digits)
+		return FC_OUT_OF_RANGE;
+	if (whole == 0 && frac == 0)
+		return FC_NON_POSITIVE;
+	*hundredths = whole * 100 + frac;
+	return FC_OK;
+}
+
+fc_result
+fc_parse_id(const char *s, size_t len, int64_t *value)
+{
+	uint64_t	v = 0;
+	size_t		i = 0;
+
+	if (len == 0)
+		return FC_EMPTY;
+	if (s[0] == '+')
+		i++;
+	if (i == len)
+		return FC_INVALID;
+	for (; i < len; i++)
+	{
+		if (!is_digit((unsigned char) s[i]))
+			return FC_INVALID;
+		v = v * 10 + (uint64_t) (s[i] - '0');
+		if (v > (uint64_t) INT64_MAX)
+			return FC_OUT_OF_RANGE;
+	}
+	if (v == 0)
+		return FC_NON_POSITIVE;
+	*value = (int64_t) v;
+	return FC_OK;
+}
+
+static bool
+word_is(const char *s, size_t len, const char *word)
+{
+	size_t		wl = strlen(word);
+
+	if (len != wl)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (to_lower(s[i]) != word[i])
+			return false;
+	return true;
+}
+
+fc_result
+fc_parse_bool(const char *s, size_t len)
+{
+	if (len == 0)
+		return FC_EMPTY;
+	if (word_is(s, len, "1") || word_is(s, len, "true") || word_is(s, len, "yes") ||
+		word_is(s, len, "t") || word_is(s, len, "y"))
+		return FC_OK;
+	if (word_is(s, len, "0") || word_is(s, len, "false") || word_is(s, len, "no") ||
+		word_is(s, len, "f") || word_is(s, len, "n"))
+		return FC_FALSE;
+	return FC_INVALID;
+}
+
+fc_result
+fc_check_email(const char *s, size_t len)
+{
+	size_t		at = len;
+	size_t		last_dot = 0;
+
+	if (len == 0)
+		return FC_EMPTY;
+	if (len > 254)
+		return FC_INVALID;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c <= ' ' || c == 0x7f || c == ',' || c == ';' || c == '<' || c == '>' ||
+			c == '(' || c == ')' || c == '[' || c == ']' || c == '\\' || c == '"')
+			return FC_INVALID;
+		if (c == '@')
+		{
+			if (at != len)
+				return FC_INVALID;	/* two @ */
+			at = i;
+		}
+		else if (c == '.')
+		{
+			if (i > 0 && s[i - 1] == '.')
+				return FC_INVALID;	/* consecutive dots */
+			if (at != len)
+				last_dot = i;
+		}
+	}
+	if (at == len || at == 0 || at > 64)
+		return FC_INVALID;
+	/* domain: something.dot.something, not starting or ending with a dot */
+	if (last_dot == 0 || last_dot == at + 1 || last_dot == len - 1 ||
+		s[at + 1] == '.' || s[0] == '.' || s[at - 1] == '.')
+		return FC_INVALID;
+	return FC_OK;
+}
+
+void
+fc_ascii_lower(const char *s, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++)
+		out[i] = to_lower(s[i]);
+	out[len] = '\0';
+}

@@ -1,0 +1,1065 @@
+/*
+ * kind_credit.c
+ *		The credit kind: its columns, its checks, its matching and its target.
+ *
+ * A load runs in two passes over records kept in memory:
+ *
+ *	1. read + check: every record is read once; each field is checked
+ *	   (strictly, by the backend-free validators) and kept typed in a dense
+ *	   arena; learner keys and the file's distinct identifiers are collected.
+ *	2. match + write: learners are resolved with one query per directory,
+ *	   existing credits with one query per 50k keys, duplicates with a hash
+ *	   set; then, only if the batch is accepted, learners and credits are
+ *	   written in bulk.  The batch and its problems are written in every case.
+ *
+ * Validating everything before writing anything (rather than writing inside
+ * a subtransaction and rolling it back) means a rejected batch costs no
+ * writes, no WAL and no dead tuples; the price is holding the typed rows in
+ * memory, about 100 bytes plus the text of each record.
+ */
+#include "kind_credit.h"
+
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+#include "match.h"
+#include "report.h"
+#include "writer.h"
+
+/* advisory lock key that serialises writing loads ("credimpo") */
+#define CREDIMPORT_LOCK_KEY INT64CONST(0x637265646970ff01)
+
+#define ROWS_PER_CHUNK	4096
+#define TRANSCRIPT_PROBE_CHUNK	50000
+#define WRITE_CHUNK		10000
+
+typedef enum MatchMode
+{
+	MM_EMAIL,
+	MM_REMOTE_ID,
+	MM_USER_ID,
+	MM_FULL
+} MatchMode;
+
+/* the kind's columns, in check order */
+enum
+{
+	C_EMAIL,
+	C_REMOTE_ID,
+	C_USER_ID,
+	C_FIRST_NAME,
+	C_LAST_NAME,
+	C_PROVIDER,
+	C_COURSE_TITLE,
+	C_COURSE_ID,
+	C_COMPLETION_DATE,
+	C_NUMBER_CREDITS,
+	C_CREDIT_TYPE,
+	C_COMPLETE,
+	C_NBUILTIN
+};
+
+static const char *const builtin_names[C_NBUILTIN] = {
+	"email", "remote_id", "user_id", "first_name", "last_name",
+	"provider", "course_title", "course_id", "completion_date",
+	"number_credits", "credit_type", "complete"
+};
+
+/* a learner field of full mode: built-in column or custom profile field */
+typedef struct ProfileCol
+{
+	const char *name;
+	int			col;			/* kind column index */
+	bool		required;
+	bool		custom;			/* stored in learner.profile */
+} ProfileCol;
+
+typedef struct NewLearner
+{
+	char	  **vals;			/* per ProfileCol, NULL when empty */
+	int64		line_no;		/* first record naming this learner */
+	int64		id;
+	bool		used;			/* referenced by a valid record */
+} NewLearner;
+
+typedef struct CreditRow
+{
+	int64		line_no;
+	Problem    *problems;
+	int			nproblems;
+	bool		ident_ok;
+	const char *ident_field;
+	char	   *ident;			/* identifier as written (trimmed) */
+	DirEntry   *match;			/* by identifier (full: by remote_id) */
+	DirEntry   *match2;			/* full: by e-mail */
+	char	  **pvals;			/* full: learner fields */
+	int32		pending;		/* full: NewLearner index + 1 */
+	int64		learner_id;
+	int32		credit_type_id;
+	int32		date;
+	int64		cents;
+	char	   *provider;
+	char	   *course_title;
+	char	   *course_id;
+	int64		credit_id;
+} CreditRow;
+
+typedef struct CreditLoad
+{
+	const ImportOptions *opt;
+	MatchMode	mode;
+	MemoryContext cxt;			/* everything of this load */
+	Arena		arena;
+	ColumnMap  *map;
+	KindColumn  *cols;
+	int			ncols;
+	ProfileCol *pcols;
+	int			npcols;
+
+	Directory  *types;			/* lower(code) -> credit_type */
+	Directory  *learners;		/* by identifier (full: remote_id) */
+	Directory  *emails;			/* full: lower(email) */
+	DateADT		today;
+
+	CreditRow **chunks;
+	int			nchunks;
+	int			chunks_cap;
+	int64		nrows;
+
+	NewLearner *pending;
+	int			npending;
+	int			pending_cap;
+} CreditLoad;
+
+static inline CreditRow *
+row_at(CreditLoad *ld, int64 i)
+{
+	return &ld->chunks[i / ROWS_PER_CHUNK][i % ROWS_PER_CHUNK];
+}
+
+static CreditRow *
+new_row(CreditLoad *ld)
+{
+	int64		i = ld->nrows;
+	CreditRow  *row;
+
+	if (i % ROWS_PER_CHUNK == 0)
+	{
+		if (ld->nchunks == ld->chunks_cap)
+		{
+			ld->chunks_cap = ld->chunks_cap ? ld->chunks_cap * 2 : 16;
+			ld->chunks = ld->chunks ?
+				repalloc(ld->chunks, sizeof(CreditRow *) * ld->chunks_cap) :
+				MemoryContextAlloc(ld->cxt, sizeof(CreditRow *) * ld->chunks_cap);
+		}
+		ld->chunks[ld->nchunks++] =
+			MemoryContextAllocHuge(ld->cxt, sizeof(CreditRow) * ROWS_PER_CHUNK);
+	}
+	ld->nrows++;
+	row = row_at(ld, i);
+	memset(row, 0, sizeof(CreditRow));
+	return row;
+}
+
+static MatchMode
+parse_match_mode(const char *s)
+{
+	if (strcmp(s, "email") == 0)
+		return MM_EMAIL;
+	if (strcmp(s, "remote_id") == 0)
+		return MM_REMOTE_ID;
+	if (strcmp(s, "user_id") == 0)
+		return MM_USER_ID;
+	if (strcmp(s, "full") == 0)
+		return MM_FULL;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown match_mode \"%s\"", s),
+			 errhint("Use one of email, remote_id, user_id or full.")));
+	return MM_EMAIL;			/* keep compiler quiet */
+}
+
+/* ---------------- columns of this kind ---------------- */
+
+/*
+ * Build the column list for the mode.  Full mode adds the custom profile
+ * fields of credimport.profile_field; its learner columns are optional
+ * in the header (required values are checked per learner created).
+ */
+static void
+build_columns(CreditLoad *ld)
+{
+	int			ncustom = 0;
+	char	  **custom = NULL;
+	bool	   *custom_req = NULL;
+	bool		builtin_req[C_NBUILTIN] = {0};
+	int			ret;
+
+	if (ld->mode == MM_FULL)
+	{
+		ret = SPI_execute("SELECT name, required FROM credimport.profile_field ORDER BY name", true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "credimport: could not read credimport.profile_field");
+		custom = MemoryContextAlloc(ld->cxt, sizeof(char *) * (SPI_processed + 1));
+		custom_req = MemoryContextAlloc(ld->cxt, sizeof(bool) * (SPI_processed + 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			char	   *raw = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			bool		req = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
+														 SPI_tuptable->tupdesc, 2, &isnull));
+			char	   *name = MemoryContextAlloc(ld->cxt, strlen(raw) + 1);
+			bool		is_builtin = false;
+
+			fc_normalize_header(raw, strlen(raw), name, strlen(raw) + 1);
+			for (int c = 0; c < C_NBUILTIN; c++)
+				if (strcmp(name, builtin_names[c]) == 0)
+				{
+					builtin_req[c] = req;
+					is_builtin = true;
+				}
+			if (!is_builtin && name[0] != '\0')
+			{
+				custom[ncustom] = name;
+				custom_req[ncustom] = req;
+				ncustom++;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+
+	ld->ncols = C_NBUILTIN + ncustom;
+	ld->cols = MemoryContextAllocZero(ld->cxt, sizeof(KindColumn) * ld->ncols);
+	for (int c = 0; c < C_NBUILTIN; c++)
+		ld->cols[c].name = builtin_names[c];
+	for (int c = C_PROVIDER; c <= C_CREDIT_TYPE; c++)
+		ld->cols[c].flags = COL_REQUIRED;
+	/* identifier columns: only the mode's are used */
+	switch (ld->mode)
+	{
+		case MM_EMAIL:
+			ld->cols[C_EMAIL].flags = COL_REQUIRED;
+			ld->cols[C_REMOTE_ID].name = ld->cols[C_USER_ID].name = NULL;
+			ld->cols[C_FIRST_NAME].name = ld->cols[C_LAST_NAME].name = NULL;
+			break;
+		case MM_REMOTE_ID:
+			ld->cols[C_REMOTE_ID].flags = COL_REQUIRED;
+			ld->cols[C_EMAIL].name = ld->cols[C_USER_ID].name = NULL;
+			ld->cols[C_FIRST_NAME].name = ld->cols[C_LAST_NAME].name = NULL;
+			break;
+		case MM_USER_ID:
+			ld->cols[C_USER_ID].flags = COL_REQUIRED;
+			ld->cols[C_EMAIL].name = ld->cols[C_REMOTE_ID].name = NULL;
+			ld->cols[C_FIRST_NAME].name = ld->cols[C_LAST_NAME].name = NULL;
+			break;
+		case MM_FULL:
+			ld->cols[C_USER_ID].name = NULL;
+			break;
+	}
+	for (int i = 0; i < ncustom; i++)
+		ld->cols[C_NBUILTIN + i].name = custom[i];
+
+	if (ld->mode == MM_FULL)
+	{
+		static const int learner_cols[] = {C_EMAIL, C_REMOTE_ID, C_FIRST_NAME, C_LAST_NAME};
+
+		ld->npcols = 4 + ncustom;
+		ld->pcols = MemoryContextAllocZero(ld->cxt, sizeof(ProfileCol) * ld->npcols);
+		for (int i = 0; i < 4; i++)
+		{
+			ld->pcols[i].name = builtin_names[learner_cols[i]];
+			ld->pcols[i].col = learner_cols[i];
+			ld->pcols[i].required = builtin_req[learner_cols[i]];
+		}
+		for (int i = 0; i < ncustom; i++)
+		{
+			ld->pcols[4 + i].name = custom[i];
+			ld->pcols[4 + i].col = C_NBUILTIN + i;
+			ld->pcols[4 + i].required = custom_req[i];
+			ld->pcols[4 + i].custom = true;
+		}
+	}
+}
+
+/* ---------------- pass 1: checks ---------------- */
+
+/* value of a column whose value is required; records missing_value */
+static char *
+required_value(RecordCtx *rc, int col, const char *name, Size *len)
+{
+	char	   *v = record_value(rc, col, name, len);
+
+	if (v == NULL && *len == (Size) -1)
+		return NULL;			/* encoding problem already recorded */
+	if (v == NULL || *len == 0)
+	{
+		record_problem(rc, name, "missing_value", NULL, 0, "a value is required");
+		return NULL;
+	}
+	return v;
+}
+
+static const char *
+date_format_name(void)
+{
+	switch ((fc_date_format) credimport_date_format)
+	{
+		case FC_DATE_MDY_SLASH:
+			return "YYYY-MM-DD or MM/DD/YYYY";
+		case FC_DATE_DMY_SLASH:
+			return "YYYY-MM-DD or DD/MM/YYYY";
+		case FC_DATE_DMY_DOT:
+			return "YYYY-MM-DD or DD.MM.YYYY";
+		default:
+			return "YYYY-MM-DD";
+	}
+}
+
+static void
+check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
+{
+	Size		len;
+	char	   *v;
+
+	switch (ld->mode)
+	{
+		case MM_EMAIL:
+			row->ident_field = "email";
+			v = required_value(rc, C_EMAIL, "email", &len);
+			if (v == NULL)
+				return;
+			if (fc_check_email(v, len) != FC_OK)
+			{
+				record_problem(rc, "email", "invalid_email", v, len,
+							   "\"%s\" is not a valid e-mail address", v);
+				return;
+			}
+			row->ident = arena_strndup(&ld->arena, v, len);
+			row->match = dir_insert(ld->learners, lower_text(v, len), NULL);
+			break;
+		case MM_REMOTE_ID:
+			row->ident_field = "remote_id";
+			v = required_value(rc, C_REMOTE_ID, "remote_id", &len);
+			if (v == NULL)
+				return;
+			row->ident = arena_strndup(&ld->arena, v, len);
+			row->match = dir_insert(ld->learners, v, NULL);
+			break;
+		case MM_USER_ID:
+			{
+				int64		id;
+				char		buf[32];
+
+				row->ident_field = "user_id";
+				v = required_value(rc, C_USER_ID, "user_id", &len);
+				if (v == NULL)
+					return;
+				if (fc_parse_id(v, len, &id) != FC_OK)
+				{
+					record_problem(rc, "user_id", "invalid_number", v, len,
+								   "\"%s\" is not a learner id (a positive whole number)", v);
+					return;
+				}
+				snprintf(buf, sizeof(buf), INT64_FORMAT, id);
+				row->ident = arena_strndup(&ld->arena, v, len);
+				row->match = dir_insert(ld->learners, buf, NULL);
+				break;
+			}
+		case MM_FULL:
+			{
+				bool		bad = false;
+
+				row->pvals = arena_alloc0(&ld->arena, sizeof(char *) * ld->npcols);
+				for (int i = 0; i < ld->npcols; i++)
+				{
+					v = record_value(rc, ld->pcols[i].col, ld->pcols[i].name, &len);
+					if (v == NULL && len == (Size) -1)
+						bad = true;
+					else if (v != NULL && len > 0)
+						row->pvals[i] = arena_strndup(&ld->arena, v, len);
+				}
+				/* pcols[0] is email, pcols[1] remote_id */
+				if (row->pvals[0] && fc_check_email(row->pvals[0], strlen(row->pvals[0])) != FC_OK)
+				{
+					record_problem(rc, "email", "invalid_email", row->pvals[0], strlen(row->pvals[0]),
+								   "\"%s\" is not a valid e-mail address", row->pvals[0]);
+					bad = true;
+				}
+				if (!bad && row->pvals[0] == NULL && row->pvals[1] == NULL)
+				{
+					record_problem(rc, ld->map->col_to_file[C_EMAIL] >= 0 ? "email" : "remote_id",
+								   "missing_value", NULL, 0,
+								   "an email or a remote_id is required to match or create the learner");
+					bad = true;
+				}
+				if (bad)
+					return;
+				row->ident_field = row->pvals[1] ? "remote_id" : "email";
+				row->ident = row->pvals[1] ? row->pvals[1] : row->pvals[0];
+				if (row->pvals[1])
+					row->match = dir_insert(ld->learners, row->pvals[1], NULL);
+				if (row->pvals[0])
+					row->match2 = dir_insert(ld->emails,
+											 lower_text(row->pvals[0], strlen(row->pvals[0])), NULL);
+				break;
+			}
+	}
+	row->ident_ok = true;
+}
+
+static void
+check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
+{
+	Size		len;
+	char	   *v;
+
+	check_identifier(ld, rc, row);
+
+	if ((v = required_value(rc, C_PROVIDER, "provider", &len)) != NULL)
+		row->provider = arena_strndup(&ld->arena, v, len);
+	if ((v = required_value(rc, C_COURSE_TITLE, "course_title", &len)) != NULL)
+		row->course_title = arena_strndup(&ld->arena, v, len);
+	if ((v = required_value(rc, C_COURSE_ID, "course_id", &len)) != NULL)
+		row->course_id = arena_strndup(&ld->arena, v, len);
+
+	if ((v = required_value(rc, C_COMPLETION_DATE, "completion_date", &len)) != NULL)
+	{
+		int			y,
+					m,
+					d;
+
+		if (fc_parse_date(v, len, (fc_date_format) credimport_date_format, &y, &m, &d) != FC_OK)
+			record_problem(rc, "completion_date", "invalid_date", v, len,
+						   "\"%s\" is not a valid date (expected %s)", v, date_format_name());
+		else
+		{
+			row->date = fc_date_to_pg(y, m, d);
+			if (row->date > ld->today)
+				record_problem(rc, "completion_date", "future_date", v, len,
+							   "%04d-%02d-%02d is in the future", y, m, d);
+		}
+	}
+
+	if ((v = required_value(rc, C_NUMBER_CREDITS, "number_credits", &len)) != NULL)
+	{
+		switch (fc_parse_credits(v, len, 6, &row->cents))
+		{
+			case FC_OK:
+				break;
+			case FC_NON_POSITIVE:
+				record_problem(rc, "number_credits", "non_positive_credits", v, len,
+							   "credits must be greater than zero, not %s", v);
+				break;
+			case FC_TOO_MANY_DECIMALS:
+				record_problem(rc, "number_credits", "too_many_decimals", v, len,
+							   "\"%s\" has more than 2 decimals", v);
+				break;
+			case FC_OUT_OF_RANGE:
+				record_problem(rc, "number_credits", "invalid_number", v, len,
+							   "\"%s\" is too large (at most 999999.99)", v);
+				break;
+			default:
+				record_problem(rc, "number_credits", "invalid_number", v, len,
+							   "\"%s\" is not a number", v);
+				break;
+		}
+	}
+
+	if ((v = required_value(rc, C_CREDIT_TYPE, "credit_type", &len)) != NULL)
+	{
+		DirEntry   *t = dir_lookup(ld->types, lower_text(v, len));
+
+		if (t == NULL || !t->active)
+			record_problem(rc, "credit_type", "unknown_credit_type", v, len,
+						   "no active credit type with code \"%s\"", v);
+		else
+			row->credit_type_id = (int32) t->id;
+	}
+
+	v = record_value(rc, C_COMPLETE, "complete", &len);
+	if (v != NULL && len > 0)
+	{
+		fc_result	r = fc_parse_bool(v, len);
+
+		if (r == FC_FALSE)
+			record_problem(rc, "complete", "incomplete_record", v, len,
+						   "credits are recorded only for completed courses");
+		else if (r != FC_OK)
+			record_problem(rc, "complete", "invalid_value", v, len,
+						   "\"%s\" is not one of 1/0, true/false, yes/no", v);
+	}
+}
+
+/* A record whose every field is blank (e.g. ",,,," left by a spreadsheet). */
+static bool
+record_is_blank(CsvRecord *rec)
+{
+	if (rec->problems != 0)
+		return false;
+	for (int f = 0; f < rec->nfields; f++)
+		for (Size i = 0; i < rec->lengths[f]; i++)
+		{
+			char		c = rec->fields[f][i];
+
+			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+				return false;
+		}
+	return true;
+}
+
+/* ---------------- pass 2: matching ---------------- */
+
+static void
+add_problem(CreditLoad *ld, CreditRow *row, const char *field, const char *code,
+			const char *value, const char *fmt,...) pg_attribute_printf(6, 7);
+
+static void
+add_problem(CreditLoad *ld, CreditRow *row, const char *field, const char *code,
+			const char *value, const char *fmt,...)
+{
+	RecordCtx	rc;
+	char		msg[512];
+	va_list		args;
+	Problem   **tail = &row->problems;
+
+	va_start(args, fmt);
+	pg_vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	while (*tail)
+		tail = &(*tail)->next;
+	rc.arena = &ld->arena;
+	rc.problems = NULL;
+	rc.tail = &rc.problems;
+	rc.nproblems = 0;
+	record_problem(&rc, field, code, value, value ? strlen(value) : 0, "%s", msg);
+	*tail = rc.problems;
+	row->nproblems++;
+}
+
+static void
+match_existing(CreditLoad *ld, CreditRow *row, DirEntry *e)
+{
+	if (!e->active)
+		add_problem(ld, row, row->ident_field, "inactive_learner", row->ident,
+					"the learner with %s \"%s\" is deactivated", row->ident_field, row->ident);
+	else
+		row->learner_id = e->id;
+}
+
+static void
+match_full(CreditLoad *ld, CreditRow *row)
+{
+	DirEntry   *byremote = row->match;
+	DirEntry   *byemail = row->match2;
+	NewLearner *nl;
+	int			missing = 0;
+
+	if (byremote && byremote->found)
+	{
+		match_existing(ld, row, byremote);
+		return;
+	}
+	if (byemail && byemail->found)
+	{
+		match_existing(ld, row, byemail);
+		return;
+	}
+	/* a learner created by an earlier record of this file? */
+	if (byremote && byremote->aux > 0)
+	{
+		row->pending = (int32) byremote->aux;
+		return;
+	}
+	if (byemail && byemail->aux > 0)
+	{
+		row->pending = (int32) byemail->aux;
+		return;
+	}
+	/* a new learner: the required profile fields must be there */
+	for (int i = 0; i < ld->npcols; i++)
+		if (ld->pcols[i].required && row->pvals[i] == NULL)
+		{
+			add_problem(ld, row, ld->pcols[i].name, "missing_value", NULL,
+						"a value is required to create a new learner");
+			missing++;
+		}
+	if (missing > 0 || row->nproblems > 0)
+		return;
+	if (ld->npending == ld->pending_cap)
+	{
+		ld->pending_cap = ld->pending_cap ? ld->pending_cap * 2 : 64;
+		ld->pending = ld->pending ?
+			repalloc_huge(ld->pending, sizeof(NewLearner) * ld->pending_cap) :
+			MemoryContextAllocHuge(ld->cxt, sizeof(NewLearner) * ld->pending_cap);
+	}
+	nl = &ld->pending[ld->npending++];
+	nl->vals = row->pvals;
+	nl->line_no = row->line_no;
+	nl->id = 0;
+	nl->used = false;
+	row->pending = ld->npending;
+	if (byremote)
+		byremote->aux = ld->npending;
+	if (byemail)
+		byemail->aux = ld->npending;
+}
+
+static void
+match_learners(CreditLoad *ld)
+{
+	switch (ld->mode)
+	{
+		case MM_EMAIL:
+			dir_resolve(ld->learners,
+						"SELECT lower(email), id, active FROM credimport.learner "
+						"WHERE lower(email) = ANY($1)");
+			break;
+		case MM_REMOTE_ID:
+		case MM_FULL:
+			dir_resolve(ld->learners,
+						"SELECT remote_id, id, active FROM credimport.learner "
+						"WHERE remote_id = ANY($1)");
+			break;
+		case MM_USER_ID:
+			dir_resolve(ld->learners,
+						"SELECT id::text, id, active FROM credimport.learner "
+						"WHERE id = ANY($1::bigint[])");
+			break;
+	}
+	if (ld->mode == MM_FULL)
+		dir_resolve(ld->emails,
+					"SELECT lower(email), id, active FROM credimport.learner "
+					"WHERE lower(email) = ANY($1)");
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		CreditRow  *row = row_at(ld, i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!row->ident_ok)
+			continue;
+		if (ld->mode == MM_FULL)
+			match_full(ld, row);
+		else if (!row->match->found)
+			add_problem(ld, row, row->ident_field, "unknown_learner", row->ident,
+						"no learner with %s \"%s\"", row->ident_field, row->ident);
+		else
+			match_existing(ld, row, row->match);
+	}
+}
+
+/* rows of existing learners whose credit is already on the transcript */
+static void
+probe_transcripts(CreditLoad *ld)
+{
+	static const Oid types[5] = {INT8OID, INT8OID, TEXTOID, INT4OID, DATEOID};
+	Oid			argtypes[5];
+	SPIPlanPtr	plan;
+	int64		next = 0;
+	MemoryContext probecxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "credimport transcript probe",
+												   ALLOCSET_DEFAULT_SIZES);
+
+	for (int c = 0; c < 5; c++)
+		argtypes[c] = get_array_type(types[c]);
+	plan = SPI_prepare("SELECT k.i FROM unnest($1, $2, $3, $4, $5) AS k(i, l, c, t, d) "
+					   "WHERE EXISTS (SELECT 1 FROM credimport.credit cr "
+					   "WHERE cr.learner_id = k.l AND cr.course_id = k.c "
+					   "AND cr.credit_type_id = k.t AND cr.completion_date = k.d)",
+					   5, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "credimport: could not prepare the transcript probe");
+
+	while (next < ld->nrows)
+	{
+		Datum	   *cols[5];
+		int			n = 0;
+		Datum		args[5];
+		int			ret;
+		MemoryContext old = MemoryContextSwitchTo(probecxt);
+
+		for (int c = 0; c < 5; c++)
+			cols[c] = palloc(sizeof(Datum) * TRANSCRIPT_PROBE_CHUNK);
+		for (; next < ld->nrows && n < TRANSCRIPT_PROBE_CHUNK; next++)
+		{
+			CreditRow  *row = row_at(ld, next);
+
+			if (row->nproblems > 0 || row->learner_id == 0)
+				continue;
+			cols[0][n] = Int64GetDatum(next);
+			cols[1][n] = Int64GetDatum(row->learner_id);
+			cols[2][n] = CStringGetTextDatum(row->course_id);
+			cols[3][n] = Int32GetDatum(row->credit_type_id);
+			cols[4][n] = DateADTGetDatum(row->date);
+			n++;
+		}
+		if (n > 0)
+		{
+			args[0] = PointerGetDatum(construct_array(cols[0], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			args[1] = PointerGetDatum(construct_array(cols[1], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			args[2] = PointerGetDatum(construct_array(cols[2], n, TEXTOID, -1, false, TYPALIGN_INT));
+			args[3] = PointerGetDatum(construct_array(cols[3], n, INT4OID, 4, true, TYPALIGN_INT));
+			args[4] = PointerGetDatum(construct_array(cols[4], n, DATEOID, 4, true, TYPALIGN_INT));
+			MemoryContextSwitchTo(old);
+			ret = SPI_execute_plan(plan, args, NULL, true, 0);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "credimport: transcript probe failed: %s", SPI_result_code_string(ret));
+			for (uint64 j = 0; j < SPI_processed; j++)
+			{
+				bool		isnull;
+				int64		idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+
+				add_problem(ld, row_at(ld, idx), "record", "already_on_transcript", NULL,
+							"this credit is already on the learner's transcript; the importer never changes existing credits");
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+		else
+			MemoryContextSwitchTo(old);
+		MemoryContextReset(probecxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_freeplan(plan);
+	MemoryContextDelete(probecxt);
+}
+
+static void
+find_duplicates(CreditLoad *ld)
+{
+	DupSet	   *dups = dupkeys_create(ld->cxt, (uint32) Min(ld->nrows, PG_INT32_MAX / 2));
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		CreditRow  *row = row_at(ld, i);
+		int64		learner;
+		int64		prev;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			continue;
+		learner = row->learner_id ? row->learner_id : -(int64) row->pending;
+		prev = dupkeys_check_add(dups, learner, row->credit_type_id, row->date,
+								 row->course_id, row->line_no);
+		if (prev != 0)
+			add_problem(ld, row, "record", "duplicate_in_file", NULL,
+						"same learner, course_id, credit_type and completion_date as line " INT64_FORMAT,
+						prev);
+	}
+}
+
+/* ---------------- writing ---------------- */
+
+static Oid
+identity_sequence(const char *table)
+{
+	Oid			nsp = get_namespace_oid("credimport", false);
+	Oid			rel = get_relname_relid(table, nsp);
+	List	   *seqs;
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "credimport: table credimport.%s is missing", table);
+	seqs = getOwnedSequences(rel);
+	if (seqs == NIL)
+		elog(ERROR, "credimport: table credimport.%s has no identity sequence", table);
+	return linitial_oid(seqs);
+}
+
+static char *
+profile_json(CreditLoad *ld, NewLearner *nl)
+{
+	StringInfoData buf;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < ld->npcols; i++)
+	{
+		if (!ld->pcols[i].custom || nl->vals[i] == NULL)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, ld->pcols[i].name);
+		appendStringInfoString(&buf, ": ");
+		escape_json(&buf, nl->vals[i]);
+		first = false;
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+static int
+write_learners(CreditLoad *ld, int64 batch_id)
+{
+	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
+	BulkInsert *b;
+	Oid			seq;
+	int			created = 0;
+
+	if (ld->npending == 0)
+		return 0;
+	seq = identity_sequence("learner");
+	b = bulk_begin("INSERT INTO credimport.learner "
+				   "(id, email, remote_id, first_name, last_name, profile, created_by_batch) "
+				   "SELECT i, e, r, f, l, p::jsonb, b FROM unnest($1, $2, $3, $4, $5, $6, $7) "
+				   "AS u(i, e, r, f, l, p, b)",
+				   7, types, WRITE_CHUNK);
+	for (int i = 0; i < ld->npending; i++)
+	{
+		NewLearner *nl = &ld->pending[i];
+		Datum		values[7];
+		bool		nulls[7] = {0};
+
+		CHECK_FOR_INTERRUPTS();
+		if (!nl->used)
+			continue;
+		nl->id = nextval_internal(seq, true);
+		values[0] = Int64GetDatum(nl->id);
+		for (int c = 0; c < 4; c++)
+		{
+			/* pcols 0..3: email, remote_id, first_name, last_name */
+			if (nl->vals[c])
+				values[1 + c] = CStringGetTextDatum(nl->vals[c]);
+			else
+				nulls[1 + c] = true;
+		}
+		values[5] = CStringGetTextDatum(profile_json(ld, nl));
+		values[6] = Int64GetDatum(batch_id);
+		bulk_add(b, values, nulls);
+		created++;
+	}
+	bulk_end(b);
+	return created;
+}
+
+static void
+write_credits(CreditLoad *ld, int64 batch_id)
+{
+	static const Oid types[10] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, DATEOID,
+	NUMERICOID, INT4OID, BOOLOID, INT8OID};
+	BulkInsert *b;
+	Oid			seq = identity_sequence("credit");
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credit row",
+												 ALLOCSET_SMALL_SIZES);
+
+	b = bulk_begin("INSERT INTO credimport.credit (id, learner_id, provider, course_title, "
+				   "course_id, completion_date, number_credits, credit_type_id, user_editable, batch_id) "
+				   "SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+				   10, types, WRITE_CHUNK);
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		CreditRow  *row = row_at(ld, i);
+		Datum		values[10];
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			continue;
+		if (row->learner_id == 0)
+			row->learner_id = ld->pending[row->pending - 1].id;
+		row->credit_id = nextval_internal(seq, true);
+		old = MemoryContextSwitchTo(rowcxt);
+		values[0] = Int64GetDatum(row->credit_id);
+		values[1] = Int64GetDatum(row->learner_id);
+		values[2] = CStringGetTextDatum(row->provider);
+		values[3] = CStringGetTextDatum(row->course_title);
+		values[4] = CStringGetTextDatum(row->course_id);
+		values[5] = DateADTGetDatum(row->date);
+		values[6] = NumericGetDatum(int64_div_fast_to_numeric(row->cents, 2));
+		values[7] = Int32GetDatum(row->credit_type_id);
+		values[8] = BoolGetDatum(ld->opt->allow_edit);
+		values[9] = Int64GetDatum(batch_id);
+		MemoryContextSwitchTo(old);
+		bulk_add(b, values, NULL);
+		MemoryContextReset(rowcxt);
+	}
+	bulk_end(b);
+	MemoryContextDelete(rowcxt);
+}
+
+/* ---------------- the load ---------------- */
+
+void
+credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CreditLoad	ld;
+	CsvRecord	rec;
+	MemoryContext reccxt;
+	MemoryContext old;
+	BatchInfo	batch;
+	int64		invalid = 0;
+	BulkInsert *errw;
+
+	memset(&ld, 0, sizeof(ld));
+	memset(&batch, 0, sizeof(batch));
+	ld.opt = opt;
+	ld.mode = parse_match_mode(opt->match_mode);
+	ld.cxt = CurrentMemoryContext;
+	arena_init(&ld.arena, ld.cxt);
+	ld.today = GetSQLCurrentDate();
+	batch.started_at = GetCurrentStatementStartTimestamp();
+
+	build_columns(&ld);
+	ld.types = dir_create(ld.cxt, 64);
+	dir_load_all(ld.types, "SELECT lower(code), id::bigint, active FROM credimport.credit_type");
+	ld.learners = dir_create(ld.cxt, 1024);
+	if (ld.mode == MM_FULL)
+		ld.emails = dir_create(ld.cxt, 1024);
+
+	/* the header */
+	if (!src->next(src, &rec))
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("file \"%s\" is empty", src->description),
+				 errhint("The first line must be a header naming the columns.")));
+	{
+		static const char *const full_any[] = {"email", "remote_id"};
+
+		ld.map = columns_map_header(&rec, ld.cols, ld.ncols,
+									ld.mode == MM_FULL ? full_any : NULL,
+									ld.mode == MM_FULL ? 2 : 0, NULL, 0);
+	}
+
+	/* pass 1: read and check every record */
+	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		RecordCtx	rc;
+		CreditRow  *row;
+		bool		more;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(reccxt);
+		more = src->next(src, &rec);
+		if (!more)
+			break;
+		if (record_is_blank(&rec))
+			continue;
+		if (credimport_max_rows > 0 && ld.nrows >= credimport_max_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("file \"%s\" has more than %d data records", src->description,
+							credimport_max_rows),
+					 errdetail("Line %ld starts record %d.", rec.line_no, credimport_max_rows + 1),
+					 errhint("Split the file, or raise credimport.max_rows.")));
+		old = MemoryContextSwitchTo(reccxt);
+		row = new_row(&ld);
+		row->line_no = rec.line_no;
+		record_begin(&rc, &rec, ld.map, &ld.arena);
+		if (record_check_shape(&rc))
+			check_record(&ld, &rc, row);
+		row->problems = rc.problems;
+		row->nproblems = rc.nproblems;
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(reccxt);
+	source_finish_digest(src);
+
+	/* pass 2: match, then look for credits already there and duplicates */
+	if (!opt->validate_only)
+	{
+		/*
+		 * Serialise writing loads for the rest of the transaction, so that
+		 * two loads never both find a credit absent and both insert it.  A
+		 * transaction-scoped lock cannot outlive its transaction.
+		 */
+		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
+	}
+	match_learners(&ld);
+	probe_transcripts(&ld);
+	find_duplicates(&ld);
+
+	for (int64 i = 0; i < ld.nrows; i++)
+	{
+		CreditRow  *row = row_at(&ld, i);
+
+		if (row->nproblems > 0)
+			invalid++;
+		else if (row->pending > 0)
+			ld.pending[row->pending - 1].used = true;
+	}
+
+	batch.kind = "credits";
+	batch.source = src->description;
+	batch.sha256 = src->sha256[0] ? src->sha256 : NULL;
+	batch.match_mode = opt->match_mode;
+	batch.allow_edit = opt->allow_edit;
+	batch.validate_only = opt->validate_only;
+	batch.records = (int) ld.nrows;
+	batch.invalid = (int) invalid;
+	if (opt->validate_only)
+		batch.status = "validated";
+	else if (invalid > opt->max_errors)
+		batch.status = "rejected";
+	else
+	{
+		batch.status = "imported";
+		batch.imported = (int) (ld.nrows - invalid);
+	}
+	if (strcmp(batch.status, "imported") == 0)
+		for (int i = 0; i < ld.npending; i++)
+			if (ld.pending[i].used)
+				batch.learners_created++;
+
+	report_insert_batch(&batch);
+	if (strcmp(batch.status, "imported") == 0)
+	{
+		write_learners(&ld, batch.id);
+		write_credits(&ld, batch.id);
+	}
+
+	/* problems, then the result rows */
+	errw = report_errors_begin();
+	for (int64 i = 0; i < ld.nrows; i++)
+	{
+		CreditRow  *row = row_at(&ld, i);
+
+		for (Problem *p = row->problems; p; p = p->next)
+			report_errors_add(errw, batch.id, row->line_no, p);
+	}
+	bulk_end(errw);
+	report_finish_batch(&batch);
+
+	for (int64 i = 0; i < ld.nrows; i++)
+	{
+		CreditRow  *row = row_at(&ld, i);
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		int64		learner_id = row->learner_id;
+
+		CHECK_FOR_INTERRUPTS();
+		if (learner_id == 0 && row->pending > 0)
+			learner_id = ld.pending[row->pending - 1].id;
+		values[0] = Int64GetDatum(batch.id);
+		values[1] = Int64GetDatum(row->line_no);
+		if (row->nproblems > 0)
+			values[2] = CStringGetTextDatum("invalid");
+		else if (strcmp(batch.status, "imported") == 0)
+			values[2] = CStringGetTextDatum("imported");
+		else
+			values[2] = CStringGetTextDatum("valid");
+		values[3] = Int64GetDatum(learner_id);
+		nulls[3] = (learner_id == 0);
+		values[4] = Int64GetDatum(row->credit_id);
+		nulls[4] = (row->credit_id == 0);
+		values[5] = report_errors_array(row->problems, row->nproblems);
+		nulls[5] = (row->nproblems == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[2]));
+		if (!nulls[5])
+			pfree(DatumGetPointer(values[5]));
+	}
+	report_notice(&batch);
+}

@@ -1,0 +1,218 @@
+/*
+ * match.c
+ *		Learner and code directories, duplicate keys.
+ */
+#include "match.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+/* ---------------- string-keyed directory ---------------- */
+
+#define SH_PREFIX strdir
+#define SH_ELEMENT_TYPE DirEntry
+#define SH_KEY_TYPE char *
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k), strlen(k))
+#define SH_EQUAL(tb, a, b) (strcmp((a), (b)) == 0)
+#define SH_SCOPE static inline
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_DEFINE
+#define SH_DECLARE
+#include "lib/simplehash.h"
+
+struct Directory
+{
+	MemoryContext cxt;
+	strdir_hash *tab;
+};
+
+Directory *
+dir_create(MemoryContext cxt, uint32 size)
+{
+	Directory  *d = MemoryContextAlloc(cxt, sizeof(Directory));
+
+	d->cxt = cxt;
+	d->tab = strdir_create(cxt, Max(size, 64), NULL);
+	return d;
+}
+
+DirEntry *
+dir_insert(Directory *d, const char *key, bool *existed)
+{
+	bool		found;
+	DirEntry   *e = strdir_insert(d->tab, (char *) key, &found);
+
+	if (!found)
+	{
+		e->key = MemoryContextStrdup(d->cxt, key);
+		e->found = false;
+		e->active = false;
+		e->id = 0;
+		e->aux = 0;
+	}
+	if (existed)
+		*existed = found;
+	return e;
+}
+
+DirEntry *
+dir_lookup(Directory *d, const char *key)
+{
+	return strdir_lookup(d->tab, (char *) key);
+}
+
+uint32
+dir_count(Directory *d)
+{
+	return d->tab->members;
+}
+
+static void
+dir_fill_from_result(Directory *d, bool add)
+{
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		k = SPI_getbinval(tup, desc, 1, &isnull);
+		char	   *key;
+		DirEntry   *e;
+
+		if (isnull)
+			continue;
+		key = TextDatumGetCString(k);
+		e = add ? dir_insert(d, key, NULL) : dir_lookup(d, key);
+		if (e == NULL)
+			continue;
+		e->found = true;
+		e->id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		e->active = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		pfree(key);
+	}
+}
+
+void
+dir_resolve(Directory *d, const char *sql)
+{
+	uint32		n = dir_count(d);
+	Datum	   *elems;
+	strdir_iterator it;
+	DirEntry   *e;
+	uint32		i = 0;
+	ArrayType  *arr;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			ret;
+
+	if (n == 0)
+		return;
+	elems = palloc(sizeof(Datum) * n);
+	strdir_start_iterate(d->tab, &it);
+	while ((e = strdir_iterate(d->tab, &it)) != NULL)
+		elems[i++] = CStringGetTextDatum(e->key);
+	arr = construct_array(elems, (int) i, TEXTOID, -1, false, TYPALIGN_INT);
+	values[0] = PointerGetDatum(arr);
+	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: directory query failed: %s", SPI_result_code_string(ret));
+	dir_fill_from_result(d, false);
+	SPI_freetuptable(SPI_tuptable);
+	for (uint32 j = 0; j < i; j++)
+		pfree(DatumGetPointer(elems[j]));
+	pfree(elems);
+	pfree(arr);
+}
+
+void
+dir_load_all(Directory *d, const char *sql)
+{
+	int			ret = SPI_execute(sql, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: directory query failed: %s", SPI_result_code_string(ret));
+	dir_fill_from_result(d, true);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* ---------------- duplicate keys ---------------- */
+
+typedef struct DupKey
+{
+	int64		learner;
+	int32		type;
+	int32		date;
+	const char *course;
+} DupKey;
+
+typedef struct DupEntry
+{
+	DupKey		key;
+	uint32		hash;
+	char		status;
+	int64		line_no;
+} DupEntry;
+
+static inline uint32
+dupkey_hash(const DupKey *k)
+{
+	uint32		h = hash_bytes((const unsigned char *) k->course, strlen(k->course));
+
+	h = hash_combine(h, murmurhash32((uint32) k->learner ^ (uint32) (k->learner >> 32)));
+	h = hash_combine(h, murmurhash32((uint32) k->type));
+	h = hash_combine(h, murmurhash32((uint32) k->date));
+	return h;
+}
+
+#define SH_PREFIX dupset
+#define SH_ELEMENT_TYPE DupEntry
+#define SH_KEY_TYPE DupKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) dupkey_hash(&(k))
+#define SH_EQUAL(tb, a, b) ((a).learner == (b).learner && (a).type == (b).type && \
+							(a).date == (b).date && strcmp((a).course, (b).course) == 0)
+#define SH_SCOPE static inline
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_DEFINE
+#define SH_DECLARE
+#include "lib/simplehash.h"
+
+struct DupSet
+{
+	dupset_hash *tab;
+};
+
+DupSet *
+dupkeys_create(MemoryContext cxt, uint32 size)
+{
+	DupSet	   *s = MemoryContextAlloc(cxt, sizeof(DupSet));
+
+	s->tab = dupset_create(cxt, Max(size, 64), NULL);
+	return s;
+}
+
+int64
+dupkeys_check_add(DupSet *s, int64 learner, int32 type, int32 date,
+				 const char *course, int64 line_no)
+{
+	DupKey		k;
+	bool		found;
+	DupEntry   *e;
+
+	k.learner = learner;
+	k.type = type;
+	k.date = date;
+	k.course = course;			/* caller keeps it alive for the load */
+	e = dupset_insert(s->tab, k, &found);
+	if (found)
+		return e->line_no;
+	e->line_no = line_no;
+	return 0;
+}

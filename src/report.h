@@ -1,0 +1,43 @@
+/*
+ * report.h
+ *		The batch row, its problems (batch_error), the per-record result rows
+ *		and the summary NOTICE.
+ */
+#ifndef CREDIMPORT_REPORT_H
+#define CREDIMPORT_REPORT_H
+
+#include "credimport.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "writer.h"
+
+typedef struct BatchInfo
+{
+	int64		id;
+	const char *kind;			/* "credits", ... (for messages) */
+	const char *source;
+	const char *sha256;			/* NULL when not applicable */
+	const char *match_mode;
+	bool		allow_edit;
+	bool		validate_only;
+	const char *status;			/* imported / rejected / validated */
+	int			records;
+	int			imported;
+	int			invalid;
+	int			learners_created;
+	TimestampTz started_at;
+} BatchInfo;
+
+/* Inserts the batch row and sets b->id. */
+extern void report_insert_batch(BatchInfo *b);
+extern void report_finish_batch(BatchInfo *b);
+extern void report_notice(const BatchInfo *b);
+
+/* batch_error rows, written in bulk */
+extern BulkInsert *report_errors_begin(void);
+extern void report_errors_add(BulkInsert *w, int64 batch_id, int64 line_no, const Problem *p);
+
+/* "field: message" array of a record's problems, or (Datum) 0 when none */
+extern Datum report_errors_array(const Problem *list, int n);
+
+#endif
