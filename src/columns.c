@@ -330,17 +330,13 @@ record_value(RecordCtx *rc, int col, const char *name, Size *len)
 	}
 	s = rc->rec->fields[f];
 	l = rc->rec->lengths[f];
-	if (rc->rec->field_nul[f])
+	if (rc->rec->field_nul[f] || pg_encoding_verifymbstr(PG_UTF8, s, l) != (int) l)
 	{
-		record_problem(rc, name, "invalid_encoding", NULL, 0,
-					   "value contains a NUL byte: \"%s\"", sanitize_value(s, l));
-		*len = (Size) -1;
-		return NULL;
-	}
-	if (pg_encoding_verifymbstr(PG_UTF8, s, l) != (int) l)
-	{
-		record_problem(rc, name, "invalid_encoding", NULL, 0,
-					   "value is not valid UTF-8: \"%s\"", sanitize_value(s, l));
+		char	   *shown = sanitize_value(s, l);
+
+		record_problem(rc, name, "invalid_encoding", shown, strlen(shown),
+					   rc->rec->field_nul[f] ? "value contains a NUL byte: \"%s\"" :
+					   "value is not valid UTF-8: \"%s\"", shown);
 		*len = (Size) -1;
 		return NULL;
 	}

@@ -59,8 +59,9 @@ fc_normalize_header(const char *in, size_t inlen, char *out, size_t outcap)
 		}
 		if (pending_sep)
 		{
-			if (o + 1 < outcap)
-				out[o++] = '_';
+			if (o + 2 >= outcap)
+				break;			/* no room for '_' and a character after it */
+			out[o++] = '_';
 			pending_sep = false;
 		}
 		if (o + 1 < outcap)
@@ -210,7 +211,9 @@ fc_parse_credits(const char *s, size_t len, int max_integer_digits, int64_t *hun
 		frac *= 10;
 	if (negative)
 		return FC_NON_POSITIVE;
-	if (sig_int_digits > max_integer_digits)
+	/* whole keeps 18 digits at most; hundredths must fit in int64 */
+	if (sig_int_digits > max_integer_digits || sig_int_digits > 18 ||
+		whole > (INT64_MAX - 99) / 100)
 		return FC_OUT_OF_RANGE;
 	if (whole == 0 && frac == 0)
 		return FC_NON_POSITIVE;
@@ -234,9 +237,10 @@ fc_parse_id(const char *s, size_t len, int64_t *value)
 	{
 		if (!is_digit((unsigned char) s[i]))
 			return FC_INVALID;
-		v = v * 10 + (uint64_t) (s[i] - '0');
-		if (v > (uint64_t) INT64_MAX)
+		/* test before multiplying: v * 10 can wrap around in uint64 */
+		if (v > ((uint64_t) INT64_MAX - (uint64_t) (s[i] - '0')) / 10)
 			return FC_OUT_OF_RANGE;
+		v = v * 10 + (uint64_t) (s[i] - '0');
 	}
 	if (v == 0)
 		return FC_NON_POSITIVE;

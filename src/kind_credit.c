@@ -918,8 +918,17 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	if (ld.mode == MM_FULL)
 		ld.emails = dir_create(ld.cxt, 1024);
 
-	/* the header */
-	if (!src->next(src, &rec))
+	/* the header: the first record that is not blank */
+	while (src->next(src, &rec))
+		if (!record_is_blank(&rec))
+			break;
+	if (rec.problems & CSV_PROBLEM_TOO_LONG)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("header of file \"%s\" is longer than credimport.max_record_bytes (%d bytes)",
+						src->description, credimport_max_record_bytes),
+				 errhint("Check that this is a CSV or tab-delimited file.")));
+	if (rec.nfields == 0 || record_is_blank(&rec))
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("file \"%s\" is empty", src->description),
