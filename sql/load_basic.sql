@@ -44,7 +44,13 @@ SELECT line_no, field, code, message, value FROM credimport.batch_error
 BEGIN;
 SELECT count(*) FROM credimport_load(:'fx' || 'remote.csv', 'remote_id', max_errors => 10);
 SELECT count(*) AS credits_inside FROM credimport.credit;
+-- a writing load holds a transaction-scoped advisory lock until the end of
+-- the transaction, so concurrent loads cannot both insert the same credit
+SELECT locktype, mode, granted FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 ROLLBACK;
+SELECT count(*) AS advisory_locks_after_rollback FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 SELECT count(*) AS credits_after_rollback FROM credimport.credit;
 SELECT count(*) AS batches_of_rolled_back_load FROM credimport.batch WHERE source LIKE '%remote.csv';
 
