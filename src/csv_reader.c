@@ -214,6 +214,7 @@ start_input(CsvReader *r)
 				tabs = 0,
 				semis = 0;
 	bool		inq = false;
+	bool		in_line = false;	/* past the blank lines before the header */
 
 	r->started = true;
 	if (ensure(r, 3) &&
@@ -239,13 +240,13 @@ start_input(CsvReader *r)
 			continue;
 		else if (c == '\n' || c == '\r')
 		{
-			/* a blank first line: keep looking at the next one */
-			if (commas + tabs + semis == 0 && i == 0)
+			/* a blank line before the header: keep looking at the next one */
+			if (!in_line)
 				continue;
-			if (commas + tabs + semis > 0)
-				break;
+			break;				/* end of the header line */
 		}
-		else if (c == ',')
+		in_line = true;
+		if (c == ',')
 			commas++;
 		else if (c == '\t')
 			tabs++;
@@ -260,13 +261,26 @@ start_input(CsvReader *r)
 		r->delimiter = ',';
 }
 
+/* bytes of field bookkeeping per field: offs, lens, ptrs, nul */
+#define CSV_SLOT_BYTES	(2 * sizeof(size_t) + sizeof(char *) + 1)
+
 static bool
-add_field_slot(CsvReader *r, int nfields)
+add_field_slot(CsvReader *r, int nfields, bool *too_long)
 {
 	if (nfields >= r->fields_cap)
 	{
 		int			newcap = r->fields_cap * 2;
 
+		/*
+		 * The field arrays count against the bound too: without that, a
+		 * record of empty fields would need ~25 bytes per byte of input.
+		 */
+		if (r->max_record_bytes &&
+			(size_t) newcap * CSV_SLOT_BYTES > r->max_record_bytes)
+		{
+			*too_long = true;
+			return true;
+		}
 		if (!r_grow(r, (void **) &r->offs, sizeof(size_t) * r->fields_cap, sizeof(size_t) * newcap) ||
 			!r_grow(r, (void **) &r->lens, sizeof(size_t) * r->fields_cap, sizeof(size_t) * newcap) ||
 			!r_grow(r, (void **) &r->ptrs, sizeof(char *) * r->fields_cap, sizeof(char *) * newcap) ||
@@ -311,6 +325,7 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 	bool		field_quoted;
 	bool		field_has_nul;
 	bool		field_ws_only;
+	bool		ended_by_newline = false;
 
 	memset(rec, 0, sizeof(*rec));
 	if (r->oom)
@@ -356,7 +371,7 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 	{
 		bool		end_of_record = false;
 
-		if (!add_field_slot(r, nfields))
+		if (!add_field_slot(r, nfields, &too_long))
 			return CSV_ENOMEM;
 		field_start = r->rec_len;
 		field_quoted = false;
@@ -378,6 +393,7 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 				if (c == '\n')
 				{
 					r->line_no++;
+					ended_by_newline = true;
 					end_of_record = true;
 					break;
 				}
@@ -386,6 +402,7 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 					r->line_no++;
 					if (peek_byte(r) == '\n')
 						r->pos++;
+					ended_by_newline = true;
 					end_of_record = true;
 					break;
 				}
@@ -476,6 +493,8 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 		if (!too_long && r->max_record_bytes &&
 			r->rec_len + 1 > r->max_record_bytes)
 			too_long = true;
+		if (field_has_nul)
+			problems |= CSV_PROBLEM_NUL;
 		if (!too_long)
 		{
 			if (r->rec_len + 1 >= r->rec_cap)
@@ -487,8 +506,6 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 			r->offs[nfields] = field_start;
 			r->lens[nfields] = r->rec_len - field_start;
 			r->nul[nfields] = field_has_nul ? 1 : 0;
-			if (field_has_nul)
-				problems |= CSV_PROBLEM_NUL;
 			r->rec[r->rec_len++] = '\0';
 			nfields++;
 		}
@@ -498,7 +515,7 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 			break;
 	}
 
-	rec->end_line_no = r->line_no;
+	rec->end_line_no = ended_by_newline ? r->line_no - 1 : r->line_no;
 	rec->bytes = (size_t) (csv_reader_bytes_read(r) - start_bytes);
 	if (too_long)
 	{

@@ -13,8 +13,20 @@
 
 /* ---------------- string-keyed directory ---------------- */
 
+/*
+ * The hash table holds pointers: its slots move when it grows, while
+ * records keep pointing at their DirEntry.
+ */
+typedef struct DirSlot
+{
+	char	   *key;
+	uint32		hash;
+	char		status;
+	DirEntry   *entry;
+} DirSlot;
+
 #define SH_PREFIX strdir
-#define SH_ELEMENT_TYPE DirEntry
+#define SH_ELEMENT_TYPE DirSlot
 #define SH_KEY_TYPE char *
 #define SH_KEY key
 #define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k), strlen(k))
@@ -46,25 +58,29 @@ DirEntry *
 dir_insert(Directory *d, const char *key, bool *existed)
 {
 	bool		found;
-	DirEntry   *e = strdir_insert(d->tab, (char *) key, &found);
+	DirSlot    *slot = strdir_insert(d->tab, (char *) key, &found);
 
 	if (!found)
 	{
-		e->key = MemoryContextStrdup(d->cxt, key);
-		e->found = false;
-		e->active = false;
-		e->id = 0;
-		e->aux = 0;
+		Size		len = strlen(key);
+		DirEntry   *e = MemoryContextAllocZero(d->cxt, sizeof(DirEntry) + len + 1);
+
+		e->key = (char *) (e + 1);
+		memcpy(e->key, key, len + 1);
+		slot->key = e->key;
+		slot->entry = e;
 	}
 	if (existed)
 		*existed = found;
-	return e;
+	return slot->entry;
 }
 
 DirEntry *
 dir_lookup(Directory *d, const char *key)
 {
-	return strdir_lookup(d->tab, (char *) key);
+	DirSlot    *slot = strdir_lookup(d->tab, (char *) key);
+
+	return slot ? slot->entry : NULL;
 }
 
 uint32
@@ -104,7 +120,7 @@ dir_resolve(Directory *d, const char *sql)
 	uint32		n = dir_count(d);
 	Datum	   *elems;
 	strdir_iterator it;
-	DirEntry   *e;
+	DirSlot    *e;
 	uint32		i = 0;
 	ArrayType  *arr;
 	Oid			argtypes[1] = {TEXTARRAYOID};

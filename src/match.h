@@ -11,11 +11,10 @@
 
 #include "credimport.h"
 
+/* One key of a directory; its address is stable for the life of the load. */
 typedef struct DirEntry
 {
 	char	   *key;
-	uint32		hash;
-	char		status;			/* simplehash */
 	bool		found;			/* resolved in the database */
 	bool		active;
 	int64		id;				/* database id, when found */
