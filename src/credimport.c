@@ -12,6 +12,7 @@
 #include "utils/numeric.h"
 
 #include "kind_credit.h"
+#include "writer.h"
 
 PG_MODULE_MAGIC;
 
@@ -25,6 +26,12 @@ static const struct config_enum_entry date_format_options[] = {
 	{"DD/MM/YYYY", FC_DATE_DMY_SLASH, false},
 	{"DD.MM.YYYY", FC_DATE_DMY_DOT, false},
 	{"iso", FC_DATE_ISO, true},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry write_method_options[] = {
+	{"auto", WRITE_AUTO, false},
+	{"insert", WRITE_INSERT, false},
 	{NULL, 0, false}
 };
 
@@ -53,6 +60,15 @@ _PG_init(void)
 							 NULL,
 							 &credimport_date_format,
 							 FC_DATE_ISO, date_format_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("credimport.write_method",
+							 "How imported rows are written.",
+							 "auto writes through the table access method in batches, as COPY does, "
+							 "where that gives the same result as INSERT; insert always uses "
+							 "INSERT ... SELECT.",
+							 &credimport_write_method,
+							 WRITE_AUTO, write_method_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("credimport");

@@ -30,8 +30,10 @@
 #include "utils/date.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "portability/instr_time.h"
 
 #include "match.h"
 #include "report.h"
@@ -802,29 +804,32 @@ profile_json(CreditLoad *ld, NewLearner *nl)
 static int
 write_learners(CreditLoad *ld, int64 batch_id)
 {
-	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
-	BulkInsert *b;
+	static const char *const cols[7] = {"id", "email", "remote_id", "first_name", "last_name",
+	"profile", "created_by_batch"};
+	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
+	TableWriter *w;
 	Oid			seq;
 	int			created = 0;
+	MemoryContext rowcxt;
 
 	if (ld->npending == 0)
 		return 0;
 	seq = identity_sequence("learner");
-	b = bulk_begin("INSERT INTO credimport.learner "
-				   "(id, email, remote_id, first_name, last_name, profile, created_by_batch) "
-				   "SELECT i, e, r, f, l, p::jsonb, b FROM unnest($1, $2, $3, $4, $5, $6, $7) "
-				   "AS u(i, e, r, f, l, p, b)",
-				   7, types, WRITE_CHUNK);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport learner row",
+								   ALLOCSET_SMALL_SIZES);
+	w = tw_begin("learner", 7, cols, types);
 	for (int i = 0; i < ld->npending; i++)
 	{
 		NewLearner *nl = &ld->pending[i];
 		Datum		values[7];
 		bool		nulls[7] = {0};
+		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!nl->used)
 			continue;
 		nl->id = nextval_internal(seq, true);
+		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(nl->id);
 		for (int c = 0; c < 4; c++)
 		{
@@ -834,29 +839,34 @@ write_learners(CreditLoad *ld, int64 batch_id)
 			else
 				nulls[1 + c] = true;
 		}
-		values[5] = CStringGetTextDatum(profile_json(ld, nl));
+		values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile_json(ld, nl)));
 		values[6] = Int64GetDatum(batch_id);
-		bulk_add(b, values, nulls);
+		MemoryContextSwitchTo(old);
+		tw_add(w, values, nulls);
+		MemoryContextReset(rowcxt);
 		created++;
 	}
-	bulk_end(b);
+	tw_end(w);
+	MemoryContextDelete(rowcxt);
 	return created;
 }
 
 static void
 write_credits(CreditLoad *ld, int64 batch_id)
 {
+	static const char *const cols[10] = {"id", "learner_id", "provider", "course_title",
+		"course_id", "completion_date", "number_credits", "credit_type_id", "user_editable",
+	"batch_id"};
 	static const Oid types[10] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, DATEOID,
 	NUMERICOID, INT4OID, BOOLOID, INT8OID};
-	BulkInsert *b;
+	TableWriter *w;
 	Oid			seq = identity_sequence("credit");
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credit row",
 												 ALLOCSET_SMALL_SIZES);
 
-	b = bulk_begin("INSERT INTO credimport.credit (id, learner_id, provider, course_title, "
-				   "course_id, completion_date, number_credits, credit_type_id, user_editable, batch_id) "
-				   "SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-				   10, types, WRITE_CHUNK);
+	w = tw_begin("credit", 10, cols, types);
+	elog(DEBUG1, "credimport: writing credits by %s",
+		 tw_is_direct(w) ? "multi-insert" : "INSERT ... SELECT FROM unnest()");
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		CreditRow  *row = row_at(ld, i);
@@ -881,14 +891,27 @@ write_credits(CreditLoad *ld, int64 batch_id)
 		values[8] = BoolGetDatum(ld->opt->allow_edit);
 		values[9] = Int64GetDatum(batch_id);
 		MemoryContextSwitchTo(old);
-		bulk_add(b, values, NULL);
+		tw_add(w, values, NULL);
 		MemoryContextReset(rowcxt);
 	}
-	bulk_end(b);
+	tw_end(w);
 	MemoryContextDelete(rowcxt);
 }
 
 /* ---------------- the load ---------------- */
+
+/* DEBUG1 line with the time a phase took (SET client_min_messages = debug1) */
+static void
+phase_done(instr_time *start, const char *what, int64 n)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *start);
+	elog(DEBUG1, "credimport: %s (" INT64_FORMAT " records): %.3f ms", what, n,
+		 INSTR_TIME_GET_MILLISEC(now));
+	INSTR_TIME_SET_CURRENT(*start);
+}
 
 void
 credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
@@ -900,8 +923,10 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	MemoryContext old;
 	BatchInfo	batch;
 	int64		invalid = 0;
-	BulkInsert *errw;
+	TableWriter *errw;
+	instr_time	t;
 
+	INSTR_TIME_SET_CURRENT(t);
 	memset(&ld, 0, sizeof(ld));
 	memset(&batch, 0, sizeof(batch));
 	ld.opt = opt;
@@ -975,6 +1000,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	}
 	MemoryContextDelete(reccxt);
 	source_finish_digest(src);
+	phase_done(&t, "read and checked", ld.nrows);
 
 	/* pass 2: match, then look for credits already there and duplicates */
 	if (!opt->validate_only)
@@ -987,8 +1013,11 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
 	}
 	match_learners(&ld);
+	phase_done(&t, "matched learners", ld.nrows);
 	probe_transcripts(&ld);
+	phase_done(&t, "probed transcripts", ld.nrows);
 	find_duplicates(&ld);
+	phase_done(&t, "found duplicates", ld.nrows);
 
 	for (int64 i = 0; i < ld.nrows; i++)
 	{
@@ -1027,6 +1056,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	{
 		write_learners(&ld, batch.id);
 		write_credits(&ld, batch.id);
+		phase_done(&t, "wrote learners and credits", batch.imported);
 	}
 
 	/* problems, then the result rows */
@@ -1035,11 +1065,13 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	{
 		CreditRow  *row = row_at(&ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		for (Problem *p = row->problems; p; p = p->next)
 			report_errors_add(errw, batch.id, row->line_no, p);
 	}
-	bulk_end(errw);
+	report_errors_end(errw);
 	report_finish_batch(&batch);
+	phase_done(&t, "wrote problems", batch.invalid);
 
 	for (int64 i = 0; i < ld.nrows; i++)
 	{

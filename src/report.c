@@ -84,18 +84,17 @@ report_notice(const BatchInfo *b)
 						 b->id)));
 }
 
-BulkInsert *
+TableWriter *
 report_errors_begin(void)
 {
+	static const char *const cols[6] = {"batch_id", "line_no", "field", "code", "message", "value"};
 	static const Oid types[6] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 
-	return bulk_begin("INSERT INTO credimport.batch_error (batch_id, line_no, field, code, message, value) "
-					  "SELECT * FROM unnest($1, $2, $3, $4, $5, $6)",
-					  6, types, 5000);
+	return tw_begin("batch_error", 6, cols, types);
 }
 
 void
-report_errors_add(BulkInsert *w, int64 batch_id, int64 line_no, const Problem *p)
+report_errors_add(TableWriter *w, int64 batch_id, int64 line_no, const Problem *p)
 {
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
@@ -109,10 +108,16 @@ report_errors_add(BulkInsert *w, int64 batch_id, int64 line_no, const Problem *p
 		values[5] = CStringGetTextDatum(p->value);
 	else
 		nulls[5] = true;
-	bulk_add(w, values, nulls);
+	tw_add(w, values, nulls);
 	for (int i = 2; i < 6; i++)
 		if (!nulls[i])
 			pfree(DatumGetPointer(values[i]));
+}
+
+void
+report_errors_end(TableWriter *w)
+{
+	tw_end(w);
 }
 
 Datum

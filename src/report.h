@@ -34,8 +34,9 @@ extern void report_finish_batch(BatchInfo *b);
 extern void report_notice(const BatchInfo *b);
 
 /* batch_error rows, written in bulk */
-extern BulkInsert *report_errors_begin(void);
-extern void report_errors_add(BulkInsert *w, int64 batch_id, int64 line_no, const Problem *p);
+extern TableWriter *report_errors_begin(void);
+extern void report_errors_add(TableWriter *w, int64 batch_id, int64 line_no, const Problem *p);
+extern void report_errors_end(TableWriter *w);
 
 /* "field: message" array of a record's problems, or (Datum) 0 when none */
 extern Datum report_errors_array(const Problem *list, int n);

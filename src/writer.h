@@ -7,6 +7,16 @@
 
 #include "credimport.h"
 
+/* credimport.write_method */
+typedef enum WriteMethod
+{
+	WRITE_AUTO = 0,				/* multi-insert through the table AM when possible */
+	WRITE_INSERT				/* always INSERT ... SELECT FROM unnest(...) */
+} WriteMethod;
+
+extern int	credimport_write_method;
+
+/* ---- INSERT ... SELECT FROM unnest($1 .. $n), a chunk at a time ---- */
 typedef struct BulkInsert BulkInsert;
 
 /*
@@ -18,5 +28,18 @@ typedef struct BulkInsert BulkInsert;
 extern BulkInsert *bulk_begin(const char *sql, int ncols, const Oid *types, int chunk);
 extern void bulk_add(BulkInsert *b, const Datum *values, const bool *nulls);
 extern void bulk_end(BulkInsert *b);
+
+/* ---- rows into one credimport table, by the fastest safe route ---- */
+typedef struct TableWriter TableWriter;
+
+/*
+ * Write rows of the given columns (with the given types) into
+ * credimport.<table>.  Columns not given get their defaults.
+ */
+extern TableWriter *tw_begin(const char *table, int ncols, const char *const *columns,
+							 const Oid *types);
+extern void tw_add(TableWriter *w, const Datum *values, const bool *nulls);
+extern void tw_end(TableWriter *w);
+extern bool tw_is_direct(TableWriter *w);
 
 #endif
