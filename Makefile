@@ -12,8 +12,12 @@ REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect
                privileges
 REGRESS_OPTS = --inputdir=.
 
+# isolation suite: test/isolation/specs/*.spec against test/isolation/expected/
+ISOLATION      = concurrent_loads
+ISOLATION_OPTS = --inputdir=test/isolation
+
 PG_CPPFLAGS  = -I$(srcdir)/src
-EXTRA_CLEAN  = test/unit/build
+EXTRA_CLEAN  = test/unit/build output_iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -19,6 +19,7 @@
  */
 #include "kind_credit.h"
 
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -714,7 +715,7 @@ probe_transcripts(CreditLoad *ld)
 			args[3] = PointerGetDatum(construct_array(cols[3], n, INT4OID, 4, true, TYPALIGN_INT));
 			args[4] = PointerGetDatum(construct_array(cols[4], n, DATEOID, 4, true, TYPALIGN_INT));
 			MemoryContextSwitchTo(old);
-			ret = SPI_execute_plan(plan, args, NULL, true, 0);
+			ret = SPI_execute_plan(plan, args, NULL, false, 0);	/* fresh snapshot */
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "credimport: transcript probe failed: %s", SPI_result_code_string(ret));
 			for (uint64 j = 0; j < SPI_processed; j++)
@@ -1010,7 +1011,23 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 		 * two loads never both find a credit absent and both insert it.  A
 		 * transaction-scoped lock cannot outlive its transaction.
 		 */
-		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
+		if (!DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
+											 Int64GetDatum(CREDIMPORT_LOCK_KEY))))
+		{
+			/*
+			 * Another load holds the lock.  In READ COMMITTED we wait and
+			 * then see its rows through fresh snapshots.  A transaction
+			 * snapshot (REPEATABLE READ, SERIALIZABLE) would never see
+			 * them: fail now with a serialization error the caller can
+			 * retry, rather than with a unique violation later.
+			 */
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to a concurrent credimport load"),
+						 errhint("Retry the transaction, or load in READ COMMITTED.")));
+			DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
+		}
 	}
 	match_learners(&ld);
 	phase_done(&t, "matched learners", ld.nrows);

@@ -114,6 +114,11 @@ dir_fill_from_result(Directory *d, bool add)
 	}
 }
 
+/*
+ * Directory queries run with read_only = false, so that in READ COMMITTED
+ * each takes a fresh snapshot: after waiting for a concurrent load's lock,
+ * a load must see what that load committed.
+ */
 void
 dir_resolve(Directory *d, const char *sql)
 {
@@ -135,7 +140,7 @@ dir_resolve(Directory *d, const char *sql)
 		elems[i++] = CStringGetTextDatum(e->key);
 	arr = construct_array(elems, (int) i, TEXTOID, -1, false, TYPALIGN_INT);
 	values[0] = PointerGetDatum(arr);
-	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0);
+	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "credimport: directory query failed: %s", SPI_result_code_string(ret));
 	dir_fill_from_result(d, false);
@@ -149,7 +154,7 @@ dir_resolve(Directory *d, const char *sql)
 void
 dir_load_all(Directory *d, const char *sql)
 {
-	int			ret = SPI_execute(sql, true, 0);
+	int			ret = SPI_execute(sql, false, 0);
 
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "credimport: directory query failed: %s", SPI_result_code_string(ret));
