@@ -23,6 +23,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "commands/sequence.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -96,27 +97,39 @@ typedef struct NewLearner
 	bool		used;			/* referenced by a valid record */
 } NewLearner;
 
+/* full mode only: how to find or create the learner */
+typedef struct FullRow
+{
+	DirEntry   *byemail;		/* lower(email) */
+	char	  **pvals;			/* learner fields, per ProfileCol */
+} FullRow;
+
+/*
+ * One data record, kept from pass 1 to the end of the load: 104 bytes
+ * plus its text in the arena.
+ */
 typedef struct CreditRow
 {
 	int64		line_no;
 	Problem    *problems;
-	int			nproblems;
-	bool		ident_ok;
-	const char *ident_field;
 	char	   *ident;			/* identifier as written (trimmed) */
 	DirEntry   *match;			/* by identifier (full: by remote_id) */
-	DirEntry   *match2;			/* full: by e-mail */
-	char	  **pvals;			/* full: learner fields */
-	int32		pending;		/* full: NewLearner index + 1 */
+	FullRow    *full;
 	int64		learner_id;
-	int32		credit_type_id;
-	int32		date;
 	int64		cents;
+	int64		credit_id;
 	char	   *provider;
 	char	   *course_title;
 	char	   *course_id;
-	int64		credit_id;
+	int32		pending;		/* full: NewLearner index + 1 */
+	int32		credit_type_id;
+	int32		date;
+	int16		nproblems;
+	bool		ident_ok;
+	uint8		ident_col;		/* C_EMAIL, C_REMOTE_ID or C_USER_ID */
 } CreditRow;
+
+#define IDENT_FIELD(row) (builtin_names[(row)->ident_col])
 
 typedef struct CreditLoad
 {
@@ -338,7 +351,7 @@ check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 	switch (ld->mode)
 	{
 		case MM_EMAIL:
-			row->ident_field = "email";
+			row->ident_col = C_EMAIL;
 			v = required_value(rc, C_EMAIL, "email", &len);
 			if (v == NULL)
 				return;
@@ -352,7 +365,7 @@ check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 			row->match = dir_insert(ld->learners, lower_text(v, len), NULL);
 			break;
 		case MM_REMOTE_ID:
-			row->ident_field = "remote_id";
+			row->ident_col = C_REMOTE_ID;
 			v = required_value(rc, C_REMOTE_ID, "remote_id", &len);
 			if (v == NULL)
 				return;
@@ -364,7 +377,7 @@ check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 				int64		id;
 				char		buf[32];
 
-				row->ident_field = "user_id";
+				row->ident_col = C_USER_ID;
 				v = required_value(rc, C_USER_ID, "user_id", &len);
 				if (v == NULL)
 					return;
@@ -383,23 +396,24 @@ check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 			{
 				bool		bad = false;
 
-				row->pvals = arena_alloc0(&ld->arena, sizeof(char *) * ld->npcols);
+				row->full = arena_alloc0(&ld->arena, sizeof(FullRow));
+				row->full->pvals = arena_alloc0(&ld->arena, sizeof(char *) * ld->npcols);
 				for (int i = 0; i < ld->npcols; i++)
 				{
 					v = record_value(rc, ld->pcols[i].col, ld->pcols[i].name, &len);
 					if (v == NULL && len == (Size) -1)
 						bad = true;
 					else if (v != NULL && len > 0)
-						row->pvals[i] = arena_strndup(&ld->arena, v, len);
+						row->full->pvals[i] = arena_strndup(&ld->arena, v, len);
 				}
 				/* pcols[0] is email, pcols[1] remote_id */
-				if (row->pvals[0] && fc_check_email(row->pvals[0], strlen(row->pvals[0])) != FC_OK)
+				if (row->full->pvals[0] && fc_check_email(row->full->pvals[0], strlen(row->full->pvals[0])) != FC_OK)
 				{
-					record_problem(rc, "email", "invalid_email", row->pvals[0], strlen(row->pvals[0]),
-								   "\"%s\" is not a valid e-mail address", row->pvals[0]);
+					record_problem(rc, "email", "invalid_email", row->full->pvals[0], strlen(row->full->pvals[0]),
+								   "\"%s\" is not a valid e-mail address", row->full->pvals[0]);
 					bad = true;
 				}
-				if (!bad && row->pvals[0] == NULL && row->pvals[1] == NULL)
+				if (!bad && row->full->pvals[0] == NULL && row->full->pvals[1] == NULL)
 				{
 					record_problem(rc, ld->map->col_to_file[C_EMAIL] >= 0 ? "email" : "remote_id",
 								   "missing_value", NULL, 0,
@@ -408,13 +422,13 @@ check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 				}
 				if (bad)
 					return;
-				row->ident_field = row->pvals[1] ? "remote_id" : "email";
-				row->ident = row->pvals[1] ? row->pvals[1] : row->pvals[0];
-				if (row->pvals[1])
-					row->match = dir_insert(ld->learners, row->pvals[1], NULL);
-				if (row->pvals[0])
-					row->match2 = dir_insert(ld->emails,
-											 lower_text(row->pvals[0], strlen(row->pvals[0])), NULL);
+				row->ident_col = row->full->pvals[1] ? C_REMOTE_ID : C_EMAIL;
+				row->ident = row->full->pvals[1] ? row->full->pvals[1] : row->full->pvals[0];
+				if (row->full->pvals[1])
+					row->match = dir_insert(ld->learners, row->full->pvals[1], NULL);
+				if (row->full->pvals[0])
+					row->full->byemail = dir_insert(ld->emails,
+											 lower_text(row->full->pvals[0], strlen(row->full->pvals[0])), NULL);
 				break;
 			}
 	}
@@ -429,9 +443,12 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 
 	check_identifier(ld, rc, row);
 
-	if ((v = required_value(rc, C_PROVIDER, "provider", &len)) != NULL)
+	/* (a validation keeps only what the checks need) */
+	if ((v = required_value(rc, C_PROVIDER, "provider", &len)) != NULL &&
+		!ld->opt->validate_only)
 		row->provider = arena_strndup(&ld->arena, v, len);
-	if ((v = required_value(rc, C_COURSE_TITLE, "course_title", &len)) != NULL)
+	if ((v = required_value(rc, C_COURSE_TITLE, "course_title", &len)) != NULL &&
+		!ld->opt->validate_only)
 		row->course_title = arena_strndup(&ld->arena, v, len);
 	if ((v = required_value(rc, C_COURSE_ID, "course_id", &len)) != NULL)
 		row->course_id = arena_strndup(&ld->arena, v, len);
@@ -554,8 +571,8 @@ static void
 match_existing(CreditLoad *ld, CreditRow *row, DirEntry *e)
 {
 	if (!e->active)
-		add_problem(ld, row, row->ident_field, "inactive_learner", row->ident,
-					"the learner with %s \"%s\" is deactivated", row->ident_field, row->ident);
+		add_problem(ld, row, IDENT_FIELD(row), "inactive_learner", row->ident,
+					"the learner with %s \"%s\" is deactivated", IDENT_FIELD(row), row->ident);
 	else
 		row->learner_id = e->id;
 }
@@ -564,7 +581,7 @@ static void
 match_full(CreditLoad *ld, CreditRow *row)
 {
 	DirEntry   *byremote = row->match;
-	DirEntry   *byemail = row->match2;
+	DirEntry   *byemail = row->full->byemail;
 	NewLearner *nl;
 	int			missing = 0;
 
@@ -591,7 +608,7 @@ match_full(CreditLoad *ld, CreditRow *row)
 	}
 	/* a new learner: the required profile fields must be there */
 	for (int i = 0; i < ld->npcols; i++)
-		if (ld->pcols[i].required && row->pvals[i] == NULL)
+		if (ld->pcols[i].required && row->full->pvals[i] == NULL)
 		{
 			add_problem(ld, row, ld->pcols[i].name, "missing_value", NULL,
 						"a value is required to create a new learner");
@@ -607,7 +624,7 @@ match_full(CreditLoad *ld, CreditRow *row)
 			MemoryContextAllocHuge(ld->cxt, sizeof(NewLearner) * ld->pending_cap);
 	}
 	nl = &ld->pending[ld->npending++];
-	nl->vals = row->pvals;
+	nl->vals = row->full->pvals;
 	nl->line_no = row->line_no;
 	nl->id = 0;
 	nl->used = false;
@@ -655,8 +672,8 @@ match_learners(CreditLoad *ld)
 		if (ld->mode == MM_FULL)
 			match_full(ld, row);
 		else if (!row->match->found)
-			add_problem(ld, row, row->ident_field, "unknown_learner", row->ident,
-						"no learner with %s \"%s\"", row->ident_field, row->ident);
+			add_problem(ld, row, IDENT_FIELD(row), "unknown_learner", row->ident,
+						"no learner with %s \"%s\"", IDENT_FIELD(row), row->ident);
 		else
 			match_existing(ld, row, row->match);
 	}
@@ -738,28 +755,61 @@ probe_transcripts(CreditLoad *ld)
 	MemoryContextDelete(probecxt);
 }
 
+/* the natural key of a credit: learner (or learner to be created), course, type, date */
+static inline int64
+row_learner_key(CreditRow *row)
+{
+	return row->learner_id ? row->learner_id : -(int64) row->pending;
+}
+
+static uint32
+dup_hash(void *arg, uint32 idx)
+{
+	CreditRow  *row = row_at((CreditLoad *) arg, idx);
+	int64		learner = row_learner_key(row);
+	uint32		h = hash_bytes((const unsigned char *) row->course_id, strlen(row->course_id));
+
+	h = hash_combine(h, murmurhash32((uint32) learner ^ (uint32) (learner >> 32)));
+	h = hash_combine(h, murmurhash32((uint32) row->credit_type_id));
+	h = hash_combine(h, murmurhash32((uint32) row->date));
+	return h;
+}
+
+static bool
+dup_equal(void *arg, uint32 a, uint32 b)
+{
+	CreditRow  *ra = row_at((CreditLoad *) arg, a);
+	CreditRow  *rb = row_at((CreditLoad *) arg, b);
+
+	return row_learner_key(ra) == row_learner_key(rb) &&
+		ra->credit_type_id == rb->credit_type_id && ra->date == rb->date &&
+		strcmp(ra->course_id, rb->course_id) == 0;
+}
+
+/* duplicate_in_file: a record with the key of an earlier valid record */
 static void
 find_duplicates(CreditLoad *ld)
 {
-	DupSet	   *dups = dupkeys_create(ld->cxt, (uint32) Min(ld->nrows, PG_INT32_MAX / 2));
+	MemoryContext dupcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport duplicate keys",
+												 ALLOCSET_DEFAULT_SIZES);
+	DupSet	   *dups = dupkeys_create(dupcxt, (uint32) Min(ld->nrows, PG_INT32_MAX / 2),
+									  dup_hash, dup_equal, ld);
 
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		CreditRow  *row = row_at(ld, i);
-		int64		learner;
-		int64		prev;
+		uint32		first;
 
 		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0)
 			continue;
-		learner = row->learner_id ? row->learner_id : -(int64) row->pending;
-		prev = dupkeys_check_add(dups, learner, row->credit_type_id, row->date,
-								 row->course_id, row->line_no);
-		if (prev != 0)
+		first = dupkeys_check_add(dups, (uint32) i);
+		if (first != (uint32) i)
 			add_problem(ld, row, "record", "duplicate_in_file", NULL,
 						"same learner, course_id, credit_type and completion_date as line " INT64_FORMAT,
-						prev);
+						row_at(ld, first)->line_no);
 	}
+	MemoryContextDelete(dupcxt);
 }
 
 /* ---------------- writing ---------------- */
@@ -1035,6 +1085,8 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	phase_done(&t, "probed transcripts", ld.nrows);
 	find_duplicates(&ld);
 	phase_done(&t, "found duplicates", ld.nrows);
+	elog(DEBUG1, "credimport: %zu kB of memory hold the load's records, keys and problems",
+		 MemoryContextMemAllocated(ld.cxt, true) / 1024);
 
 	for (int64 i = 0; i < ld.nrows; i++)
 	{

@@ -164,40 +164,27 @@ dir_load_all(Directory *d, const char *sql)
 
 /* ---------------- duplicate keys ---------------- */
 
-typedef struct DupKey
-{
-	int64		learner;
-	int32		type;
-	int32		date;
-	const char *course;
-} DupKey;
-
 typedef struct DupEntry
 {
-	DupKey		key;
+	uint32		idx;
 	uint32		hash;
 	char		status;
-	int64		line_no;
 } DupEntry;
 
-static inline uint32
-dupkey_hash(const DupKey *k)
+struct DupSet
 {
-	uint32		h = hash_bytes((const unsigned char *) k->course, strlen(k->course));
-
-	h = hash_combine(h, murmurhash32((uint32) k->learner ^ (uint32) (k->learner >> 32)));
-	h = hash_combine(h, murmurhash32((uint32) k->type));
-	h = hash_combine(h, murmurhash32((uint32) k->date));
-	return h;
-}
+	struct dupset_hash *tab;
+	dup_hash_fn hash;
+	dup_equal_fn equal;
+	void	   *arg;
+};
 
 #define SH_PREFIX dupset
 #define SH_ELEMENT_TYPE DupEntry
-#define SH_KEY_TYPE DupKey
-#define SH_KEY key
-#define SH_HASH_KEY(tb, k) dupkey_hash(&(k))
-#define SH_EQUAL(tb, a, b) ((a).learner == (b).learner && (a).type == (b).type && \
-							(a).date == (b).date && strcmp((a).course, (b).course) == 0)
+#define SH_KEY_TYPE uint32
+#define SH_KEY idx
+#define SH_HASH_KEY(tb, k) (((DupSet *) (tb)->private_data)->hash(((DupSet *) (tb)->private_data)->arg, (k)))
+#define SH_EQUAL(tb, a, b) ((a) == (b) || ((DupSet *) (tb)->private_data)->equal(((DupSet *) (tb)->private_data)->arg, (a), (b)))
 #define SH_SCOPE static inline
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
@@ -205,35 +192,23 @@ dupkey_hash(const DupKey *k)
 #define SH_DECLARE
 #include "lib/simplehash.h"
 
-struct DupSet
-{
-	dupset_hash *tab;
-};
-
 DupSet *
-dupkeys_create(MemoryContext cxt, uint32 size)
+dupkeys_create(MemoryContext cxt, uint32 size, dup_hash_fn hash, dup_equal_fn equal, void *arg)
 {
 	DupSet	   *s = MemoryContextAlloc(cxt, sizeof(DupSet));
 
-	s->tab = dupset_create(cxt, Max(size, 64), NULL);
+	s->hash = hash;
+	s->equal = equal;
+	s->arg = arg;
+	s->tab = dupset_create(cxt, Max(size, 64), s);
 	return s;
 }
 
-int64
-dupkeys_check_add(DupSet *s, int64 learner, int32 type, int32 date,
-				 const char *course, int64 line_no)
+uint32
+dupkeys_check_add(DupSet *s, uint32 idx)
 {
-	DupKey		k;
 	bool		found;
-	DupEntry   *e;
+	DupEntry   *e = dupset_insert(s->tab, idx, &found);
 
-	k.learner = learner;
-	k.type = type;
-	k.date = date;
-	k.course = course;			/* caller keeps it alive for the load */
-	e = dupset_insert(s->tab, k, &found);
-	if (found)
-		return e->line_no;
-	e->line_no = line_no;
-	return 0;
+	return e->idx;
 }

@@ -37,12 +37,17 @@ extern void dir_resolve(Directory *d, const char *sql);
 /* Load a whole small table: sql returns (key text, id bigint, active boolean). */
 extern void dir_load_all(Directory *d, const char *sql);
 
-/* Duplicate detection on a natural key; returns the first line or 0. */
+/*
+ * Duplicate detection on a natural key.  The set holds only record indexes
+ * (12 bytes a slot); the caller hashes and compares the records' keys.
+ */
 typedef struct DupSet DupSet;
+typedef uint32 (*dup_hash_fn) (void *arg, uint32 idx);
+typedef bool (*dup_equal_fn) (void *arg, uint32 a, uint32 b);
 
-extern DupSet *dupkeys_create(MemoryContext cxt, uint32 size);
-/* Returns the line of an earlier record with the same key, or 0 after adding it. */
-extern int64 dupkeys_check_add(DupSet *s, int64 learner, int32 type, int32 date,
-							  const char *course, int64 line_no);
+extern DupSet *dupkeys_create(MemoryContext cxt, uint32 size, dup_hash_fn hash,
+							  dup_equal_fn equal, void *arg);
+/* Index of an earlier record with the same key as idx; or idx itself, after adding it. */
+extern uint32 dupkeys_check_add(DupSet *s, uint32 idx);
 
 #endif							/* CREDIMPORT_MATCH_H */
