@@ -48,7 +48,7 @@ static long unit_failed;
 		else \
 		{ \
 			unit_failed++; \
-			fprintf(stderr, "%s:%d: FAILED: %s == %s\n  got:      \"%s\"\n  expected: \"%s\"\n", \
+			fprintf(stderr, "%s:%d: FAILED: %s == %s\n  got:      \"%.2000s\"\n  expected: \"%.2000s\"\n", \
 					__FILE__, __LINE__, #a, #b, \
 					unit_a_ ? unit_a_ : "(null)", unit_b_ ? unit_b_ : "(null)"); \
 		} \
