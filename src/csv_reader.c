@@ -36,6 +36,10 @@ struct CsvReader
 
 	long		line_no;		/* line of the next unread byte */
 
+	/* bytes that end a run of ordinary bytes, outside and inside quotes */
+	unsigned char special[256];
+	unsigned char special_q[256];
+
 	/* record storage */
 	char	   *rec;
 	size_t		rec_len;
@@ -331,7 +335,14 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 	if (r->oom)
 		return CSV_ENOMEM;
 	if (!r->started)
+	{
 		start_input(r);
+		memset(r->special, 0, sizeof(r->special));
+		memset(r->special_q, 0, sizeof(r->special_q));
+		r->special[(unsigned char) r->delimiter] = 1;
+		r->special['\n'] = r->special['\r'] = r->special['"'] = r->special[0] = 1;
+		r->special_q['\n'] = r->special_q['\r'] = r->special_q['"'] = r->special_q[0] = 1;
+	}
 	delim = r->delimiter;
 
 	/* skip blank lines */
@@ -380,6 +391,45 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 
 		for (;;)
 		{
+			/*
+			 * Fast path: copy a run of ordinary bytes from the buffer in one
+			 * go.  Anything special, a run that would pass the bound, or the
+			 * end of the buffer goes to the byte-at-a-time code below, which
+			 * defines the behaviour.
+			 */
+			if (!too_long && r->pos < r->len)
+			{
+				const unsigned char *b = (const unsigned char *) r->buf;
+				const unsigned char *spec = field_quoted ? r->special_q : r->special;
+				size_t		p = r->pos;
+				size_t		n;
+
+				while (p < r->len && !spec[b[p]])
+					p++;
+				n = p - r->pos;
+				if (n > 0 && (r->max_record_bytes == 0 || r->rec_len + n <= r->max_record_bytes))
+				{
+					if (!field_quoted && field_ws_only)
+					{
+						for (size_t i = r->pos; i < p; i++)
+							if (b[i] != ' ' && b[i] != '\t')
+							{
+								field_ws_only = false;
+								break;
+							}
+					}
+					while (r->rec_len + n + 1 >= r->rec_cap)
+					{
+						if (!r_grow(r, (void **) &r->rec, r->rec_cap, r->rec_cap * 2))
+							return CSV_ENOMEM;
+						r->rec_cap *= 2;
+					}
+					memcpy(r->rec + r->rec_len, r->buf + r->pos, n);
+					r->rec_len += n;
+					r->pos = p;
+					continue;
+				}
+			}
 			c = next_byte(r);
 			if (!field_quoted)
 			{
