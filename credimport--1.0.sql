@@ -122,7 +122,10 @@ CREATE FUNCTION @extschema@.credimport_load(
 RETURNS TABLE (batch_id bigint, line_no bigint, status text,
                learner_id bigint, credit_id bigint, errors text[])
 AS 'MODULE_PATHNAME', 'credimport_load_file'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+-- the queries it runs name only pg_catalog and credimport objects: no
+-- function or operator of the caller's search_path can stand in for them
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer) IS
     'import external credits from a CSV or tab-delimited server file, atomically, with a per-record report';
@@ -138,4 +141,4 @@ REVOKE ALL ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean,
 CREATE FUNCTION @extschema@.credimport_check_value(kind text, value text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'credimport_check_value'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -37,11 +37,13 @@ SELECT (SELECT count(*) FROM by_insert) AS by_insert, (SELECT count(*) FROM by_m
 ROLLBACK;
 
 -- AFTER ROW triggers, statement triggers with transition tables, and a
--- default of a column the user added are all honoured
+-- default of a column the user added are all honoured.  (A load runs with
+-- search_path = pg_catalog, pg_temp: trigger functions name their schema
+-- or set their own search_path, as PostgreSQL advises for trigger functions.)
 CREATE TABLE wp_log (kind text, n bigint);
 CREATE FUNCTION wp_row_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO wp_log VALUES ('row', 1); RETURN NULL; END $$;
-CREATE FUNCTION wp_stmt_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.wp_log VALUES ('row', 1); RETURN NULL; END $$;
+CREATE FUNCTION wp_stmt_trigger() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
 BEGIN INSERT INTO wp_log SELECT 'statement', count(*) FROM new_rows; RETURN NULL; END $$;
 CREATE TRIGGER wp_row AFTER INSERT ON credimport.credit FOR EACH ROW EXECUTE FUNCTION wp_row_trigger();
 CREATE TRIGGER wp_stmt AFTER INSERT ON credimport.credit REFERENCING NEW TABLE AS new_rows

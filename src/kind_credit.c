@@ -440,18 +440,18 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 {
 	Size		len;
 	char	   *v;
+	char	   *provider;
+	char	   *title;
+	char	   *course;
+	Size		provider_len;
+	Size		title_len;
+	Size		course_len;
 
 	check_identifier(ld, rc, row);
 
-	/* (a validation keeps only what the checks need) */
-	if ((v = required_value(rc, C_PROVIDER, "provider", &len)) != NULL &&
-		!ld->opt->validate_only)
-		row->provider = arena_strndup(&ld->arena, v, len);
-	if ((v = required_value(rc, C_COURSE_TITLE, "course_title", &len)) != NULL &&
-		!ld->opt->validate_only)
-		row->course_title = arena_strndup(&ld->arena, v, len);
-	if ((v = required_value(rc, C_COURSE_ID, "course_id", &len)) != NULL)
-		row->course_id = arena_strndup(&ld->arena, v, len);
+	provider = required_value(rc, C_PROVIDER, "provider", &provider_len);
+	title = required_value(rc, C_COURSE_TITLE, "course_title", &title_len);
+	course = required_value(rc, C_COURSE_ID, "course_id", &course_len);
 
 	if ((v = required_value(rc, C_COMPLETION_DATE, "completion_date", &len)) != NULL)
 	{
@@ -518,6 +518,21 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 		else if (r != FC_OK)
 			record_problem(rc, "complete", "invalid_value", v, len,
 						   "\"%s\" is not one of 1/0, true/false, yes/no", v);
+	}
+
+	/*
+	 * Keep the text only of records that may still be written: an invalid
+	 * record costs its row and its problems, nothing more.  A validation
+	 * keeps only what the duplicate check needs.
+	 */
+	if (rc->nproblems == 0)
+	{
+		row->course_id = arena_strndup(&ld->arena, course, course_len);
+		if (!ld->opt->validate_only)
+		{
+			row->provider = arena_strndup(&ld->arena, provider, provider_len);
+			row->course_title = arena_strndup(&ld->arena, title, title_len);
+		}
 	}
 }
 
