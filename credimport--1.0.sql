@@ -14,14 +14,16 @@ CREATE TABLE credimport.batch (
     match_mode       text NOT NULL,
     allow_edit       boolean NOT NULL,
     validate_only    boolean NOT NULL,
-    status           text NOT NULL CHECK (status IN ('imported', 'rejected', 'validated')),
+    status           text NOT NULL CHECK (status IN ('imported', 'rejected', 'validated', 'reverted')),
     records          integer NOT NULL,
     imported         integer NOT NULL,
     invalid          integer NOT NULL,
     learners_created integer NOT NULL DEFAULT 0,
+    skipped          integer NOT NULL DEFAULT 0,
     started_at       timestamptz NOT NULL,
     finished_at      timestamptz,
-    imported_by      name NOT NULL DEFAULT current_user
+    imported_by      name NOT NULL DEFAULT current_user,
+    header           text[]          -- the source's header as written (for the error report)
 );
 
 CREATE TABLE credimport.learner (
@@ -72,6 +74,14 @@ CREATE TABLE credimport.batch_error (
 );
 CREATE INDEX batch_error_batch_idx ON credimport.batch_error (batch_id, line_no);
 
+-- The invalid records as they were in the source, for credimport_error_report().
+CREATE TABLE credimport.batch_record (
+    batch_id bigint NOT NULL REFERENCES credimport.batch (id) ON DELETE CASCADE,
+    line_no  bigint NOT NULL,
+    fields   text[]          -- NULL when the record was too long to keep
+);
+CREATE INDEX batch_record_batch_idx ON credimport.batch_record (batch_id, line_no);
+
 -- Which learner fields a full-user import requires.
 CREATE TABLE credimport.profile_field (
     name     text PRIMARY KEY,
@@ -110,28 +120,101 @@ SELECT pg_catalog.pg_extension_config_dump('credimport.credit_type_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credimport.credit', '');
 SELECT pg_catalog.pg_extension_config_dump('credimport.credit_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('credimport.batch_error', '');
+SELECT pg_catalog.pg_extension_config_dump('credimport.batch_record', '');
 SELECT pg_catalog.pg_extension_config_dump('credimport.profile_field', '');
 
--- The importer.
+-- ---------------------------------------------------------------------------
+-- The loaders.  One pipeline behind three doors: a server file, a staging
+-- table (or view), and file content sent as a text argument.  They run with
+-- the caller's rights and a pinned search_path: the queries they run name
+-- only pg_catalog and credimport objects, so no function or operator of the
+-- caller's search_path can stand in for them.
+-- ---------------------------------------------------------------------------
+
 CREATE FUNCTION @extschema@.credimport_load(
     path text,
     match_mode text,
     allow_edit boolean DEFAULT false,
     validate_only boolean DEFAULT false,
-    max_errors integer DEFAULT 0)
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error')
 RETURNS TABLE (batch_id bigint, line_no bigint, status text,
                learner_id bigint, credit_id bigint, errors text[])
 AS 'MODULE_PATHNAME', 'credimport_load_file'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
--- the queries it runs name only pg_catalog and credimport objects: no
--- function or operator of the caller's search_path can stand in for them
 SET search_path = pg_catalog, pg_temp;
-
-COMMENT ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer) IS
+COMMENT ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text) IS
     'import external credits from a CSV or tab-delimited server file, atomically, with a per-record report';
 
--- Reading server files is a privileged operation (checked again inside).
-REVOKE ALL ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer) FROM PUBLIC;
+CREATE FUNCTION @extschema@.credimport_load(
+    staging regclass,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error')
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_table'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD';   -- typed date columns are read as ISO text
+COMMENT ON FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text) IS
+    'import external credits from a staging table (columns named like file headers), atomically, with a per-record report';
+
+CREATE FUNCTION @extschema@.credimport_load_data(
+    content text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error')
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_data'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text) IS
+    'import external credits from CSV or tab-delimited text sent by the client, atomically, with a per-record report';
+
+CREATE FUNCTION @extschema@.credimport_validate(path text, match_mode text)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_load_file'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_validate(text, text) IS
+    'the problems of a credit file, one row each; writes nothing';
+
+CREATE FUNCTION @extschema@.credimport_validate(staging regclass, match_mode text)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_load_table'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD';   -- typed date columns are read as ISO text
+COMMENT ON FUNCTION @extschema@.credimport_validate(regclass, text) IS
+    'the problems of a staging table of credits, one row each; writes nothing';
+
+-- Loading is for the roles an administrator chooses (see the README).
+REVOKE ALL ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credimport_validate(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.credimport_validate(regclass, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_last_batch_id()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'credimport_last_batch_id'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.credimport_last_batch_id() IS
+    'the batch recorded by the last load of this session (NULL if none)';
+
+CREATE FUNCTION @extschema@.credimport_template(match_mode text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'credimport_template'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_template(text) IS
+    'the header line a credit file for that match mode must have';
 
 /*
  * The strict field checks, exposed so that they can be compared with the
@@ -142,3 +225,152 @@ CREATE FUNCTION @extschema@.credimport_check_value(kind text, value text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'credimport_check_value'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- one CSV line of fields, quoted where needed, with a trailing newline
+CREATE FUNCTION credimport.csv_line(fields text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN (SELECT pg_catalog.string_agg(
+            CASE WHEN f IS NULL THEN ''
+                 WHEN f ~ '[",\r\n]' OR f ~ '^\s' OR f ~ '\s$'
+                 THEN '"' || pg_catalog.replace(f, '"', '""') || '"'
+                 ELSE f END, ',' ORDER BY n) || E'\n'
+          FROM pg_catalog.unnest(fields) WITH ORDINALITY AS u(f, n));
+
+CREATE FUNCTION @extschema@.credimport_error_report(batch_id bigint)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    b credimport.batch;
+    width integer;
+    report text;
+BEGIN
+    SELECT * INTO b FROM credimport.batch WHERE id = credimport_error_report.batch_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'credimport batch % does not exist', credimport_error_report.batch_id
+            USING ERRCODE = '22023';
+    END IF;
+    width := coalesce(array_length(b.header, 1), 0);
+    SELECT string_agg(line, '' ORDER BY ord) INTO report
+      FROM (SELECT 0::bigint AS ord, credimport.csv_line(b.header || 'errors'::text) AS line
+            UNION ALL
+            SELECT r.line_no,
+                   credimport.csv_line(
+                       -- the record as it was (NULL: too long to keep), then its problems
+                       coalesce(r.fields, array_fill(''::text, ARRAY[width]))
+                       || (SELECT string_agg(e.field || ': ' || e.message, '; ' ORDER BY e.field, e.code)
+                             FROM credimport.batch_error e
+                            WHERE e.batch_id = r.batch_id AND e.line_no = r.line_no))
+              FROM credimport.batch_record r
+             WHERE r.batch_id = b.id) lines;
+    RETURN report;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_error_report(bigint) IS
+    'CSV text of a batch''s invalid records as they were, with an errors column: fix and load again';
+
+CREATE FUNCTION @extschema@.credimport_revert(batch_id bigint)
+RETURNS TABLE (credits_removed integer, learners_removed integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    st text;
+    c integer;
+    l integer;
+BEGIN
+    -- the lock the loaders take: a revert and a load never interleave
+    IF NOT pg_try_advisory_xact_lock(7165901439040028417) THEN
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            RAISE EXCEPTION 'could not serialize access due to a concurrent credimport load'
+                USING ERRCODE = '40001', HINT = 'Retry the transaction, or revert in READ COMMITTED.';
+        END IF;
+        PERFORM pg_advisory_xact_lock(7165901439040028417);
+    END IF;
+    SELECT status INTO st FROM credimport.batch WHERE id = credimport_revert.batch_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'credimport batch % does not exist', credimport_revert.batch_id
+            USING ERRCODE = '22023';
+    END IF;
+    IF st <> 'imported' THEN
+        RAISE EXCEPTION 'credimport batch % is %, not imported', credimport_revert.batch_id, st
+            USING ERRCODE = '22023', HINT = 'Only an imported batch can be reverted.';
+    END IF;
+    DELETE FROM credimport.credit WHERE batch_id = credimport_revert.batch_id;
+    GET DIAGNOSTICS c = ROW_COUNT;
+    DELETE FROM credimport.learner lr
+     WHERE lr.created_by_batch = credimport_revert.batch_id
+       AND NOT EXISTS (SELECT 1 FROM credimport.credit cr WHERE cr.learner_id = lr.id);
+    GET DIAGNOSTICS l = ROW_COUNT;
+    UPDATE credimport.batch SET status = 'reverted' WHERE id = credimport_revert.batch_id;
+    RAISE NOTICE 'credimport batch % reverted: % credits and % learners removed',
+        credimport_revert.batch_id, c, l;
+    RETURN QUERY SELECT c, l;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_revert(bigint) IS
+    'undo an imported batch: its credits, and the learners it created that have no other credits';
+REVOKE ALL ON FUNCTION @extschema@.credimport_revert(bigint) FROM PUBLIC;
+
+/*
+ * The one routine without a pinned search_path: it must resolve a staging
+ * table's name as the caller would.  Instead, everything it names is
+ * schema-qualified, operators included; the loaders it calls pin their own.
+ */
+CREATE PROCEDURE @extschema@.credimport_import(
+    source text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    INOUT batch_id bigint DEFAULT NULL,
+    INOUT imported integer DEFAULT NULL,
+    INOUT invalid integer DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    rel pg_catalog.regclass;
+    b credimport.batch;
+    problems pg_catalog.text;
+BEGIN
+    IF source IS NULL OR match_mode IS NULL THEN
+        RAISE EXCEPTION 'source and match_mode must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF pg_catalog.left(source, 1) OPERATOR(pg_catalog.=) '/' THEN
+        PERFORM pg_catalog.count(*) FROM @extschema@.credimport_load(source, match_mode, allow_edit);
+    ELSE
+        rel := pg_catalog.to_regclass(source);
+        IF rel IS NULL THEN
+            RAISE EXCEPTION 'source "%" is neither an absolute path nor a table', source
+                USING ERRCODE = '22023',
+                      HINT = 'Give the absolute path of a server file, or the name of a staging table.';
+        END IF;
+        PERFORM pg_catalog.count(*) FROM @extschema@.credimport_load(rel, match_mode, allow_edit);
+    END IF;
+    SELECT * INTO b FROM credimport.batch
+     WHERE id OPERATOR(pg_catalog.=) @extschema@.credimport_last_batch_id();
+    batch_id := b.id;
+    imported := b.imported;
+    invalid := b.invalid;
+    IF b.status OPERATOR(pg_catalog.=) 'rejected' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.format('line %s, %s: %s', e.line_no, e.field, e.message),
+                                     E'\n' ORDER BY e.line_no, e.field, e.code)
+          INTO problems
+          FROM (SELECT * FROM credimport.batch_error e
+                 WHERE e.batch_id OPERATOR(pg_catalog.=) b.id
+                 ORDER BY e.line_no, e.field, e.code LIMIT 10) e;
+        RAISE EXCEPTION 'credimport batch % rejected: % of % records are invalid', b.id, b.invalid, b.records
+            USING ERRCODE = '22P04',
+                  DETAIL = pg_catalog.format(E'Batch %s. %s:\n%s', b.id,
+                                  CASE WHEN b.invalid OPERATOR(pg_catalog.>) 10
+                                       THEN 'The first ten problems' ELSE 'The problems' END,
+                                  problems),
+                  HINT = 'Fix the records and run the step again, or allow some invalid records with credimport_load(..., max_errors => n).';
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE @extschema@.credimport_import(text, text, boolean, bigint, integer, integer) IS
+    'import a server file or a staging table for a pipeline step: raises an error (22P04) when the batch is rejected';
+REVOKE ALL ON PROCEDURE @extschema@.credimport_import(text, text, boolean, bigint, integer, integer) FROM PUBLIC;

@@ -10,7 +10,7 @@ CREATE ROLE credimport_reader;    -- the documented grants and pg_read_server_fi
 GRANT pg_read_server_files TO credimport_reader;
 
 -- not open to PUBLIC
-SELECT has_function_privilege('public', 'credimport_load(text, text, boolean, boolean, integer)', 'EXECUTE') AS public_may_load;
+SELECT has_function_privilege('public', 'credimport_load(text, text, boolean, boolean, integer, text)', 'EXECUTE') AS public_may_load;
 SET ROLE credimport_clerk;
 SELECT * FROM credimport_load(:'fx' || 'privileged.csv', 'email');
 RESET ROLE;
@@ -22,7 +22,7 @@ GRANT INSERT ON credimport.credit, credimport.learner, credimport.batch, credimp
     TO credimport_clerk, credimport_reader;
 GRANT UPDATE ON credimport.batch TO credimport_clerk, credimport_reader;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA credimport TO credimport_clerk, credimport_reader;
-GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer)
+GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text)
     TO credimport_clerk, credimport_reader;
 
 -- without pg_read_server_files: refused before the file is opened (the
@@ -64,13 +64,19 @@ CREATE TABLE hijack.credit_type (id int);
 SET search_path = hijack, pg_catalog, public;
 SELECT lower('X');   -- the trap works for an unqualified call
 SELECT status, count(*) FROM public.credimport_load(:'fx' || 'basic.csv', 'email', validate_only => true) GROUP BY status;
+-- the pipeline procedure resolves table names in the caller's search_path,
+-- so it names everything with its schema instead
+CREATE TABLE hijack.stage (email text, provider text, course_title text, course_id text,
+                           completion_date text, number_credits text, credit_type text);
+INSERT INTO hijack.stage VALUES ('ada@example.org', 'Hijack', 'Not hijacked', 'HJ-1', '2024-09-01', '1', 'CME');
+CALL public.credimport_import('stage', 'email');
 RESET search_path;
 DROP SCHEMA hijack CASCADE;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA credimport FROM credimport_clerk, credimport_reader;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA credimport FROM credimport_clerk, credimport_reader;
 REVOKE ALL ON SCHEMA credimport FROM credimport_clerk, credimport_reader;
-REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer)
+REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text)
     FROM credimport_clerk, credimport_reader;
 DROP ROLE credimport_clerk;
 DROP ROLE credimport_reader;

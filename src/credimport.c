@@ -9,6 +9,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
 #include "kind_credit.h"
@@ -75,14 +76,39 @@ _PG_init(void)
 }
 
 static void
-check_common_args(FunctionCallInfo fcinfo, ImportOptions *opt)
+check_match_mode(const char *mode)
 {
-	for (int i = 0; i < 5; i++)
+	if (strcmp(mode, "email") != 0 && strcmp(mode, "remote_id") != 0 &&
+		strcmp(mode, "user_id") != 0 && strcmp(mode, "full") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown match_mode \"%s\"", mode),
+				 errhint("Use one of email, remote_id, user_id or full.")));
+}
+
+/* arguments shared by every loader: (source, match_mode, allow_edit, validate_only, max_errors, if_exists) */
+static void
+loader_args(FunctionCallInfo fcinfo, ImportOptions *opt)
+{
+	const char *if_exists;
+
+	for (int i = 0; i < PG_NARGS(); i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of credimport_load must not be null", i + 1)));
+					 errmsg("argument %d of %s must not be null", i + 1,
+							get_func_name(fcinfo->flinfo->fn_oid))));
+	memset(opt, 0, sizeof(*opt));
 	opt->match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	check_match_mode(opt->match_mode);
+	opt->output = OUTPUT_RECORDS;
+	if (PG_NARGS() < 6)
+	{
+		/* credimport_validate(source, match_mode) */
+		opt->output = OUTPUT_PROBLEMS;
+		opt->validate_only = true;
+		return;
+	}
 	opt->allow_edit = PG_GETARG_BOOL(2);
 	opt->validate_only = PG_GETARG_BOOL(3);
 	opt->max_errors = PG_GETARG_INT32(4);
@@ -91,41 +117,60 @@ check_common_args(FunctionCallInfo fcinfo, ImportOptions *opt)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_errors must not be negative"),
 				 errdetail("max_errors was %d.", opt->max_errors)));
-	if (strcmp(opt->match_mode, "email") != 0 && strcmp(opt->match_mode, "remote_id") != 0 &&
-		strcmp(opt->match_mode, "user_id") != 0 && strcmp(opt->match_mode, "full") != 0)
+	if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (strcmp(if_exists, "skip") == 0)
+		opt->skip_existing = true;
+	else if (strcmp(if_exists, "error") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown match_mode \"%s\"", opt->match_mode),
-				 errhint("Use one of email, remote_id, user_id or full.")));
+				 errmsg("unknown if_exists \"%s\"", if_exists),
+				 errhint("Use error (a credit already on the transcript is a problem) or skip "
+						 "(an identical credit already on the transcript is skipped).")));
 }
 
-PG_FUNCTION_INFO_V1(credimport_load_file);
+typedef enum Door
+{
+	DOOR_FILE,
+	DOOR_TABLE,
+	DOOR_CONTENT
+} Door;
 
 /*
- * credimport_load(path, match_mode, allow_edit, validate_only, max_errors)
+ * One load, whatever its door: open the source inside the load's memory
+ * context and SPI connection, run the pipeline, close everything.
  */
-Datum
-credimport_load_file(PG_FUNCTION_ARGS)
+static Datum
+run_load(FunctionCallInfo fcinfo, Door door)
 {
 	ImportOptions opt;
-	char	   *path;
 	MemoryContext loadcxt;
 	MemoryContext old;
-	Source	   *src;
+	Source	   *src = NULL;
+	char	   *path = NULL;
 
-	check_common_args(fcinfo, &opt);
-	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	loader_args(fcinfo, &opt);
+	if (door == DOOR_FILE)
+		path = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	InitMaterializedSRF(fcinfo, 0);
 
 	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
 									ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(loadcxt);
-	src = source_open_file(path);
+	if (door == DOOR_FILE)
+		src = source_open_file(path);	/* privilege check before anything else */
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
 	MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_TABLE)
+		src = source_open_table(PG_GETARG_OID(0));
+	else if (door == DOOR_CONTENT)
+	{
+		text	   *content = PG_GETARG_TEXT_PP(0);
+
+		src = source_open_content(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), "(content)");
+	}
 	credit_import(fcinfo, src, &opt);
 	src->close(src);
 	SPI_finish();
@@ -133,6 +178,63 @@ credimport_load_file(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(loadcxt);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(credimport_load_file);
+PG_FUNCTION_INFO_V1(credimport_load_table);
+PG_FUNCTION_INFO_V1(credimport_load_data);
+
+/* credimport_load(path text, match_mode, allow_edit, validate_only, max_errors, if_exists) */
+Datum
+credimport_load_file(PG_FUNCTION_ARGS)
+{
+	return run_load(fcinfo, DOOR_FILE);
+}
+
+/* credimport_load(staging regclass, ...): also credimport_validate(staging regclass, match_mode) */
+Datum
+credimport_load_table(PG_FUNCTION_ARGS)
+{
+	return run_load(fcinfo, DOOR_TABLE);
+}
+
+/* credimport_load_data(content text, ...) */
+Datum
+credimport_load_data(PG_FUNCTION_ARGS)
+{
+	return run_load(fcinfo, DOOR_CONTENT);
+}
+
+PG_FUNCTION_INFO_V1(credimport_template);
+
+/* credimport_template(match_mode): the header line a file for that mode must have */
+Datum
+credimport_template(PG_FUNCTION_ARGS)
+{
+	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *line;
+	text	   *result;
+
+	check_match_mode(mode);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "credimport: SPI_connect failed");
+	line = credit_template(mode);
+	result = (text *) SPI_palloc(VARHDRSZ + strlen(line));
+	SET_VARSIZE(result, VARHDRSZ + strlen(line));
+	memcpy(VARDATA(result), line, strlen(line));
+	SPI_finish();
+	PG_RETURN_TEXT_P(result);
+}
+
+PG_FUNCTION_INFO_V1(credimport_last_batch_id);
+
+/* the batch the last load of this session recorded */
+Datum
+credimport_last_batch_id(PG_FUNCTION_ARGS)
+{
+	if (credimport_last_batch == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(credimport_last_batch);
 }
 
 PG_FUNCTION_INFO_V1(credimport_check_value);

@@ -45,17 +45,31 @@ typedef struct Problem
 } Problem;
 
 /* ---------- source: yields records whatever the door ---------- */
+typedef enum SourceKind
+{
+	SOURCE_FILE,
+	SOURCE_CONTENT,
+	SOURCE_TABLE
+} SourceKind;
+
 typedef struct Source
 {
-	const char *description;	/* path, or a label for other doors */
-	char		sha256[65];		/* hex digest of the bytes read (files/text) */
-	/* returns false at end; fills *rec */
+	SourceKind	kind;
+	const char *description;	/* path, table name, or a label */
+	char		sha256[65];		/* hex digest of the bytes read (file, content) */
+	int64		bytes_total;	/* size, when known (progress) */
+	int64		bytes_read;
+	/* returns false at end; fills *rec (the first record is the header) */
 	bool		(*next) (struct Source *src, CsvRecord *rec);
+	/* start again from the header; false when that is not possible */
+	bool		(*rewind) (struct Source *src);
 	void		(*close) (struct Source *src);
 	void	   *state;
 } Source;
 
 extern Source *source_open_file(const char *path);
+extern Source *source_open_content(const char *data, Size len, const char *label);
+extern Source *source_open_table(Oid relid);
 extern void source_finish_digest(Source *src);
 
 /* ---------- columns ---------- */

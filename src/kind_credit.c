@@ -24,7 +24,10 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "commands/progress.h"
 #include "commands/sequence.h"
+#include "pgstat.h"
+#include "utils/backend_progress.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -126,6 +129,7 @@ typedef struct CreditRow
 	int32		date;
 	int16		nproblems;
 	bool		ident_ok;
+	bool		skipped;		/* identical to a credit on the transcript (if_exists => skip) */
 	uint8		ident_col;		/* C_EMAIL, C_REMOTE_ID or C_USER_ID */
 } CreditRow;
 
@@ -528,7 +532,7 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 	if (rc->nproblems == 0)
 	{
 		row->course_id = arena_strndup(&ld->arena, course, course_len);
-		if (!ld->opt->validate_only)
+		if (!ld->opt->validate_only || ld->opt->skip_existing)
 		{
 			row->provider = arena_strndup(&ld->arena, provider, provider_len);
 			row->course_title = arena_strndup(&ld->arena, title, title_len);
@@ -657,25 +661,25 @@ match_learners(CreditLoad *ld)
 	{
 		case MM_EMAIL:
 			dir_resolve(ld->learners,
-						"SELECT lower(email), id, active FROM credimport.learner "
-						"WHERE lower(email) = ANY($1)");
+						"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
+						"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
 			break;
 		case MM_REMOTE_ID:
 		case MM_FULL:
 			dir_resolve(ld->learners,
 						"SELECT remote_id, id, active FROM credimport.learner "
-						"WHERE remote_id = ANY($1)");
+						"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
 			break;
 		case MM_USER_ID:
 			dir_resolve(ld->learners,
-						"SELECT id::text, id, active FROM credimport.learner "
-						"WHERE id = ANY($1::bigint[])");
+						"SELECT id::pg_catalog.text, id, active FROM credimport.learner "
+						"WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
 			break;
 	}
 	if (ld->mode == MM_FULL)
 		dir_resolve(ld->emails,
-					"SELECT lower(email), id, active FROM credimport.learner "
-					"WHERE lower(email) = ANY($1)");
+					"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
+					"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
 
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
@@ -708,10 +712,12 @@ probe_transcripts(CreditLoad *ld)
 
 	for (int c = 0; c < 5; c++)
 		argtypes[c] = get_array_type(types[c]);
-	plan = SPI_prepare("SELECT k.i FROM unnest($1, $2, $3, $4, $5) AS k(i, l, c, t, d) "
-					   "WHERE EXISTS (SELECT 1 FROM credimport.credit cr "
-					   "WHERE cr.learner_id = k.l AND cr.course_id = k.c "
-					   "AND cr.credit_type_id = k.t AND cr.completion_date = k.d)",
+	plan = SPI_prepare("SELECT k.i, cr.provider, cr.course_title, (cr.number_credits OPERATOR(pg_catalog.*) 100)::pg_catalog.int8 "
+					   "FROM unnest($1, $2, $3, $4, $5) AS k(i, l, c, t, d) "	/* (multi-argument unnest: not qualifiable) */
+					   "JOIN credimport.credit cr ON cr.learner_id OPERATOR(pg_catalog.=) k.l "
+					   "AND cr.course_id OPERATOR(pg_catalog.=) k.c "
+					   "AND cr.credit_type_id OPERATOR(pg_catalog.=) k.t "
+					   "AND cr.completion_date OPERATOR(pg_catalog.=) k.d",
 					   5, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "credimport: could not prepare the transcript probe");
@@ -756,8 +762,19 @@ probe_transcripts(CreditLoad *ld)
 				int64		idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j],
 															  SPI_tuptable->tupdesc, 1, &isnull));
 
-				add_problem(ld, row_at(ld, idx), "record", "already_on_transcript", NULL,
-							"this credit is already on the learner's transcript; the importer never changes existing credits");
+				CreditRow  *row = row_at(ld, idx);
+
+				if (ld->opt->skip_existing &&
+					strcmp(row->provider, SPI_getvalue(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2)) == 0 &&
+					strcmp(row->course_title, SPI_getvalue(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 3)) == 0 &&
+					row->cents == DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j],
+															  SPI_tuptable->tupdesc, 4, &isnull)))
+					row->skipped = true;
+				else
+					add_problem(ld, row, "record", "already_on_transcript", NULL,
+								ld->opt->skip_existing ?
+								"a different credit with this learner, course_id, credit_type and completion_date is already on the transcript; the importer never changes existing credits" :
+								"this credit is already on the learner's transcript; the importer never changes existing credits");
 			}
 			SPI_freetuptable(SPI_tuptable);
 		}
@@ -816,7 +833,7 @@ find_duplicates(CreditLoad *ld)
 		uint32		first;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (row->nproblems > 0 || row->skipped)
 			continue;
 		first = dupkeys_check_add(dups, (uint32) i);
 		if (first != (uint32) i)
@@ -929,6 +946,7 @@ write_credits(CreditLoad *ld, int64 batch_id)
 	Oid			seq = identity_sequence("credit");
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credit row",
 												 ALLOCSET_SMALL_SIZES);
+	int64		written = 0;
 
 	w = tw_begin("credit", 10, cols, types);
 	elog(DEBUG1, "credimport: writing credits by %s",
@@ -940,11 +958,13 @@ write_credits(CreditLoad *ld, int64 batch_id)
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (row->nproblems > 0 || row->skipped)
 			continue;
 		if (row->learner_id == 0)
 			row->learner_id = ld->pending[row->pending - 1].id;
 		row->credit_id = nextval_internal(seq, true);
+		if (++written % 1000 == 0)
+			pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, written);
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(row->credit_id);
 		values[1] = Int64GetDatum(row->learner_id);
@@ -961,6 +981,7 @@ write_credits(CreditLoad *ld, int64 batch_id)
 		MemoryContextReset(rowcxt);
 	}
 	tw_end(w);
+	pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, written);
 	MemoryContextDelete(rowcxt);
 }
 
@@ -979,6 +1000,218 @@ phase_done(instr_time *start, const char *what, int64 n)
 	INSTR_TIME_SET_CURRENT(*start);
 }
 
+int64		credimport_last_batch = 0;
+
+static const char *
+source_noun(Source *src)
+{
+	switch (src->kind)
+	{
+		case SOURCE_TABLE:
+			return "staging table";
+		case SOURCE_CONTENT:
+			return "content";
+		default:
+			return "file";
+	}
+}
+
+/* next record that is not blank (",,,," or only blanks); false at the end */
+static bool
+next_nonblank(Source *src, CsvRecord *rec)
+{
+	while (src->next(src, rec))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (!record_is_blank(rec))
+			return true;
+	}
+	return false;
+}
+
+/* the header's names as written, as a text[] (bytes that are not UTF-8 escaped) */
+static Datum
+header_array(CsvRecord *rec)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(rec->nfields, 1));
+
+	for (int f = 0; f < rec->nfields; f++)
+		elems[f] = CStringGetTextDatum(sanitize_value(rec->fields[f], rec->lengths[f]));
+	return PointerGetDatum(construct_array(elems, rec->nfields, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Lock out other writing loads for the rest of the transaction, so that two
+ * loads never both find a credit absent and both insert it.  A
+ * transaction-scoped lock cannot outlive its transaction.
+ */
+static void
+lock_writers(void)
+{
+	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
+										 Int64GetDatum(CREDIMPORT_LOCK_KEY))))
+		return;
+
+	/*
+	 * Another load holds the lock.  In READ COMMITTED we wait and then see
+	 * its rows through fresh snapshots.  A transaction snapshot (REPEATABLE
+	 * READ, SERIALIZABLE) would never see them: fail now with a
+	 * serialization error the caller can retry, rather than with a unique
+	 * violation later.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent credimport load"),
+				 errhint("Retry the transaction, or load in READ COMMITTED.")));
+	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
+}
+
+/* WARNING when the same bytes were imported before (and not reverted) */
+static void
+warn_same_file(Source *src)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	int			ret;
+
+	if (src->sha256[0] == '\0')
+		return;
+	values[0] = CStringGetTextDatum(src->sha256);
+	ret = SPI_execute_with_args("SELECT id FROM credimport.batch WHERE sha256 OPERATOR(pg_catalog.=) $1 "
+								"AND status OPERATOR(pg_catalog.=) 'imported' ORDER BY id DESC LIMIT 1",
+								1, types, values, NULL, false, 1);
+	if (ret == SPI_OK_SELECT && SPI_processed == 1)
+		ereport(WARNING,
+				(errmsg("this %s has the same content as batch %s, which was imported",
+						source_noun(src), SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("Its records will be found on the transcripts already."),
+				 errhint("To load it again, revert that batch first with credimport_revert().")));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * The records of invalid rows, as they were in the source, for the error
+ * report: read the source again rather than keep every record in memory
+ * (invalid records are usually few; a clean load never comes here).
+ */
+static void
+save_invalid_records(CreditLoad *ld, Source *src, int64 batch_id)
+{
+	static const char *const cols[3] = {"batch_id", "line_no", "fields"};
+	static const Oid types[3] = {INT8OID, INT8OID, TEXTARRAYOID};
+	CsvRecord	rec;
+	TableWriter *w;
+	MemoryContext rowcxt;
+	int64		i = 0;
+
+	if (!src->rewind(src) || !next_nonblank(src, &rec))
+		return;
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport saved record",
+								   ALLOCSET_SMALL_SIZES);
+	w = tw_begin("batch_record", 3, cols, types);
+	while (i < ld->nrows && next_nonblank(src, &rec))
+	{
+		CreditRow  *row = row_at(ld, i++);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		Datum	   *elems;
+		MemoryContext old;
+
+		if (row->line_no != rec.line_no)
+		{
+			ereport(WARNING,
+					(errmsg("%s \"%s\" changed while it was loaded; the error report of batch " INT64_FORMAT " is incomplete",
+							source_noun(src), src->description, batch_id)));
+			break;
+		}
+		if (row->nproblems == 0)
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		values[0] = Int64GetDatum(batch_id);
+		values[1] = Int64GetDatum(row->line_no);
+		if (rec.nfields == 0)
+			nulls[2] = true;	/* too long to keep */
+		else
+		{
+			elems = palloc(sizeof(Datum) * rec.nfields);
+			for (int f = 0; f < rec.nfields; f++)
+				elems[f] = CStringGetTextDatum(sanitize_value(rec.fields[f], rec.lengths[f]));
+			values[2] = PointerGetDatum(construct_array(elems, rec.nfields, TEXTOID, -1, false, TYPALIGN_INT));
+		}
+		MemoryContextSwitchTo(old);
+		tw_add(w, values, nulls);
+		MemoryContextReset(rowcxt);
+	}
+	tw_end(w);
+	MemoryContextDelete(rowcxt);
+}
+
+static void
+emit_problem_rows(CreditLoad *ld, ReturnSetInfo *rsinfo)
+{
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		CreditRow  *row = row_at(ld, i);
+
+		CHECK_FOR_INTERRUPTS();
+		for (Problem *p = row->problems; p; p = p->next)
+		{
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			values[0] = Int64GetDatum(row->line_no);
+			values[1] = CStringGetTextDatum(p->field);
+			values[2] = CStringGetTextDatum(p->code);
+			values[3] = CStringGetTextDatum(p->message);
+			if (p->value)
+				values[4] = CStringGetTextDatum(p->value);
+			else
+				nulls[4] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+}
+
+static void
+emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
+{
+	bool		imported = (strcmp(batch->status, "imported") == 0);
+	Datum		st_invalid = CStringGetTextDatum("invalid");
+	Datum		st_imported = CStringGetTextDatum("imported");
+	Datum		st_valid = CStringGetTextDatum("valid");
+	Datum		st_skipped = CStringGetTextDatum("skipped");
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		CreditRow  *row = row_at(ld, i);
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		int64		learner_id = row->learner_id;
+
+		CHECK_FOR_INTERRUPTS();
+		if (learner_id == 0 && row->pending > 0)
+			learner_id = ld->pending[row->pending - 1].id;
+		values[0] = Int64GetDatum(batch->id);
+		values[1] = Int64GetDatum(row->line_no);
+		if (row->nproblems > 0)
+			values[2] = st_invalid;
+		else if (row->skipped)
+			values[2] = st_skipped;
+		else
+			values[2] = imported ? st_imported : st_valid;
+		values[3] = Int64GetDatum(learner_id);
+		nulls[3] = (learner_id == 0);
+		values[4] = Int64GetDatum(row->credit_id);
+		nulls[4] = (row->credit_id == 0);
+		values[5] = report_errors_array(row->problems, row->nproblems);
+		nulls[5] = (row->nproblems == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (!nulls[5])
+			pfree(DatumGetPointer(values[5]));
+	}
+}
+
 void
 credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 {
@@ -989,8 +1222,13 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	MemoryContext old;
 	BatchInfo	batch;
 	int64		invalid = 0;
+	int64		skipped = 0;
 	TableWriter *errw;
 	instr_time	t;
+	bool		dry = (opt->output == OUTPUT_PROBLEMS);
+	bool		validate_only = opt->validate_only || dry;
+	const int	progress_params[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
+	int64		progress_values[3];
 
 	INSTR_TIME_SET_CURRENT(t);
 	memset(&ld, 0, sizeof(ld));
@@ -1002,28 +1240,36 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	ld.today = GetSQLCurrentDate();
 	batch.started_at = GetCurrentStatementStartTimestamp();
 
+	/* a load shows in pg_stat_progress_copy, as a COPY FROM would */
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY,
+								  get_relname_relid("credit", get_namespace_oid("credimport", false)));
+	progress_values[0] = PROGRESS_COPY_COMMAND_FROM;
+	progress_values[1] = src->kind == SOURCE_FILE ? PROGRESS_COPY_TYPE_FILE :
+		src->kind == SOURCE_CONTENT ? PROGRESS_COPY_TYPE_PIPE : PROGRESS_COPY_TYPE_CALLBACK;
+	progress_values[2] = src->bytes_total;
+	pgstat_progress_update_multi_param(3, progress_params, progress_values);
+
 	build_columns(&ld);
 	ld.types = dir_create(ld.cxt, 64);
-	dir_load_all(ld.types, "SELECT lower(code), id::bigint, active FROM credimport.credit_type");
+	dir_load_all(ld.types, "SELECT pg_catalog.lower(code), id::pg_catalog.int8, active FROM credimport.credit_type");
 	ld.learners = dir_create(ld.cxt, 1024);
 	if (ld.mode == MM_FULL)
 		ld.emails = dir_create(ld.cxt, 1024);
 
 	/* the header: the first record that is not blank */
-	while (src->next(src, &rec))
-		if (!record_is_blank(&rec))
-			break;
-	if (rec.problems & CSV_PROBLEM_TOO_LONG)
+	if (!next_nonblank(src, &rec) || rec.nfields == 0)
+	{
+		if (rec.problems & CSV_PROBLEM_TOO_LONG)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("header of %s \"%s\" is longer than credimport.max_record_bytes (%d bytes)",
+							source_noun(src), src->description, credimport_max_record_bytes),
+					 errhint("Check that this is a CSV or tab-delimited file.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("header of file \"%s\" is longer than credimport.max_record_bytes (%d bytes)",
-						src->description, credimport_max_record_bytes),
-				 errhint("Check that this is a CSV or tab-delimited file.")));
-	if (rec.nfields == 0 || record_is_blank(&rec))
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("file \"%s\" is empty", src->description),
+				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
 				 errhint("The first line must be a header naming the columns.")));
+	}
 	{
 		static const char *const full_any[] = {"email", "remote_id"};
 
@@ -1031,6 +1277,8 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 									ld.mode == MM_FULL ? full_any : NULL,
 									ld.mode == MM_FULL ? 2 : 0, NULL, 0);
 	}
+	if (!dry)
+		batch.header = header_array(&rec);
 
 	/* pass 1: read and check every record */
 	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
@@ -1038,20 +1286,15 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	{
 		RecordCtx	rc;
 		CreditRow  *row;
-		bool		more;
 
-		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(reccxt);
-		more = src->next(src, &rec);
-		if (!more)
+		if (!next_nonblank(src, &rec))
 			break;
-		if (record_is_blank(&rec))
-			continue;
 		if (credimport_max_rows > 0 && ld.nrows >= credimport_max_rows)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("file \"%s\" has more than %d data records", src->description,
-							credimport_max_rows),
+					 errmsg("%s \"%s\" has more than %d data records", source_noun(src),
+							src->description, credimport_max_rows),
 					 errdetail("Line %ld starts record %d.", rec.line_no, credimport_max_rows + 1),
 					 errhint("Split the file, or raise credimport.max_rows.")));
 		old = MemoryContextSwitchTo(reccxt);
@@ -1063,37 +1306,23 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 		row->problems = rc.problems;
 		row->nproblems = rc.nproblems;
 		MemoryContextSwitchTo(old);
+		if (ld.nrows % 1000 == 0)
+		{
+			pgstat_progress_update_param(PROGRESS_COPY_BYTES_PROCESSED, src->bytes_read);
+			if (validate_only)
+				pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld.nrows);
+		}
 	}
 	MemoryContextDelete(reccxt);
 	source_finish_digest(src);
+	pgstat_progress_update_param(PROGRESS_COPY_BYTES_PROCESSED, src->bytes_read);
 	phase_done(&t, "read and checked", ld.nrows);
 
 	/* pass 2: match, then look for credits already there and duplicates */
-	if (!opt->validate_only)
-	{
-		/*
-		 * Serialise writing loads for the rest of the transaction, so that
-		 * two loads never both find a credit absent and both insert it.  A
-		 * transaction-scoped lock cannot outlive its transaction.
-		 */
-		if (!DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-											 Int64GetDatum(CREDIMPORT_LOCK_KEY))))
-		{
-			/*
-			 * Another load holds the lock.  In READ COMMITTED we wait and
-			 * then see its rows through fresh snapshots.  A transaction
-			 * snapshot (REPEATABLE READ, SERIALIZABLE) would never see
-			 * them: fail now with a serialization error the caller can
-			 * retry, rather than with a unique violation later.
-			 */
-			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to a concurrent credimport load"),
-						 errhint("Retry the transaction, or load in READ COMMITTED.")));
-			DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
-		}
-	}
+	if (!validate_only)
+		lock_writers();
+	if (!dry)
+		warn_same_file(src);
 	match_learners(&ld);
 	phase_done(&t, "matched learners", ld.nrows);
 	probe_transcripts(&ld);
@@ -1109,8 +1338,21 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 
 		if (row->nproblems > 0)
 			invalid++;
+		else if (row->skipped)
+			skipped++;
 		else if (row->pending > 0)
 			ld.pending[row->pending - 1].used = true;
+	}
+	pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, invalid + skipped);
+	if (validate_only)
+		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld.nrows);
+
+	if (dry)
+	{
+		/* credimport_validate: the problems, and nothing written */
+		emit_problem_rows(&ld, rsinfo);
+		pgstat_progress_end_command();
+		return;
 	}
 
 	batch.kind = "credits";
@@ -1121,6 +1363,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	batch.validate_only = opt->validate_only;
 	batch.records = (int) ld.nrows;
 	batch.invalid = (int) invalid;
+	batch.skipped = (int) skipped;
 	if (opt->validate_only)
 		batch.status = "validated";
 	else if (invalid > opt->max_errors)
@@ -1128,7 +1371,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	else
 	{
 		batch.status = "imported";
-		batch.imported = (int) (ld.nrows - invalid);
+		batch.imported = (int) (ld.nrows - invalid - skipped);
 	}
 	if (strcmp(batch.status, "imported") == 0)
 		for (int i = 0; i < ld.npending; i++)
@@ -1136,6 +1379,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 				batch.learners_created++;
 
 	report_insert_batch(&batch);
+	credimport_last_batch = batch.id;
 	if (strcmp(batch.status, "imported") == 0)
 	{
 		write_learners(&ld, batch.id);
@@ -1143,48 +1387,57 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 		phase_done(&t, "wrote learners and credits", batch.imported);
 	}
 
-	/* problems, then the result rows */
-	errw = report_errors_begin();
-	for (int64 i = 0; i < ld.nrows; i++)
+	/* problems, and the invalid records as they were, for the error report */
+	if (invalid > 0)
 	{
-		CreditRow  *row = row_at(&ld, i);
+		errw = report_errors_begin();
+		for (int64 i = 0; i < ld.nrows; i++)
+		{
+			CreditRow  *row = row_at(&ld, i);
 
-		CHECK_FOR_INTERRUPTS();
-		for (Problem *p = row->problems; p; p = p->next)
-			report_errors_add(errw, batch.id, row->line_no, p);
+			CHECK_FOR_INTERRUPTS();
+			for (Problem *p = row->problems; p; p = p->next)
+				report_errors_add(errw, batch.id, row->line_no, p);
+		}
+		report_errors_end(errw);
+		save_invalid_records(&ld, src, batch.id);
+		phase_done(&t, "wrote problems", batch.invalid);
 	}
-	report_errors_end(errw);
 	report_finish_batch(&batch);
-	phase_done(&t, "wrote problems", batch.invalid);
 
-	for (int64 i = 0; i < ld.nrows; i++)
-	{
-		CreditRow  *row = row_at(&ld, i);
-		Datum		values[6];
-		bool		nulls[6] = {0};
-		int64		learner_id = row->learner_id;
-
-		CHECK_FOR_INTERRUPTS();
-		if (learner_id == 0 && row->pending > 0)
-			learner_id = ld.pending[row->pending - 1].id;
-		values[0] = Int64GetDatum(batch.id);
-		values[1] = Int64GetDatum(row->line_no);
-		if (row->nproblems > 0)
-			values[2] = CStringGetTextDatum("invalid");
-		else if (strcmp(batch.status, "imported") == 0)
-			values[2] = CStringGetTextDatum("imported");
-		else
-			values[2] = CStringGetTextDatum("valid");
-		values[3] = Int64GetDatum(learner_id);
-		nulls[3] = (learner_id == 0);
-		values[4] = Int64GetDatum(row->credit_id);
-		nulls[4] = (row->credit_id == 0);
-		values[5] = report_errors_array(row->problems, row->nproblems);
-		nulls[5] = (row->nproblems == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[2]));
-		if (!nulls[5])
-			pfree(DatumGetPointer(values[5]));
-	}
+	emit_record_rows(&ld, rsinfo, &batch);
+	pgstat_progress_end_command();
 	report_notice(&batch);
+}
+
+/*
+ * The header line a credit file for match_mode must have: the identifier,
+ * (full mode) the learner profile fields, and the credit's columns.
+ */
+char *
+credit_template(const char *match_mode)
+{
+	CreditLoad	ld;
+	StringInfoData buf;
+	ImportOptions opt;
+
+	memset(&ld, 0, sizeof(ld));
+	memset(&opt, 0, sizeof(opt));
+	opt.match_mode = match_mode;
+	ld.opt = &opt;
+	ld.mode = parse_match_mode(match_mode);
+	ld.cxt = CurrentMemoryContext;
+	build_columns(&ld);
+
+	initStringInfo(&buf);
+	if (ld.mode == MM_FULL)
+	{
+		for (int i = 0; i < ld.npcols; i++)
+			appendStringInfo(&buf, "%s%s", i ? "," : "", ld.pcols[i].name);
+	}
+	for (int c = 0; c < ld.ncols; c++)
+		if (ld.cols[c].flags & COL_REQUIRED)
+			appendStringInfo(&buf, "%s%s", buf.len ? "," : "", ld.cols[c].name);
+	appendStringInfoChar(&buf, '\n');
+	return buf.data;
 }

@@ -13,10 +13,10 @@
 void
 report_insert_batch(BatchInfo *b)
 {
-	Oid			types[12] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID,
-		INT4OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, NAMEOID};
-	Datum		values[12];
-	char		nulls[12];
+	Oid			types[14] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID,
+		INT4OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, NAMEOID, INT4OID, TEXTARRAYOID};
+	Datum		values[14];
+	char		nulls[14];
 	int			ret;
 	bool		isnull;
 	NameData	who;
@@ -38,13 +38,17 @@ report_insert_batch(BatchInfo *b)
 	values[10] = TimestampTzGetDatum(b->started_at);
 	namestrcpy(&who, GetUserNameFromId(GetUserId(), false));
 	values[11] = NameGetDatum(&who);
+	values[12] = Int32GetDatum(b->skipped);
+	values[13] = b->header;
+	if (b->header == (Datum) 0)
+		nulls[13] = 'n';
 
 	ret = SPI_execute_with_args(
 								"INSERT INTO credimport.batch (source, sha256, match_mode, allow_edit, "
 								"validate_only, status, records, imported, invalid, learners_created, "
-								"started_at, imported_by) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-								12, types, values, nulls, false, 1);
+								"started_at, imported_by, skipped, header) "
+								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+								14, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "credimport: could not record the batch: %s", SPI_result_code_string(ret));
 	b->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -59,8 +63,8 @@ report_finish_batch(BatchInfo *b)
 	int			ret;
 
 	values[0] = Int64GetDatum(b->id);
-	ret = SPI_execute_with_args("UPDATE credimport.batch SET finished_at = clock_timestamp() "
-								"WHERE id = $1", 1, types, values, NULL, false, 0);
+	ret = SPI_execute_with_args("UPDATE credimport.batch SET finished_at = pg_catalog.clock_timestamp() "
+								"WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "credimport: could not finish the batch: %s", SPI_result_code_string(ret));
 }
@@ -70,8 +74,9 @@ report_notice(const BatchInfo *b)
 {
 	if (strcmp(b->status, "imported") == 0)
 		ereport(NOTICE,
-				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d imported, %d invalid, %d learners created",
-						b->id, b->records, b->imported, b->invalid, b->learners_created)));
+				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d imported, %d invalid, %d learners created%s",
+						b->id, b->records, b->imported, b->invalid, b->learners_created,
+						b->skipped ? psprintf(", %d skipped as already on transcripts", b->skipped) : "")));
 	else if (strcmp(b->status, "validated") == 0)
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " validated: %d records, %d valid, %d invalid; nothing was written",

@@ -25,6 +25,8 @@ typedef struct BatchInfo
 	int			imported;
 	int			invalid;
 	int			learners_created;
+	int			skipped;
+	Datum		header;			/* text[] of the header as written, or 0 */
 	TimestampTz started_at;
 } BatchInfo;
 

@@ -2,31 +2,55 @@
  * source.c
  *		Record sources: the doors records come in through.
  *
- * A file source opens a server file (after the same privilege check as
- * COPY FROM a file), reads it in large blocks through the backend-free CSV
- * reader and digests the bytes with SHA-256 as they go by.  Downstream
- * code sees only Source.next().
+ *	file		a server file (after the same privilege check as COPY FROM a
+ *				file), read in large blocks through the backend-free CSV reader
+ *	content		file content passed as a text argument, through the same reader
+ *	table		a staging table (or view) the caller may SELECT from, scanned
+ *				with one cursor; each column arrives as its text output
+ *
+ * Downstream code sees only Source.next(): the first record is the header
+ * (the column names, for a table), then the data records, each with the
+ * line number it is reported under.  Every source can rewind, so that a
+ * load can read the records of invalid rows again for the error report
+ * without keeping all records in memory.
  */
 #include "credimport.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
 #include "common/cryptohash.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 
-typedef struct FileSourceState
+/* ---------------- reader-based sources (file, content) ---------------- */
+
+typedef struct ReaderSource
 {
+	/* file */
 	FILE	   *fp;
 	const char *path;
+	/* content */
+	const char *data;
+	Size		datalen;
+	Size		datapos;
+
 	CsvReader  *reader;
 	pg_cryptohash_ctx *sha;
-} FileSourceState;
+	MemoryContext cxt;
+} ReaderSource;
 
-/* allocator for the CSV reader: memory of the current context */
+/* allocator for the CSV reader: memory of the load's context */
 static void *
 cxt_alloc(void *ctx, size_t size)
 {
@@ -51,7 +75,7 @@ cxt_free(void *ctx, void *ptr)
 static long
 file_read(void *arg, char *buf, size_t cap)
 {
-	FileSourceState *st = (FileSourceState *) arg;
+	ReaderSource *st = (ReaderSource *) arg;
 	size_t		n;
 
 	CHECK_FOR_INTERRUPTS();
@@ -60,17 +84,32 @@ file_read(void *arg, char *buf, size_t cap)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", st->path)));
-	if (n > 0 && pg_cryptohash_update(st->sha, (const uint8 *) buf, n) < 0)
+	if (n > 0 && st->sha && pg_cryptohash_update(st->sha, (const uint8 *) buf, n) < 0)
 		elog(ERROR, "could not update SHA-256 digest");
+	return (long) n;
+}
+
+static long
+content_read(void *arg, char *buf, size_t cap)
+{
+	ReaderSource *st = (ReaderSource *) arg;
+	size_t		n = Min(cap, st->datalen - st->datapos);
+
+	CHECK_FOR_INTERRUPTS();
+	memcpy(buf, st->data + st->datapos, n);
+	if (n > 0 && st->sha && pg_cryptohash_update(st->sha, (const uint8 *) buf, n) < 0)
+		elog(ERROR, "could not update SHA-256 digest");
+	st->datapos += n;
 	return (long) n;
 }
 
 static bool
 reader_next(Source *src, CsvRecord *rec)
 {
-	FileSourceState *st = (FileSourceState *) src->state;
+	ReaderSource *st = (ReaderSource *) src->state;
 	int			rc = csv_next_record(st->reader, rec);
 
+	src->bytes_read = (int64) csv_reader_bytes_read(st->reader);
 	if (rc == CSV_OK)
 		return true;
 	if (rc == CSV_EOF)
@@ -81,20 +120,67 @@ reader_next(Source *src, CsvRecord *rec)
 				 errmsg("out of memory while reading \"%s\"", src->description)));
 	ereport(ERROR,
 			(errcode_for_file_access(),
-			 errmsg("could not read file \"%s\"", src->description)));
+			 errmsg("could not read \"%s\"", src->description)));
 	return false;				/* keep compiler quiet */
+}
+
+static void
+reader_start(Source *src, ReaderSource *st, csv_read_fn fn)
+{
+	csv_allocator alloc;
+
+	alloc.alloc = cxt_alloc;
+	alloc.realloc = cxt_realloc;
+	alloc.free = cxt_free;
+	alloc.ctx = st->cxt;
+	if (st->reader)
+		csv_reader_destroy(st->reader);
+	st->reader = csv_reader_create(fn, st, &alloc, 0, (size_t) credimport_max_record_bytes);
+	if (st->reader == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	src->bytes_read = 0;
 }
 
 static void
 file_close(Source *src)
 {
-	FileSourceState *st = (FileSourceState *) src->state;
+	ReaderSource *st = (ReaderSource *) src->state;
 
 	if (st->fp)
 	{
 		FreeFile(st->fp);
 		st->fp = NULL;
 	}
+}
+
+static bool
+file_rewind(Source *src)
+{
+	ReaderSource *st = (ReaderSource *) src->state;
+
+	if (st->fp == NULL || fseeko(st->fp, 0, SEEK_SET) != 0)
+		return false;
+	clearerr(st->fp);
+	reader_start(src, st, file_read);
+	return true;
+}
+
+static bool
+content_rewind(Source *src)
+{
+	ReaderSource *st = (ReaderSource *) src->state;
+
+	st->datapos = 0;
+	reader_start(src, st, content_read);
+	return true;
+}
+
+static void
+content_close(Source *src)
+{
+	(void) src;
 }
 
 /*
@@ -113,13 +199,20 @@ check_file_privilege(void)
 				 errhint("Load the rows into a staging table with COPY FROM STDIN or \\copy and import from there.")));
 }
 
+static void
+start_digest(ReaderSource *st)
+{
+	st->sha = pg_cryptohash_create(PG_SHA256);
+	if (st->sha == NULL || pg_cryptohash_init(st->sha) < 0)
+		elog(ERROR, "could not initialize SHA-256 digest");
+}
+
 Source *
 source_open_file(const char *path)
 {
 	Source	   *src;
-	FileSourceState *st;
+	ReaderSource *st;
 	struct stat stbuf;
-	csv_allocator alloc;
 
 	check_file_privilege();
 
@@ -127,13 +220,17 @@ source_open_file(const char *path)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("relative path not allowed for credimport: \"%s\"", path),
-				 errhint("Give the absolute path of a file on the database server.")));
+				 errhint("Give the absolute path of a file on the database server.  "
+						 "To load a staging table, pass its name as a regclass: '%s'::regclass.",
+						 path)));
 
 	src = palloc0(sizeof(Source));
-	st = palloc0(sizeof(FileSourceState));
+	st = palloc0(sizeof(ReaderSource));
 	src->description = pstrdup(path);
+	src->kind = SOURCE_FILE;
 	src->state = st;
 	st->path = src->description;
+	st->cxt = CurrentMemoryContext;
 
 	/*
 	 * Refuse anything that is not a regular file before opening it: opening
@@ -149,6 +246,7 @@ source_open_file(const char *path)
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("\"%s\" is not a regular file", path),
 				 errhint("Give the path of a CSV or tab-delimited file.")));
+	src->bytes_total = (int64) stbuf.st_size;
 
 	st->fp = AllocateFile(path, PG_BINARY_R);
 	if (st->fp == NULL)
@@ -156,22 +254,32 @@ source_open_file(const char *path)
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
 
-	st->sha = pg_cryptohash_create(PG_SHA256);
-	if (st->sha == NULL || pg_cryptohash_init(st->sha) < 0)
-		elog(ERROR, "could not initialize SHA-256 digest");
-
-	alloc.alloc = cxt_alloc;
-	alloc.realloc = cxt_realloc;
-	alloc.free = cxt_free;
-	alloc.ctx = CurrentMemoryContext;
-	st->reader = csv_reader_create(file_read, st, &alloc, 0,
-								   (size_t) credimport_max_record_bytes);
-	if (st->reader == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
+	start_digest(st);
+	reader_start(src, st, file_read);
 	src->next = reader_next;
+	src->rewind = file_rewind;
 	src->close = file_close;
+	return src;
+}
+
+Source *
+source_open_content(const char *data, Size len, const char *label)
+{
+	Source	   *src = palloc0(sizeof(Source));
+	ReaderSource *st = palloc0(sizeof(ReaderSource));
+
+	src->description = label;
+	src->kind = SOURCE_CONTENT;
+	src->state = st;
+	src->bytes_total = (int64) len;
+	st->data = data;
+	st->datalen = len;
+	st->cxt = CurrentMemoryContext;
+	start_digest(st);
+	reader_start(src, st, content_read);
+	src->next = reader_next;
+	src->rewind = content_rewind;
+	src->close = content_close;
 	return src;
 }
 
@@ -179,10 +287,13 @@ source_open_file(const char *path)
 void
 source_finish_digest(Source *src)
 {
-	FileSourceState *st = (FileSourceState *) src->state;
+	ReaderSource *st;
 	uint8		digest[32];
 	static const char hex[] = "0123456789abcdef";
 
+	if (src->kind == SOURCE_TABLE)
+		return;
+	st = (ReaderSource *) src->state;
 	if (st->sha == NULL)
 		return;
 	if (pg_cryptohash_final(st->sha, digest, sizeof(digest)) < 0)
@@ -195,4 +306,255 @@ source_finish_digest(Source *src)
 	src->sha256[64] = '\0';
 	pg_cryptohash_free(st->sha);
 	st->sha = NULL;
+}
+
+/* ---------------- staging tables ---------------- */
+
+#define TABLE_FETCH 1000
+
+typedef struct TableSource
+{
+	char	   *query;
+	int			ncols;			/* data columns (line_no excluded) */
+	char	  **names;
+	bool		has_line_no;
+	Portal		portal;
+	SPITupleTable *batch;
+	uint64		batch_n;
+	uint64		batch_pos;
+	int64		position;		/* rows returned so far */
+	bool		header_done;
+	bool		done;
+	/* the current record */
+	StringInfoData buf;
+	size_t	   *offs;
+	char	  **ptrs;
+	size_t	   *lens;
+	unsigned char *nul;
+} TableSource;
+
+static void
+table_open_cursor(TableSource *ts)
+{
+	SPIPlanPtr	plan = SPI_prepare(ts->query, 0, NULL);
+
+	if (plan == NULL)
+		elog(ERROR, "credimport: could not prepare \"%s\": %s", ts->query,
+			 SPI_result_code_string(SPI_result));
+	ts->portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	ts->batch = NULL;
+	ts->batch_n = ts->batch_pos = 0;
+	ts->position = 0;
+	ts->done = false;
+}
+
+static bool
+table_next(Source *src, CsvRecord *rec)
+{
+	TableSource *ts = (TableSource *) src->state;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	int			first;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!ts->header_done)
+	{
+		/* the column names are the header */
+		ts->header_done = true;
+		for (int c = 0; c < ts->ncols; c++)
+		{
+			ts->ptrs[c] = ts->names[c];
+			ts->lens[c] = strlen(ts->names[c]);
+			ts->nul[c] = 0;
+		}
+		rec->line_no = 0;
+		rec->nfields = ts->ncols;
+		rec->fields = ts->ptrs;
+		rec->lengths = ts->lens;
+		rec->field_nul = ts->nul;
+		return true;
+	}
+	if (ts->done)
+		return false;
+	if (ts->batch_pos >= ts->batch_n)
+	{
+		if (ts->batch)
+			SPI_freetuptable(ts->batch);
+		ts->batch = NULL;
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(ts->portal, true, TABLE_FETCH);
+		ts->batch = SPI_tuptable;
+		ts->batch_n = SPI_processed;
+		ts->batch_pos = 0;
+		if (ts->batch_n == 0)
+		{
+			ts->done = true;
+			return false;
+		}
+	}
+	tup = ts->batch->vals[ts->batch_pos++];
+	desc = ts->batch->tupdesc;
+	ts->position++;
+
+	first = ts->has_line_no ? 2 : 1;
+	if (ts->has_line_no)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(tup, desc, 1, &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("staging table %s has a row with a null line_no", src->description),
+					 errdetail("It is row " INT64_FORMAT " of a sequential scan.", ts->position)));
+		rec->line_no = (long) DatumGetInt64(d);
+	}
+	else
+		rec->line_no = (long) ts->position;
+	rec->end_line_no = rec->line_no;
+
+	resetStringInfo(&ts->buf);
+	for (int c = 0; c < ts->ncols; c++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(tup, desc, first + c, &isnull);
+
+		ts->offs[c] = ts->buf.len;
+		if (!isnull)
+		{
+			text	   *t = DatumGetTextPP(d);
+
+			appendBinaryStringInfo(&ts->buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			if ((Pointer) t != DatumGetPointer(d))
+				pfree(t);
+		}
+		ts->lens[c] = ts->buf.len - ts->offs[c];
+		ts->nul[c] = 0;
+		appendStringInfoChar(&ts->buf, '\0');
+	}
+	for (int c = 0; c < ts->ncols; c++)
+		ts->ptrs[c] = ts->buf.data + ts->offs[c];
+	rec->nfields = ts->ncols;
+	rec->fields = ts->ptrs;
+	rec->lengths = ts->lens;
+	rec->field_nul = ts->nul;
+	rec->bytes = ts->buf.len;
+	src->bytes_read += ts->buf.len;
+	return true;
+}
+
+static bool
+table_rewind(Source *src)
+{
+	TableSource *ts = (TableSource *) src->state;
+
+	if (ts->batch)
+		SPI_freetuptable(ts->batch);
+	if (ts->portal)
+		SPI_cursor_close(ts->portal);
+	ts->portal = NULL;
+	ts->header_done = false;
+	src->bytes_read = 0;
+	table_open_cursor(ts);
+	return true;
+}
+
+static void
+table_close(Source *src)
+{
+	TableSource *ts = (TableSource *) src->state;
+
+	if (ts->batch)
+		SPI_freetuptable(ts->batch);
+	ts->batch = NULL;
+	if (ts->portal)
+		SPI_cursor_close(ts->portal);
+	ts->portal = NULL;
+}
+
+/*
+ * A staging table or view: its columns, in order, are the header (a column
+ * named line_no, of an integer type, numbers the rows instead); each value
+ * is read as its text output.  The caller needs SELECT on it, checked by
+ * the executor when the cursor opens; no file privilege is involved.
+ * Must be called inside an SPI connection.
+ */
+Source *
+source_open_table(Oid relid)
+{
+	Source	   *src = palloc0(sizeof(Source));
+	TableSource *ts = palloc0(sizeof(TableSource));
+	char	   *relname = get_rel_name(relid);
+	char	   *nspname;
+	char		relkind = get_rel_relkind(relid);
+	StringInfoData q;
+	Relation	rel;
+	TupleDesc	desc;
+	int			line_no_att = 0;
+
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("staging table with OID %u does not exist", relid)));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_VIEW &&
+		relkind != RELKIND_MATVIEW && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table or view", relname)));
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	src->description = quote_qualified_identifier(nspname, relname);
+	src->kind = SOURCE_TABLE;
+	src->state = ts;
+
+	rel = relation_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	ts->names = palloc(sizeof(char *) * Max(desc->natts, 1));
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		char		norm[NAMEDATALEN + 1];
+
+		if (att->attisdropped)
+			continue;
+		fc_normalize_header(NameStr(att->attname), strlen(NameStr(att->attname)), norm, sizeof(norm));
+		if (strcmp(norm, "line_no") == 0 && line_no_att == 0)
+		{
+			if (att->atttypid != INT2OID && att->atttypid != INT4OID && att->atttypid != INT8OID &&
+				att->atttypid != NUMERICOID)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" of staging table %s must be of an integer type",
+								NameStr(att->attname), src->description),
+						 errhint("line_no numbers the rows in reports; rename the column if it is data.")));
+			line_no_att = a + 1;
+			continue;
+		}
+		ts->names[ts->ncols++] = pstrdup(NameStr(att->attname));
+	}
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	if (line_no_att)
+		appendStringInfo(&q, "%s::pg_catalog.int8, ",
+						 quote_identifier(NameStr(TupleDescAttr(desc, line_no_att - 1)->attname)));
+	for (int c = 0; c < ts->ncols; c++)
+		appendStringInfo(&q, "%s%s::pg_catalog.text", c ? ", " : "", quote_identifier(ts->names[c]));
+	if (ts->ncols == 0)
+		appendStringInfoString(&q, "NULL::pg_catalog.text");
+	appendStringInfo(&q, " FROM %s", src->description);
+	relation_close(rel, AccessShareLock);
+
+	ts->query = q.data;
+	ts->has_line_no = (line_no_att != 0);
+	ts->offs = palloc(sizeof(size_t) * Max(ts->ncols, 1));
+	ts->lens = palloc(sizeof(size_t) * Max(ts->ncols, 1));
+	ts->ptrs = palloc(sizeof(char *) * Max(ts->ncols, 1));
+	ts->nul = palloc0(Max(ts->ncols, 1));
+	initStringInfo(&ts->buf);
+	table_open_cursor(ts);
+
+	src->next = table_next;
+	src->rewind = table_rewind;
+	src->close = table_close;
+	return src;
 }
