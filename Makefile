@@ -2,7 +2,7 @@
 EXTENSION    = credimport
 MODULE_big   = credimport
 OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/source.o \
-               src/columns.o src/match.o src/kind_credit.o src/writer.o src/report.o
+               src/columns.o src/match.o src/pipeline.o src/kind_credit.o src/writer.o src/report.o
 DATA         = $(wildcard credimport--*.sql)
 PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 

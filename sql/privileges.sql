@@ -18,8 +18,8 @@ RESET ROLE;
 -- the grants the README documents for a loading role
 GRANT USAGE ON SCHEMA credimport TO credimport_clerk, credimport_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA credimport TO credimport_clerk, credimport_reader;
-GRANT INSERT ON credimport.credit, credimport.learner, credimport.batch, credimport.batch_error
-    TO credimport_clerk, credimport_reader;
+GRANT INSERT ON credimport.credit, credimport.learner, credimport.batch, credimport.batch_error,
+    credimport.batch_record TO credimport_clerk, credimport_reader;
 GRANT UPDATE ON credimport.batch TO credimport_clerk, credimport_reader;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA credimport TO credimport_clerk, credimport_reader;
 GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text)

@@ -38,14 +38,12 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
-#include "portability/instr_time.h"
 
 #include "match.h"
+#include "pipeline.h"
 #include "report.h"
 #include "writer.h"
 
-/* advisory lock key that serialises writing loads ("credimpo") */
-#define CREDIMPORT_LOCK_KEY INT64CONST(0x637265646970ff01)
 
 #define ROWS_PER_CHUNK	4096
 #define TRANSCRIPT_PROBE_CHUNK	50000
@@ -540,23 +538,6 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 	}
 }
 
-/* A record whose every field is blank (e.g. ",,,," left by a spreadsheet). */
-static bool
-record_is_blank(CsvRecord *rec)
-{
-	if (rec->problems != 0)
-		return false;
-	for (int f = 0; f < rec->nfields; f++)
-		for (Size i = 0; i < rec->lengths[f]; i++)
-		{
-			char		c = rec->fields[f][i];
-
-			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-				return false;
-		}
-	return true;
-}
-
 /* ---------------- pass 2: matching ---------------- */
 
 static void
@@ -987,190 +968,14 @@ write_credits(CreditLoad *ld, int64 batch_id)
 
 /* ---------------- the load ---------------- */
 
-/* DEBUG1 line with the time a phase took (SET client_min_messages = debug1) */
 static void
-phase_done(instr_time *start, const char *what, int64 n)
+credit_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems)
 {
-	instr_time	now;
+	CreditRow  *row = row_at((CreditLoad *) arg, i);
 
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, *start);
-	elog(DEBUG1, "credimport: %s (" INT64_FORMAT " records): %.3f ms", what, n,
-		 INSTR_TIME_GET_MILLISEC(now));
-	INSTR_TIME_SET_CURRENT(*start);
-}
-
-int64		credimport_last_batch = 0;
-
-static const char *
-source_noun(Source *src)
-{
-	switch (src->kind)
-	{
-		case SOURCE_TABLE:
-			return "staging table";
-		case SOURCE_CONTENT:
-			return "content";
-		default:
-			return "file";
-	}
-}
-
-/* next record that is not blank (",,,," or only blanks); false at the end */
-static bool
-next_nonblank(Source *src, CsvRecord *rec)
-{
-	while (src->next(src, rec))
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (!record_is_blank(rec))
-			return true;
-	}
-	return false;
-}
-
-/* the header's names as written, as a text[] (bytes that are not UTF-8 escaped) */
-static Datum
-header_array(CsvRecord *rec)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(rec->nfields, 1));
-
-	for (int f = 0; f < rec->nfields; f++)
-		elems[f] = CStringGetTextDatum(sanitize_value(rec->fields[f], rec->lengths[f]));
-	return PointerGetDatum(construct_array(elems, rec->nfields, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/*
- * Lock out other writing loads for the rest of the transaction, so that two
- * loads never both find a credit absent and both insert it.  A
- * transaction-scoped lock cannot outlive its transaction.
- */
-static void
-lock_writers(void)
-{
-	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-										 Int64GetDatum(CREDIMPORT_LOCK_KEY))))
-		return;
-
-	/*
-	 * Another load holds the lock.  In READ COMMITTED we wait and then see
-	 * its rows through fresh snapshots.  A transaction snapshot (REPEATABLE
-	 * READ, SERIALIZABLE) would never see them: fail now with a
-	 * serialization error the caller can retry, rather than with a unique
-	 * violation later.
-	 */
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not serialize access due to a concurrent credimport load"),
-				 errhint("Retry the transaction, or load in READ COMMITTED.")));
-	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
-}
-
-/* WARNING when the same bytes were imported before (and not reverted) */
-static void
-warn_same_file(Source *src)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	int			ret;
-
-	if (src->sha256[0] == '\0')
-		return;
-	values[0] = CStringGetTextDatum(src->sha256);
-	ret = SPI_execute_with_args("SELECT id FROM credimport.batch WHERE sha256 OPERATOR(pg_catalog.=) $1 "
-								"AND status OPERATOR(pg_catalog.=) 'imported' ORDER BY id DESC LIMIT 1",
-								1, types, values, NULL, false, 1);
-	if (ret == SPI_OK_SELECT && SPI_processed == 1)
-		ereport(WARNING,
-				(errmsg("this %s has the same content as batch %s, which was imported",
-						source_noun(src), SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-				 errdetail("Its records will be found on the transcripts already."),
-				 errhint("To load it again, revert that batch first with credimport_revert().")));
-	SPI_freetuptable(SPI_tuptable);
-}
-
-/*
- * The records of invalid rows, as they were in the source, for the error
- * report: read the source again rather than keep every record in memory
- * (invalid records are usually few; a clean load never comes here).
- */
-static void
-save_invalid_records(CreditLoad *ld, Source *src, int64 batch_id)
-{
-	static const char *const cols[3] = {"batch_id", "line_no", "fields"};
-	static const Oid types[3] = {INT8OID, INT8OID, TEXTARRAYOID};
-	CsvRecord	rec;
-	TableWriter *w;
-	MemoryContext rowcxt;
-	int64		i = 0;
-
-	if (!src->rewind(src) || !next_nonblank(src, &rec))
-		return;
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport saved record",
-								   ALLOCSET_SMALL_SIZES);
-	w = tw_begin("batch_record", 3, cols, types);
-	while (i < ld->nrows && next_nonblank(src, &rec))
-	{
-		CreditRow  *row = row_at(ld, i++);
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-		Datum	   *elems;
-		MemoryContext old;
-
-		if (row->line_no != rec.line_no)
-		{
-			ereport(WARNING,
-					(errmsg("%s \"%s\" changed while it was loaded; the error report of batch " INT64_FORMAT " is incomplete",
-							source_noun(src), src->description, batch_id)));
-			break;
-		}
-		if (row->nproblems == 0)
-			continue;
-		old = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(batch_id);
-		values[1] = Int64GetDatum(row->line_no);
-		if (rec.nfields == 0)
-			nulls[2] = true;	/* too long to keep */
-		else
-		{
-			elems = palloc(sizeof(Datum) * rec.nfields);
-			for (int f = 0; f < rec.nfields; f++)
-				elems[f] = CStringGetTextDatum(sanitize_value(rec.fields[f], rec.lengths[f]));
-			values[2] = PointerGetDatum(construct_array(elems, rec.nfields, TEXTOID, -1, false, TYPALIGN_INT));
-		}
-		MemoryContextSwitchTo(old);
-		tw_add(w, values, nulls);
-		MemoryContextReset(rowcxt);
-	}
-	tw_end(w);
-	MemoryContextDelete(rowcxt);
-}
-
-static void
-emit_problem_rows(CreditLoad *ld, ReturnSetInfo *rsinfo)
-{
-	for (int64 i = 0; i < ld->nrows; i++)
-	{
-		CreditRow  *row = row_at(ld, i);
-
-		CHECK_FOR_INTERRUPTS();
-		for (Problem *p = row->problems; p; p = p->next)
-		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
-
-			values[0] = Int64GetDatum(row->line_no);
-			values[1] = CStringGetTextDatum(p->field);
-			values[2] = CStringGetTextDatum(p->code);
-			values[3] = CStringGetTextDatum(p->message);
-			if (p->value)
-				values[4] = CStringGetTextDatum(p->value);
-			else
-				nulls[4] = true;
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
+	*line_no = row->line_no;
+	*problems = row->problems;
+	*nproblems = row->nproblems;
 }
 
 static void
@@ -1223,12 +1028,9 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	BatchInfo	batch;
 	int64		invalid = 0;
 	int64		skipped = 0;
-	TableWriter *errw;
 	instr_time	t;
 	bool		dry = (opt->output == OUTPUT_PROBLEMS);
 	bool		validate_only = opt->validate_only || dry;
-	const int	progress_params[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
-	int64		progress_values[3];
 
 	INSTR_TIME_SET_CURRENT(t);
 	memset(&ld, 0, sizeof(ld));
@@ -1241,13 +1043,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	batch.started_at = GetCurrentStatementStartTimestamp();
 
 	/* a load shows in pg_stat_progress_copy, as a COPY FROM would */
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY,
-								  get_relname_relid("credit", get_namespace_oid("credimport", false)));
-	progress_values[0] = PROGRESS_COPY_COMMAND_FROM;
-	progress_values[1] = src->kind == SOURCE_FILE ? PROGRESS_COPY_TYPE_FILE :
-		src->kind == SOURCE_CONTENT ? PROGRESS_COPY_TYPE_PIPE : PROGRESS_COPY_TYPE_CALLBACK;
-	progress_values[2] = src->bytes_total;
-	pgstat_progress_update_multi_param(3, progress_params, progress_values);
+	pipeline_progress_start(src, "credit");
 
 	build_columns(&ld);
 	ld.types = dir_create(ld.cxt, 64);
@@ -1256,29 +1052,14 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	if (ld.mode == MM_FULL)
 		ld.emails = dir_create(ld.cxt, 1024);
 
-	/* the header: the first record that is not blank */
-	if (!next_nonblank(src, &rec) || rec.nfields == 0)
-	{
-		if (rec.problems & CSV_PROBLEM_TOO_LONG)
-			ereport(ERROR,
-					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-					 errmsg("header of %s \"%s\" is longer than credimport.max_record_bytes (%d bytes)",
-							source_noun(src), src->description, credimport_max_record_bytes),
-					 errhint("Check that this is a CSV or tab-delimited file.")));
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
-				 errhint("The first line must be a header naming the columns.")));
-	}
 	{
 		static const char *const full_any[] = {"email", "remote_id"};
 
-		ld.map = columns_map_header(&rec, ld.cols, ld.ncols,
-									ld.mode == MM_FULL ? full_any : NULL,
-									ld.mode == MM_FULL ? 2 : 0, NULL, 0);
+		ld.map = pipeline_read_header(src, ld.cols, ld.ncols,
+									  ld.mode == MM_FULL ? full_any : NULL,
+									  ld.mode == MM_FULL ? 2 : 0,
+									  dry ? NULL : &batch.header);
 	}
-	if (!dry)
-		batch.header = header_array(&rec);
 
 	/* pass 1: read and check every record */
 	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
@@ -1290,13 +1071,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 		MemoryContextReset(reccxt);
 		if (!next_nonblank(src, &rec))
 			break;
-		if (credimport_max_rows > 0 && ld.nrows >= credimport_max_rows)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s \"%s\" has more than %d data records", source_noun(src),
-							src->description, credimport_max_rows),
-					 errdetail("Line %ld starts record %d.", rec.line_no, credimport_max_rows + 1),
-					 errhint("Split the file, or raise credimport.max_rows.")));
+		pipeline_check_max_rows(src, ld.nrows, rec.line_no);
 		old = MemoryContextSwitchTo(reccxt);
 		row = new_row(&ld);
 		row->line_no = rec.line_no;
@@ -1307,22 +1082,18 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 		row->nproblems = rc.nproblems;
 		MemoryContextSwitchTo(old);
 		if (ld.nrows % 1000 == 0)
-		{
-			pgstat_progress_update_param(PROGRESS_COPY_BYTES_PROCESSED, src->bytes_read);
-			if (validate_only)
-				pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld.nrows);
-		}
+			pipeline_progress_read(src, ld.nrows, validate_only);
 	}
 	MemoryContextDelete(reccxt);
 	source_finish_digest(src);
-	pgstat_progress_update_param(PROGRESS_COPY_BYTES_PROCESSED, src->bytes_read);
+	pipeline_progress_read(src, ld.nrows, validate_only);
 	phase_done(&t, "read and checked", ld.nrows);
 
 	/* pass 2: match, then look for credits already there and duplicates */
 	if (!validate_only)
-		lock_writers();
+		pipeline_lock_writers();
 	if (!dry)
-		warn_same_file(src);
+		pipeline_warn_same_file(src);
 	match_learners(&ld);
 	phase_done(&t, "matched learners", ld.nrows);
 	probe_transcripts(&ld);
@@ -1350,7 +1121,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	if (dry)
 	{
 		/* credimport_validate: the problems, and nothing written */
-		emit_problem_rows(&ld, rsinfo);
+		pipeline_emit_problems(rsinfo, ld.nrows, credit_row_info, &ld);
 		pgstat_progress_end_command();
 		return;
 	}
@@ -1390,17 +1161,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	/* problems, and the invalid records as they were, for the error report */
 	if (invalid > 0)
 	{
-		errw = report_errors_begin();
-		for (int64 i = 0; i < ld.nrows; i++)
-		{
-			CreditRow  *row = row_at(&ld, i);
-
-			CHECK_FOR_INTERRUPTS();
-			for (Problem *p = row->problems; p; p = p->next)
-				report_errors_add(errw, batch.id, row->line_no, p);
-		}
-		report_errors_end(errw);
-		save_invalid_records(&ld, src, batch.id);
+		pipeline_record_problems(src, batch.id, ld.nrows, credit_row_info, &ld);
 		phase_done(&t, "wrote problems", batch.invalid);
 	}
 	report_finish_batch(&batch);

@@ -110,6 +110,12 @@ dir_fill_from_result(Directory *d, bool add)
 		e->found = true;
 		e->id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		e->active = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		if (desc->natts >= 4)
+		{
+			char	   *x = SPI_getvalue(tup, desc, 4);
+
+			e->extra = x ? MemoryContextStrdup(d->cxt, x) : NULL;
+		}
 		pfree(key);
 	}
 }

@@ -19,6 +19,7 @@ typedef struct DirEntry
 	bool		active;
 	int64		id;				/* database id, when found */
 	int64		aux;			/* kind-specific (e.g. pending learner index + 1) */
+	char	   *extra;			/* a fourth column of the lookup query, as text, if any */
 } DirEntry;
 
 typedef struct Directory Directory;
@@ -30,7 +31,8 @@ extern uint32 dir_count(Directory *d);
 
 /*
  * Resolve every key of the directory with one query.  sql must take one
- * text[] parameter and return (key text, id bigint, active boolean).
+ * text[] parameter and return (key text, id bigint, active boolean
+ * [, extra text]).
  */
 extern void dir_resolve(Directory *d, const char *sql);
 

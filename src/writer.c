@@ -27,16 +27,29 @@ struct BulkInsert
 	Datum	  **values;			/* [col][row] */
 	bool	  **nulls;
 	MemoryContext cxt;			/* holds copies of buffered values */
+	bool		exact;			/* every row must be written */
+	bulk_result_fn on_result;
+	void	   *arg;
 };
 
 BulkInsert *
 bulk_begin(const char *sql, int ncols, const Oid *types, int chunk)
+{
+	return bulk_begin_ex(sql, ncols, types, chunk, true, NULL, NULL);
+}
+
+BulkInsert *
+bulk_begin_ex(const char *sql, int ncols, const Oid *types, int chunk, bool exact,
+			  bulk_result_fn on_result, void *arg)
 {
 	BulkInsert *b = palloc0(sizeof(BulkInsert));
 	Oid		   *argtypes = palloc(sizeof(Oid) * ncols);
 
 	b->ncols = ncols;
 	b->chunk = chunk;
+	b->exact = exact;
+	b->on_result = on_result;
+	b->arg = arg;
 	b->types = palloc(sizeof(Oid) * ncols);
 	b->typlen = palloc(sizeof(int16) * ncols);
 	b->typbyval = palloc(sizeof(bool) * ncols);
@@ -82,9 +95,16 @@ bulk_flush(BulkInsert *b)
 	ret = SPI_execute_plan(b->plan, args, NULL, false, 0);
 	if (ret < 0)
 		elog(ERROR, "credimport: bulk insert failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed != (uint64) b->n)
-		elog(ERROR, "credimport: bulk insert wrote " UINT64_FORMAT " rows of %d "
-			 "(a BEFORE trigger on the target skipped rows)", SPI_processed, b->n);
+	if (b->exact && SPI_processed != (uint64) b->n)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("credimport wrote " UINT64_FORMAT " rows of %d", SPI_processed, b->n),
+				 errdetail("A BEFORE trigger on the target table skipped rows."),
+				 errhint("A load writes all of its rows or none: make the trigger raise an error instead.")));
+	if (b->on_result && SPI_tuptable)
+		b->on_result(b->arg, SPI_tuptable, SPI_processed);
+	if (SPI_tuptable)
+		SPI_freetuptable(SPI_tuptable);
 	MemoryContextReset(b->cxt);
 	b->n = 0;
 }

@@ -6,6 +6,7 @@
 #define CREDIMPORT_WRITER_H
 
 #include "credimport.h"
+#include "executor/spi.h"
 
 /* credimport.write_method */
 typedef enum WriteMethod
@@ -26,6 +27,15 @@ typedef struct BulkInsert BulkInsert;
  * constraints, indexes, triggers and foreign keys all hold.
  */
 extern BulkInsert *bulk_begin(const char *sql, int ncols, const Oid *types, int chunk);
+
+/*
+ * The same for any statement over the arrays (an UPDATE ... FROM unnest(),
+ * an INSERT ... ON CONFLICT DO NOTHING): exact = false lets it touch fewer
+ * rows than it was given; on_result sees what RETURNING returns.
+ */
+typedef void (*bulk_result_fn) (void *arg, SPITupleTable *tuptable, uint64 n);
+extern BulkInsert *bulk_begin_ex(const char *sql, int ncols, const Oid *types, int chunk,
+								 bool exact, bulk_result_fn on_result, void *arg);
 extern void bulk_add(BulkInsert *b, const Datum *values, const bool *nulls);
 extern void bulk_end(BulkInsert *b);
 

@@ -1,0 +1,312 @@
+/*
+ * pipeline.c
+ *		The parts of a load every kind shares.
+ */
+#include "pipeline.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/array.h"
+#include "utils/backend_progress.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+
+#include "report.h"
+#include "writer.h"
+
+/* A record whose every field is blank (e.g. ",,,," left by a spreadsheet). */
+bool
+record_is_blank(CsvRecord *rec)
+{
+	if (rec->problems != 0)
+		return false;
+	for (int f = 0; f < rec->nfields; f++)
+		for (Size i = 0; i < rec->lengths[f]; i++)
+		{
+			char		c = rec->fields[f][i];
+
+			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+				return false;
+		}
+	return true;
+}
+
+/* DEBUG1 line with the time a phase took (SET client_min_messages = debug1) */
+void
+phase_done(instr_time *start, const char *what, int64 n)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, *start);
+	elog(DEBUG1, "credimport: %s (" INT64_FORMAT " records): %.3f ms", what, n,
+		 INSTR_TIME_GET_MILLISEC(now));
+	INSTR_TIME_SET_CURRENT(*start);
+}
+
+int64		credimport_last_batch = 0;
+
+const char *
+source_noun(Source *src)
+{
+	switch (src->kind)
+	{
+		case SOURCE_TABLE:
+			return "staging table";
+		case SOURCE_CONTENT:
+			return "content";
+		default:
+			return "file";
+	}
+}
+
+/* next record that is not blank (",,,," or only blanks); false at the end */
+bool
+next_nonblank(Source *src, CsvRecord *rec)
+{
+	while (src->next(src, rec))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (!record_is_blank(rec))
+			return true;
+	}
+	return false;
+}
+
+/* the header's names as written, as a text[] (bytes that are not UTF-8 escaped) */
+static Datum
+header_array(CsvRecord *rec)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(rec->nfields, 1));
+
+	for (int f = 0; f < rec->nfields; f++)
+		elems[f] = CStringGetTextDatum(sanitize_value(rec->fields[f], rec->lengths[f]));
+	return PointerGetDatum(construct_array(elems, rec->nfields, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Lock out other writing loads for the rest of the transaction, so that two
+ * loads never both find a credit absent and both insert it.  A
+ * transaction-scoped lock cannot outlive its transaction.
+ */
+void
+pipeline_lock_writers(void)
+{
+	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
+										 Int64GetDatum(CREDIMPORT_LOCK_KEY))))
+		return;
+
+	/*
+	 * Another load holds the lock.  In READ COMMITTED we wait and then see
+	 * its rows through fresh snapshots.  A transaction snapshot (REPEATABLE
+	 * READ, SERIALIZABLE) would never see them: fail now with a
+	 * serialization error the caller can retry, rather than with a unique
+	 * violation later.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent credimport load"),
+				 errhint("Retry the transaction, or load in READ COMMITTED.")));
+	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
+}
+
+/* WARNING when the same bytes were imported before (and not reverted) */
+void
+pipeline_warn_same_file(Source *src)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	int			ret;
+
+	if (src->sha256[0] == '\0')
+		return;
+	values[0] = CStringGetTextDatum(src->sha256);
+	ret = SPI_execute_with_args("SELECT id FROM credimport.batch WHERE sha256 OPERATOR(pg_catalog.=) $1 "
+								"AND status OPERATOR(pg_catalog.=) 'imported' ORDER BY id DESC LIMIT 1",
+								1, types, values, NULL, false, 1);
+	if (ret == SPI_OK_SELECT && SPI_processed == 1)
+		ereport(WARNING,
+				(errmsg("this %s has the same content as batch %s, which was imported",
+						source_noun(src), SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("Its records will be found on the transcripts already."),
+				 errhint("To load it again, revert that batch first with credimport_revert().")));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * The records of invalid rows, as they were in the source, for the error
+ * report: read the source again rather than keep every record in memory
+ * (invalid records are usually few; a clean load never comes here).
+ */
+static void
+save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info, void *arg)
+{
+	static const char *const cols[3] = {"batch_id", "line_no", "fields"};
+	static const Oid types[3] = {INT8OID, INT8OID, TEXTARRAYOID};
+	CsvRecord	rec;
+	TableWriter *w;
+	MemoryContext rowcxt;
+	int64		i = 0;
+
+	if (!src->rewind(src) || !next_nonblank(src, &rec))
+		return;
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport saved record",
+								   ALLOCSET_SMALL_SIZES);
+	w = tw_begin("batch_record", 3, cols, types);
+	while (i < nrows && next_nonblank(src, &rec))
+	{
+		int64		line_no;
+		Problem    *problems;
+		int			nproblems;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		Datum	   *elems;
+		MemoryContext old;
+
+		info(arg, i++, &line_no, &problems, &nproblems);
+		if (line_no != rec.line_no)
+		{
+			ereport(WARNING,
+					(errmsg("%s \"%s\" changed while it was loaded; the error report of batch " INT64_FORMAT " is incomplete",
+							source_noun(src), src->description, batch_id)));
+			break;
+		}
+		if (nproblems == 0)
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		values[0] = Int64GetDatum(batch_id);
+		values[1] = Int64GetDatum(line_no);
+		if (rec.nfields == 0)
+			nulls[2] = true;	/* too long to keep */
+		else
+		{
+			elems = palloc(sizeof(Datum) * rec.nfields);
+			for (int f = 0; f < rec.nfields; f++)
+				elems[f] = CStringGetTextDatum(sanitize_value(rec.fields[f], rec.lengths[f]));
+			values[2] = PointerGetDatum(construct_array(elems, rec.nfields, TEXTOID, -1, false, TYPALIGN_INT));
+		}
+		MemoryContextSwitchTo(old);
+		tw_add(w, values, nulls);
+		MemoryContextReset(rowcxt);
+	}
+	tw_end(w);
+	MemoryContextDelete(rowcxt);
+}
+
+void
+pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_fn info, void *arg)
+{
+	for (int64 i = 0; i < nrows; i++)
+	{
+		int64		line_no;
+		Problem    *problems;
+		int			nproblems;
+
+		CHECK_FOR_INTERRUPTS();
+		info(arg, i, &line_no, &problems, &nproblems);
+		for (Problem *p = problems; p; p = p->next)
+		{
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			values[0] = Int64GetDatum(line_no);
+			values[1] = CStringGetTextDatum(p->field);
+			values[2] = CStringGetTextDatum(p->code);
+			values[3] = CStringGetTextDatum(p->message);
+			if (p->value)
+				values[4] = CStringGetTextDatum(p->value);
+			else
+				nulls[4] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+}
+
+
+ColumnMap *
+pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
+					 const char *const *required_any, int nrequired_any, Datum *header)
+{
+	CsvRecord	rec;
+	ColumnMap  *map;
+
+	if (!next_nonblank(src, &rec) || rec.nfields == 0)
+	{
+		if (rec.problems & CSV_PROBLEM_TOO_LONG)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("header of %s \"%s\" is longer than credimport.max_record_bytes (%d bytes)",
+							source_noun(src), src->description, credimport_max_record_bytes),
+					 errhint("Check that this is a CSV or tab-delimited file.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
+				 errhint("The first line must be a header naming the columns.")));
+	}
+	map = columns_map_header(&rec, cols, ncols, required_any, nrequired_any, NULL, 0);
+	if (header)
+		*header = header_array(&rec);
+	return map;
+}
+
+void
+pipeline_progress_start(Source *src, const char *table)
+{
+	const int	params[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
+	int64		values[3];
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY,
+								  get_relname_relid(table, get_namespace_oid("credimport", false)));
+	values[0] = PROGRESS_COPY_COMMAND_FROM;
+	values[1] = src->kind == SOURCE_FILE ? PROGRESS_COPY_TYPE_FILE :
+		src->kind == SOURCE_CONTENT ? PROGRESS_COPY_TYPE_PIPE : PROGRESS_COPY_TYPE_CALLBACK;
+	values[2] = src->bytes_total;
+	pgstat_progress_update_multi_param(3, params, values);
+}
+
+void
+pipeline_progress_read(Source *src, int64 records, bool counting_records)
+{
+	pgstat_progress_update_param(PROGRESS_COPY_BYTES_PROCESSED, src->bytes_read);
+	if (counting_records)
+		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, records);
+}
+
+void
+pipeline_record_problems(Source *src, int64 batch_id, int64 nrows, row_info_fn info, void *arg)
+{
+	TableWriter *errw = report_errors_begin();
+
+	for (int64 i = 0; i < nrows; i++)
+	{
+		int64		line_no;
+		Problem    *problems;
+		int			nproblems;
+
+		CHECK_FOR_INTERRUPTS();
+		info(arg, i, &line_no, &problems, &nproblems);
+		for (Problem *p = problems; p; p = p->next)
+			report_errors_add(errw, batch_id, line_no, p);
+	}
+	report_errors_end(errw);
+	save_invalid_records(src, batch_id, nrows, info, arg);
+}
+
+void
+pipeline_check_max_rows(Source *src, int64 nrows, long line_no)
+{
+	if (credimport_max_rows > 0 && nrows >= credimport_max_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s \"%s\" has more than %d data records", source_noun(src),
+						src->description, credimport_max_rows),
+				 errdetail("Line %ld starts record %d.", line_no, credimport_max_rows + 1),
+				 errhint("Split the file, or raise credimport.max_rows.")));
+}

@@ -1,0 +1,58 @@
+/*
+ * pipeline.h
+ *		The parts of a load every kind shares: reading the header, the
+ *		writers' lock, the re-import warning, progress reporting, phase
+ *		timings, and recording problems and invalid records.
+ *
+ * A kind (credits, users, ...) keeps its own rows; these routines reach a
+ * row's line number and problems through a RowInfo callback.
+ */
+#ifndef CREDIMPORT_PIPELINE_H
+#define CREDIMPORT_PIPELINE_H
+
+#include "credimport.h"
+
+#include "funcapi.h"
+#include "portability/instr_time.h"
+
+/* advisory lock key that serialises writing loads and reverts ("credip\xff\x01") */
+#define CREDIMPORT_LOCK_KEY INT64CONST(0x637265646970ff01)
+
+typedef void (*row_info_fn) (void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems);
+
+extern int64 credimport_last_batch;
+
+extern const char *source_noun(Source *src);
+extern bool record_is_blank(CsvRecord *rec);
+extern bool next_nonblank(Source *src, CsvRecord *rec);
+
+/*
+ * Read the header (the first record that is not blank) and map it onto
+ * the kind's columns; raises the whole-file errors.  *header gets the
+ * names as written (a text[]), unless header is NULL.
+ */
+extern ColumnMap *pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
+									   const char *const *required_any, int nrequired_any,
+									   Datum *header);
+
+extern void pipeline_lock_writers(void);
+extern void pipeline_warn_same_file(Source *src);
+
+/* pg_stat_progress_copy for a load into credimport.<table> */
+extern void pipeline_progress_start(Source *src, const char *table);
+extern void pipeline_progress_read(Source *src, int64 records, bool counting_records);
+
+/* DEBUG1 line with the time a phase took (SET client_min_messages = debug1) */
+extern void phase_done(instr_time *start, const char *what, int64 n);
+
+/* batch_error rows for every problem, and the invalid records as they were */
+extern void pipeline_record_problems(Source *src, int64 batch_id, int64 nrows,
+									 row_info_fn info, void *arg);
+
+/* credimport_validate's output: one row per problem */
+extern void pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_fn info, void *arg);
+
+/* "records" with a line number over max_rows: the 54000 error */
+extern void pipeline_check_max_rows(Source *src, int64 nrows, long line_no);
+
+#endif
