@@ -13,6 +13,7 @@
 #include "utils/numeric.h"
 
 #include "kind_credit.h"
+#include "kind_user.h"
 #include "writer.h"
 
 PG_MODULE_MAGIC;
@@ -205,6 +206,82 @@ credimport_load_data(PG_FUNCTION_ARGS)
 	return run_load(fcinfo, DOOR_CONTENT);
 }
 
+/*
+ * The users loaders: (source, auto_invite, validate_only, max_errors).
+ */
+static Datum
+run_users(FunctionCallInfo fcinfo, Door door)
+{
+	UserOptions opt;
+	MemoryContext loadcxt;
+	MemoryContext old;
+	Source	   *src = NULL;
+	char	   *path = NULL;
+
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of %s must not be null", i + 1,
+							get_func_name(fcinfo->flinfo->fn_oid))));
+	opt.auto_invite = PG_GETARG_BOOL(1);
+	opt.validate_only = PG_GETARG_BOOL(2);
+	opt.max_errors = PG_GETARG_INT32(3);
+	if (opt.max_errors < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_errors must not be negative"),
+				 errdetail("max_errors was %d.", opt.max_errors)));
+	if (door == DOOR_FILE)
+		path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	InitMaterializedSRF(fcinfo, 0);
+	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_FILE)
+		src = source_open_file(path);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "credimport: SPI_connect failed");
+	MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_TABLE)
+		src = source_open_table(PG_GETARG_OID(0));
+	else if (door == DOOR_CONTENT)
+	{
+		text	   *content = PG_GETARG_TEXT_PP(0);
+
+		src = source_open_content(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), "(content)");
+	}
+	user_import(fcinfo, src, &opt);
+	src->close(src);
+	SPI_finish();
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(loadcxt);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(credimport_load_users_file);
+PG_FUNCTION_INFO_V1(credimport_load_users_table);
+PG_FUNCTION_INFO_V1(credimport_load_users_data);
+
+Datum
+credimport_load_users_file(PG_FUNCTION_ARGS)
+{
+	return run_users(fcinfo, DOOR_FILE);
+}
+
+Datum
+credimport_load_users_table(PG_FUNCTION_ARGS)
+{
+	return run_users(fcinfo, DOOR_TABLE);
+}
+
+Datum
+credimport_load_users_data(PG_FUNCTION_ARGS)
+{
+	return run_users(fcinfo, DOOR_CONTENT);
+}
+
 PG_FUNCTION_INFO_V1(credimport_template);
 
 /* credimport_template(match_mode): the header line a file for that mode must have */
@@ -215,10 +292,11 @@ credimport_template(PG_FUNCTION_ARGS)
 	char	   *line;
 	text	   *result;
 
-	check_match_mode(mode);
+	if (strcmp(mode, "users") != 0)
+		check_match_mode(mode);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
-	line = credit_template(mode);
+	line = strcmp(mode, "users") == 0 ? user_template() : credit_template(mode);
 	result = (text *) SPI_palloc(VARHDRSZ + strlen(line));
 	SET_VARSIZE(result, VARHDRSZ + strlen(line));
 	memcpy(VARDATA(result), line, strlen(line));

@@ -1093,7 +1093,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	if (!validate_only)
 		pipeline_lock_writers();
 	if (!dry)
-		pipeline_warn_same_file(src);
+		pipeline_warn_same_file(src, "Its records will be found on the transcripts already.");
 	match_learners(&ld);
 	phase_done(&t, "matched learners", ld.nrows);
 	probe_transcripts(&ld);

@@ -119,7 +119,7 @@ pipeline_lock_writers(void)
 
 /* WARNING when the same bytes were imported before (and not reverted) */
 void
-pipeline_warn_same_file(Source *src)
+pipeline_warn_same_file(Source *src, const char *detail)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
@@ -135,7 +135,7 @@ pipeline_warn_same_file(Source *src)
 		ereport(WARNING,
 				(errmsg("this %s has the same content as batch %s, which was imported",
 						source_noun(src), SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-				 errdetail("Its records will be found on the transcripts already."),
+				 errdetail("%s", detail),
 				 errhint("To load it again, revert that batch first with credimport_revert().")));
 	SPI_freetuptable(SPI_tuptable);
 }

@@ -36,7 +36,7 @@ extern ColumnMap *pipeline_read_header(Source *src, const KindColumn *cols, int 
 									   Datum *header);
 
 extern void pipeline_lock_writers(void);
-extern void pipeline_warn_same_file(Source *src);
+extern void pipeline_warn_same_file(Source *src, const char *detail);
 
 /* pg_stat_progress_copy for a load into credimport.<table> */
 extern void pipeline_progress_start(Source *src, const char *table);

@@ -9,14 +9,24 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "catalog/namespace.h"
+
+static bool
+batch_has_kind(void)
+{
+	Oid			rel = get_relname_relid("batch", get_namespace_oid("credimport", false));
+
+	return get_attnum(rel, "kind") != InvalidAttrNumber;
+}
 
 void
 report_insert_batch(BatchInfo *b)
 {
-	Oid			types[14] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID,
-		INT4OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, NAMEOID, INT4OID, TEXTARRAYOID};
-	Datum		values[14];
-	char		nulls[14];
+	Oid			types[15] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID,
+		INT4OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, NAMEOID, INT4OID, TEXTARRAYOID, TEXTOID};
+	Datum		values[15];
+	char		nulls[15];
 	int			ret;
 	bool		isnull;
 	NameData	who;
@@ -43,12 +53,29 @@ report_insert_batch(BatchInfo *b)
 	if (b->header == (Datum) 0)
 		nulls[13] = 'n';
 
-	ret = SPI_execute_with_args(
-								"INSERT INTO credimport.batch (source, sha256, match_mode, allow_edit, "
-								"validate_only, status, records, imported, invalid, learners_created, "
-								"started_at, imported_by, skipped, header) "
-								"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-								14, types, values, nulls, false, 1);
+	/*
+	 * batch.kind came with version 1.1; a module newer than a database's
+	 * extension version must still work there until ALTER EXTENSION UPDATE.
+	 */
+	if (batch_has_kind())
+	{
+		types[14] = TEXTOID;
+		values[14] = CStringGetTextDatum(b->kind ? b->kind : "credits");
+		nulls[14] = ' ';
+		ret = SPI_execute_with_args(
+									"INSERT INTO credimport.batch (source, sha256, match_mode, allow_edit, "
+									"validate_only, status, records, imported, invalid, learners_created, "
+									"started_at, imported_by, skipped, header, kind) "
+									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+									15, types, values, nulls, false, 1);
+	}
+	else
+		ret = SPI_execute_with_args(
+									"INSERT INTO credimport.batch (source, sha256, match_mode, allow_edit, "
+									"validate_only, status, records, imported, invalid, learners_created, "
+									"started_at, imported_by, skipped, header) "
+									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+									14, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "credimport: could not record the batch: %s", SPI_result_code_string(ret));
 	b->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -70,9 +97,33 @@ report_finish_batch(BatchInfo *b)
 }
 
 void
+report_update_counts(BatchInfo *b)
+{
+	Oid			types[5] = {INT8OID, INT4OID, INT4OID, INT4OID, INT4OID};
+	Datum		values[5];
+	int			ret;
+
+	values[0] = Int64GetDatum(b->id);
+	values[1] = Int32GetDatum(b->imported);
+	values[2] = Int32GetDatum(b->learners_created);
+	values[3] = Int32GetDatum(b->learners_updated);
+	values[4] = Int32GetDatum(b->learners_unchanged);
+	ret = SPI_execute_with_args("UPDATE credimport.batch SET imported = $2, learners_created = $3, "
+								"learners_updated = $4, learners_unchanged = $5 "
+								"WHERE id OPERATOR(pg_catalog.=) $1", 5, types, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "credimport: could not update the batch: %s", SPI_result_code_string(ret));
+}
+
+void
 report_notice(const BatchInfo *b)
 {
-	if (strcmp(b->status, "imported") == 0)
+	if (b->kind && strcmp(b->kind, "users") == 0 && strcmp(b->status, "imported") == 0)
+		ereport(NOTICE,
+				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d created, %d updated, %d unchanged, %d invalid",
+						b->id, b->records, b->learners_created, b->learners_updated,
+						b->learners_unchanged, b->invalid)));
+	else if (strcmp(b->status, "imported") == 0)
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d imported, %d invalid, %d learners created%s",
 						b->id, b->records, b->imported, b->invalid, b->learners_created,

@@ -25,6 +25,8 @@ typedef struct BatchInfo
 	int			imported;
 	int			invalid;
 	int			learners_created;
+	int			learners_updated;	/* users */
+	int			learners_unchanged;	/* users */
 	int			skipped;
 	Datum		header;			/* text[] of the header as written, or 0 */
 	TimestampTz started_at;
@@ -33,6 +35,8 @@ typedef struct BatchInfo
 /* Inserts the batch row and sets b->id. */
 extern void report_insert_batch(BatchInfo *b);
 extern void report_finish_batch(BatchInfo *b);
+/* the counts known only after writing (imported, learners_*) */
+extern void report_update_counts(BatchInfo *b);
 extern void report_notice(const BatchInfo *b);
 
 /* batch_error rows, written in bulk */

@@ -1,0 +1,983 @@
+/*
+ * kind_user.c
+ *		The users kind: add or update learners (students, instructors,
+ *		parents), their associations, and invitations for new accounts.
+ *
+ * Same pipeline as the credit kind (pipeline.c): the source's records are
+ * read and checked once, people are resolved through directories filled
+ * by one query each, and -- only when the batch is accepted -- learners are
+ * created, updated and linked in bulk.
+ *
+ * A record names a person by e-mail or, without one, by username.  One
+ * that matches an existing learner updates that learner's non-empty
+ * fields; otherwise it creates one.  Associations (parent, instructor and
+ * student columns, each a ';'-separated list of e-mails or usernames) may
+ * name people created by the same file, in any order; whether they can be
+ * resolved is decided by iterating to a fixed point, since a record that
+ * turns out invalid creates nobody that others can point at.
+ */
+#include "kind_user.h"
+
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/sequence.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/backend_progress.h"
+#include "utils/lsyscache.h"
+
+#include "match.h"
+#include "pipeline.h"
+#include "report.h"
+#include "writer.h"
+
+#define ROWS_PER_CHUNK	4096
+
+enum
+{
+	U_EMAIL,
+	U_USERNAME,
+	U_FIRST_NAME,
+	U_LAST_NAME,
+	U_ROLE,
+	U_REMOTE_ID,
+	U_PARENT,
+	U_INSTRUCTOR,
+	U_STUDENT,
+	U_NBUILTIN
+};
+
+static const char *const user_col_names[U_NBUILTIN] = {
+	"email", "username", "first_name", "last_name", "role", "remote_id",
+	"parent", "instructor", "student"
+};
+
+#define ROLE_NONE		0
+#define ROLE_STUDENT	1
+#define ROLE_INSTRUCTOR 2
+#define ROLE_PARENT		3
+static const char *const role_names[4] = {NULL, "student", "instructor", "parent"};
+
+/* one associate named in a parent, instructor or student column */
+typedef struct Assoc
+{
+	struct Assoc *next;
+	uint8		col;			/* U_PARENT, U_INSTRUCTOR, U_STUDENT */
+	char	   *token;			/* as written */
+	DirEntry   *entry;			/* e-mail or username directory */
+} Assoc;
+
+typedef struct UserRow
+{
+	int64		line_no;
+	Problem    *problems;
+	char	   *email;
+	char	   *username;
+	char	   *first_name;
+	char	   *last_name;
+	char	   *remote_id;
+	char	  **custom;			/* custom profile fields */
+	DirEntry   *by_email;
+	DirEntry   *by_username;
+	DirEntry   *by_remote;
+	Assoc	   *assocs;
+	int64		learner_id;		/* existing, or assigned when created */
+	int16		nproblems;
+	uint8		role;			/* as given (ROLE_NONE: not given) */
+	uint8		eff_role;		/* the learner's role after this record */
+	bool		creates;		/* creates a new learner */
+	bool		has_parent;		/* an associated parent (username-only students) */
+	char		status;			/* 'c'reated, 'u'pdated, 'n' unchanged */
+} UserRow;
+
+typedef struct UserLoad
+{
+	const UserOptions *opt;
+	MemoryContext cxt;
+	Arena		arena;
+	ColumnMap  *map;
+	KindColumn *cols;
+	int			ncols;
+	int			ncustom;
+	bool		required[U_NBUILTIN];
+	bool	   *custom_required;
+
+	Directory  *emails;			/* lower(email) */
+	Directory  *usernames;		/* lower(username) */
+	Directory  *remotes;		/* remote_id */
+
+	UserRow   **chunks;
+	int			nchunks;
+	int			chunks_cap;
+	int64		nrows;
+} UserLoad;
+
+static inline UserRow *
+urow(UserLoad *ld, int64 i)
+{
+	return &ld->chunks[i / ROWS_PER_CHUNK][i % ROWS_PER_CHUNK];
+}
+
+static UserRow *
+new_urow(UserLoad *ld)
+{
+	int64		i = ld->nrows;
+	UserRow    *row;
+
+	if (i % ROWS_PER_CHUNK == 0)
+	{
+		if (ld->nchunks == ld->chunks_cap)
+		{
+			ld->chunks_cap = ld->chunks_cap ? ld->chunks_cap * 2 : 16;
+			ld->chunks = ld->chunks ?
+				repalloc(ld->chunks, sizeof(UserRow *) * ld->chunks_cap) :
+				MemoryContextAlloc(ld->cxt, sizeof(UserRow *) * ld->chunks_cap);
+		}
+		ld->chunks[ld->nchunks++] =
+			MemoryContextAllocHuge(ld->cxt, sizeof(UserRow) * ROWS_PER_CHUNK);
+	}
+	ld->nrows++;
+	row = urow(ld, i);
+	memset(row, 0, sizeof(UserRow));
+	return row;
+}
+
+static void
+user_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems)
+{
+	UserRow    *row = urow((UserLoad *) arg, i);
+
+	*line_no = row->line_no;
+	*problems = row->problems;
+	*nproblems = row->nproblems;
+}
+
+static void
+uproblem(UserLoad *ld, UserRow *row, const char *field, const char *code,
+		 const char *value, const char *fmt,...) pg_attribute_printf(6, 7);
+
+static void
+uproblem(UserLoad *ld, UserRow *row, const char *field, const char *code,
+		 const char *value, const char *fmt,...)
+{
+	RecordCtx	rc;
+	char		msg[512];
+	va_list		args;
+	Problem   **tail = &row->problems;
+
+	va_start(args, fmt);
+	pg_vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	while (*tail)
+		tail = &(*tail)->next;
+	rc.arena = &ld->arena;
+	rc.problems = NULL;
+	rc.tail = &rc.problems;
+	rc.nproblems = 0;
+	record_problem(&rc, field, code, value, value ? strlen(value) : 0, "%s", msg);
+	*tail = rc.problems;
+	row->nproblems++;
+}
+
+/* ---------------- columns ---------------- */
+
+static void
+build_user_columns(UserLoad *ld)
+{
+	int			ret;
+	char	  **custom;
+
+	ret = SPI_execute("SELECT name, required FROM credimport.profile_field ORDER BY name", false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read credimport.profile_field");
+	custom = MemoryContextAlloc(ld->cxt, sizeof(char *) * (SPI_processed + 1));
+	ld->custom_required = MemoryContextAlloc(ld->cxt, sizeof(bool) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *raw = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		req = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		char	   *name = MemoryContextAlloc(ld->cxt, strlen(raw) + 1);
+		bool		builtin = false;
+
+		fc_normalize_header(raw, strlen(raw), name, strlen(raw) + 1);
+		for (int c = 0; c < U_NBUILTIN; c++)
+			if (strcmp(name, user_col_names[c]) == 0)
+			{
+				ld->required[c] = req;
+				builtin = true;
+			}
+		if (!builtin && name[0] != '\0')
+		{
+			ld->custom_required[ld->ncustom] = req;
+			custom[ld->ncustom++] = name;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	ld->ncols = U_NBUILTIN + ld->ncustom;
+	ld->cols = MemoryContextAllocZero(ld->cxt, sizeof(KindColumn) * ld->ncols);
+	for (int c = 0; c < U_NBUILTIN; c++)
+		ld->cols[c].name = user_col_names[c];
+	for (int i = 0; i < ld->ncustom; i++)
+		ld->cols[U_NBUILTIN + i].name = custom[i];
+}
+
+/* ---------------- pass 1: checks ---------------- */
+
+static char *
+optional_value(UserLoad *ld, RecordCtx *rc, int col, Size *len)
+{
+	char	   *v = record_value(rc, col, ld->cols[col].name, len);
+
+	if (v == NULL || *len == (Size) -1 || *len == 0)
+		return NULL;
+	return v;
+}
+
+static void
+check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
+{
+	Size		len;
+	char	   *v;
+	bool		enc_problem = false;
+
+	/* e-mail and username: who this record is about */
+	v = record_value(rc, U_EMAIL, "email", &len);
+	if (len == (Size) -1)
+		enc_problem = true;
+	else if (v && len > 0)
+	{
+		if (fc_check_email(v, len) != FC_OK)
+			record_problem(rc, "email", "invalid_email", v, len,
+						   "\"%s\" is not a valid e-mail address", v);
+		else
+		{
+			row->email = arena_strndup(&ld->arena, v, len);
+			row->by_email = dir_insert(ld->emails, lower_text(v, len), NULL);
+		}
+	}
+	v = record_value(rc, U_USERNAME, "username", &len);
+	if (len == (Size) -1)
+		enc_problem = true;
+	else if (v && len > 0)
+	{
+		if (memchr(v, '@', len) != NULL)
+			record_problem(rc, "username", "invalid_value", v, len,
+						   "\"%s\" is not a username: a username cannot contain @", v);
+		else
+		{
+			row->username = arena_strndup(&ld->arena, v, len);
+			row->by_username = dir_insert(ld->usernames, lower_text(v, len), NULL);
+		}
+	}
+	if (rc->nproblems == 0 && !enc_problem && row->email == NULL && row->username == NULL)
+		record_problem(rc, "email", "missing_value", NULL, 0,
+					   "an email or a username is required");
+
+	if ((v = optional_value(ld, rc, U_ROLE, &len)) != NULL)
+	{
+		char	   *lower = lower_text(v, len);
+
+		for (int r = ROLE_STUDENT; r <= ROLE_PARENT; r++)
+			if (strcmp(lower, role_names[r]) == 0)
+				row->role = (uint8) r;
+		if (row->role == ROLE_NONE)
+			record_problem(rc, "role", "invalid_role", v, len,
+						   "\"%s\" is not a role (student, instructor or parent)", v);
+	}
+	if ((v = optional_value(ld, rc, U_FIRST_NAME, &len)) != NULL)
+		row->first_name = arena_strndup(&ld->arena, v, len);
+	if ((v = optional_value(ld, rc, U_LAST_NAME, &len)) != NULL)
+		row->last_name = arena_strndup(&ld->arena, v, len);
+	if ((v = optional_value(ld, rc, U_REMOTE_ID, &len)) != NULL)
+	{
+		row->remote_id = arena_strndup(&ld->arena, v, len);
+		row->by_remote = dir_insert(ld->remotes, v, NULL);
+	}
+	if (ld->ncustom > 0)
+	{
+		row->custom = arena_alloc0(&ld->arena, sizeof(char *) * ld->ncustom);
+		for (int i = 0; i < ld->ncustom; i++)
+			if ((v = optional_value(ld, rc, U_NBUILTIN + i, &len)) != NULL)
+				row->custom[i] = arena_strndup(&ld->arena, v, len);
+	}
+
+	/* associations: ';'-separated e-mails or usernames */
+	for (int col = U_PARENT; col <= U_STUDENT; col++)
+	{
+		char	   *tok;
+		char	   *save = NULL;
+
+		if ((v = optional_value(ld, rc, col, &len)) == NULL)
+			continue;
+		for (tok = strtok_r(v, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
+		{
+			Size		tl = strlen(tok);
+			char	   *t = fc_trim(tok, &tl);
+			Assoc	   *a;
+
+			if (tl == 0)
+				continue;
+			t[tl] = '\0';
+			if (memchr(t, '@', tl) != NULL && fc_check_email(t, tl) != FC_OK)
+			{
+				record_problem(rc, user_col_names[col], "invalid_email", t, tl,
+							   "\"%s\" is not a valid e-mail address", t);
+				continue;
+			}
+			a = arena_alloc0(&ld->arena, sizeof(Assoc));
+			a->col = (uint8) col;
+			a->token = arena_strndup(&ld->arena, t, tl);
+			a->entry = dir_insert(memchr(t, '@', tl) ? ld->emails : ld->usernames,
+								  lower_text(t, tl), NULL);
+			a->next = row->assocs;
+			row->assocs = a;
+		}
+	}
+}
+
+/* ---------------- pass 2: who is who ---------------- */
+
+static inline bool
+row_valid(UserLoad *ld, int64 aux)
+{
+	return aux > 0 && urow(ld, aux - 1)->nproblems == 0;
+}
+
+static uint8
+role_code(const char *name)
+{
+	for (int r = ROLE_STUDENT; r <= ROLE_PARENT; r++)
+		if (name && strcmp(name, role_names[r]) == 0)
+			return (uint8) r;
+	return ROLE_STUDENT;
+}
+
+/* the person a record is about: an existing learner, or one it creates */
+static void
+identify(UserLoad *ld, int64 i)
+{
+	UserRow    *row = urow(ld, i);
+	DirEntry   *key = row->email ? row->by_email : row->by_username;
+	DirEntry   *match = key->found ? key : NULL;
+	int			missing = 0;
+
+	if (key->aux > 0)
+	{
+		uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
+				 row->email ? row->email : row->username,
+				 "the same person as line " INT64_FORMAT, urow(ld, key->aux - 1)->line_no);
+		return;
+	}
+	if (row->email && row->username && row->by_username->aux > 0)
+	{
+		uproblem(ld, row, "username", "invalid_value", row->username,
+				 "username \"%s\" is also given to another person on line " INT64_FORMAT,
+				 row->username, urow(ld, row->by_username->aux - 1)->line_no);
+		return;
+	}
+	if (row->username && row->by_username->found && (match == NULL || row->by_username->id != match->id))
+	{
+		uproblem(ld, row, "username", "invalid_value", row->username,
+				 "username \"%s\" belongs to another learner", row->username);
+		return;
+	}
+	if (row->remote_id &&
+		((row->by_remote->found && (match == NULL || row->by_remote->id != match->id)) ||
+		 row->by_remote->aux > 0))
+	{
+		uproblem(ld, row, "remote_id", "invalid_value", row->remote_id,
+				 "remote_id \"%s\" belongs to another learner", row->remote_id);
+		return;
+	}
+
+	if (match)
+	{
+		row->learner_id = match->id;
+		row->eff_role = row->role ? row->role : role_code(match->extra);
+	}
+	else
+	{
+		/* a new learner: the required profile fields (a username stands in for the e-mail) */
+		if (ld->required[U_EMAIL] && row->email == NULL && row->username == NULL)
+			missing++;
+		if (ld->required[U_FIRST_NAME] && row->first_name == NULL)
+		{
+			uproblem(ld, row, "first_name", "missing_value", NULL, "a value is required to create a new learner");
+			missing++;
+		}
+		if (ld->required[U_LAST_NAME] && row->last_name == NULL)
+		{
+			uproblem(ld, row, "last_name", "missing_value", NULL, "a value is required to create a new learner");
+			missing++;
+		}
+		if (ld->required[U_REMOTE_ID] && row->remote_id == NULL)
+		{
+			uproblem(ld, row, "remote_id", "missing_value", NULL, "a value is required to create a new learner");
+			missing++;
+		}
+		for (int c = 0; c < ld->ncustom; c++)
+			if (ld->custom_required[c] && (row->custom == NULL || row->custom[c] == NULL))
+			{
+				uproblem(ld, row, ld->cols[U_NBUILTIN + c].name, "missing_value", NULL,
+						 "a value is required to create a new learner");
+				missing++;
+			}
+		if (missing > 0)
+			return;
+		row->creates = true;
+		row->eff_role = row->role ? row->role : ROLE_STUDENT;
+	}
+
+	/* which association columns fit this role */
+	for (Assoc *a = row->assocs; a; a = a->next)
+	{
+		bool		fits = (row->eff_role == ROLE_STUDENT) ? (a->col != U_STUDENT) : (a->col == U_STUDENT);
+
+		if (!fits)
+		{
+			uproblem(ld, row, user_col_names[a->col], "invalid_value", a->token,
+					 row->eff_role == ROLE_STUDENT ?
+					 "a student's record names parents and instructors, not students" :
+					 "a parent's or instructor's record names students, not parents or instructors");
+			return;
+		}
+	}
+
+	/* this record now stands for the person */
+	key->aux = i + 1;
+	if (row->email && row->username)
+		row->by_username->aux = i + 1;
+	if (row->remote_id)
+		row->by_remote->aux = i + 1;
+}
+
+/*
+ * Associates must exist or be created by a valid record of this file, and
+ * a new username-only student needs a parent.  A record found invalid
+ * creates nobody, which may make others invalid: repeat until stable.
+ */
+static void
+check_associations(UserLoad *ld)
+{
+	bool		changed = true;
+
+	while (changed)
+	{
+		changed = false;
+		CHECK_FOR_INTERRUPTS();
+		for (int64 i = 0; i < ld->nrows; i++)
+		{
+			UserRow    *row = urow(ld, i);
+
+			if (row->nproblems > 0)
+				continue;
+			row->has_parent = false;
+			for (Assoc *a = row->assocs; a; a = a->next)
+			{
+				DirEntry   *e = a->entry;
+				bool		self;
+
+				if (!row_valid(ld, e->aux) && !e->found)
+				{
+					uproblem(ld, row, user_col_names[a->col], "unknown_associate", a->token,
+							 "no learner and no record of this file is \"%s\"", a->token);
+					changed = true;
+					break;
+				}
+				self = row_valid(ld, e->aux) ? (e->aux == i + 1) :
+					(!row->creates && e->id == row->learner_id);
+				if (self)
+				{
+					uproblem(ld, row, user_col_names[a->col], "invalid_value", a->token,
+							 "a learner cannot be associated with themselves");
+					changed = true;
+					break;
+				}
+			}
+		}
+		if (changed)
+			continue;
+
+		/* parents of new username-only students */
+		for (int64 i = 0; i < ld->nrows; i++)
+		{
+			UserRow    *row = urow(ld, i);
+
+			if (row->nproblems > 0)
+				continue;
+			for (Assoc *a = row->assocs; a; a = a->next)
+			{
+				if (a->col == U_PARENT)
+					row->has_parent = true;
+				else if (a->col == U_STUDENT && row->eff_role == ROLE_PARENT && row_valid(ld, a->entry->aux))
+					urow(ld, a->entry->aux - 1)->has_parent = true;
+			}
+		}
+		for (int64 i = 0; i < ld->nrows; i++)
+		{
+			UserRow    *row = urow(ld, i);
+
+			if (row->nproblems == 0 && row->creates && row->email == NULL &&
+				row->eff_role == ROLE_STUDENT && !row->has_parent)
+			{
+				uproblem(ld, row, "username", "missing_parent_for_username", row->username,
+						 "a student with a username but no e-mail needs an associated parent, who completes the account activation");
+				changed = true;
+			}
+		}
+	}
+}
+
+/* ---------------- writing ---------------- */
+
+static char *
+profile_json(UserLoad *ld, UserRow *row)
+{
+	StringInfoData buf;
+	bool		first = true;
+
+	if (ld->ncustom == 0 || row->custom == NULL)
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < ld->ncustom; i++)
+	{
+		if (row->custom[i] == NULL)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, ld->cols[U_NBUILTIN + i].name);
+		appendStringInfoString(&buf, ": ");
+		escape_json(&buf, row->custom[i]);
+		first = false;
+	}
+	appendStringInfoChar(&buf, '}');
+	if (first)
+		return NULL;
+	return buf.data;
+}
+
+static inline Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+static int
+create_learners(UserLoad *ld, int64 batch_id)
+{
+	static const char *const cols[9] = {"id", "email", "remote_id", "first_name", "last_name",
+	"username", "role", "profile", "created_by_batch"};
+	static const Oid types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	JSONBOID, INT8OID};
+	Oid			seq = linitial_oid(getOwnedSequences(get_relname_relid("learner",
+																	   get_namespace_oid("credimport", false))));
+	TableWriter *w = tw_begin("learner", 9, cols, types);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user row",
+												 ALLOCSET_SMALL_SIZES);
+	int			n = 0;
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		UserRow    *row = urow(ld, i);
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		char	   *profile;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0 || !row->creates)
+			continue;
+		row->learner_id = nextval_internal(seq, true);
+		old = MemoryContextSwitchTo(rowcxt);
+		values[0] = Int64GetDatum(row->learner_id);
+		values[1] = text_or_null(row->email, &nulls[1]);
+		values[2] = text_or_null(row->remote_id, &nulls[2]);
+		values[3] = text_or_null(row->first_name, &nulls[3]);
+		values[4] = text_or_null(row->last_name, &nulls[4]);
+		values[5] = text_or_null(row->username, &nulls[5]);
+		values[6] = CStringGetTextDatum(role_names[row->eff_role]);
+		profile = profile_json(ld, row);
+		values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
+		values[8] = Int64GetDatum(batch_id);
+		MemoryContextSwitchTo(old);
+		tw_add(w, values, nulls);
+		MemoryContextReset(rowcxt);
+		row->status = 'c';
+		n++;
+	}
+	tw_end(w);
+	MemoryContextDelete(rowcxt);
+	return n;
+}
+
+typedef struct UpdatedIds
+{
+	int64	   *ids;
+	int			n;
+	int			cap;
+} UpdatedIds;
+
+static void
+collect_updated(void *arg, SPITupleTable *tuptable, uint64 n)
+{
+	UpdatedIds *u = (UpdatedIds *) arg;
+
+	for (uint64 j = 0; j < n; j++)
+	{
+		bool		isnull;
+
+		if (u->n == u->cap)
+		{
+			u->cap = u->cap ? u->cap * 2 : 1024;
+			u->ids = u->ids ? repalloc_huge(u->ids, sizeof(int64) * u->cap) :
+				MemoryContextAllocHuge(CurTransactionContext, sizeof(int64) * u->cap);
+		}
+		u->ids[u->n++] = DatumGetInt64(SPI_getbinval(tuptable->vals[j], tuptable->tupdesc, 1, &isnull));
+	}
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* update existing learners' non-empty fields; sets status u(pdated) or n(unchanged) */
+static void
+update_learners(UserLoad *ld, int *updated, int *unchanged)
+{
+	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	UpdatedIds	u = {0};
+	BulkInsert *b;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user update",
+												 ALLOCSET_SMALL_SIZES);
+
+	b = bulk_begin_ex("UPDATE credimport.learner l SET "
+					  "first_name = coalesce(u.f, l.first_name), last_name = coalesce(u.la, l.last_name), "
+					  "remote_id = coalesce(u.r, l.remote_id), username = coalesce(u.un, l.username), "
+					  "role = coalesce(u.ro, l.role), profile = l.profile || coalesce(u.p::jsonb, '{}') "
+					  "FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(id, f, la, r, un, ro, p) "
+					  "WHERE l.id = u.id AND ("
+					  "l.first_name IS DISTINCT FROM coalesce(u.f, l.first_name) OR "
+					  "l.last_name IS DISTINCT FROM coalesce(u.la, l.last_name) OR "
+					  "l.remote_id IS DISTINCT FROM coalesce(u.r, l.remote_id) OR "
+					  "l.username IS DISTINCT FROM coalesce(u.un, l.username) OR "
+					  "l.role IS DISTINCT FROM coalesce(u.ro, l.role) OR "
+					  "l.profile IS DISTINCT FROM l.profile || coalesce(u.p::jsonb, '{}')) "
+					  "RETURNING l.id",
+					  7, types, 10000, false, collect_updated, &u);
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		UserRow    *row = urow(ld, i);
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0 || row->creates)
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		values[0] = Int64GetDatum(row->learner_id);
+		values[1] = text_or_null(row->first_name, &nulls[1]);
+		values[2] = text_or_null(row->last_name, &nulls[2]);
+		values[3] = text_or_null(row->remote_id, &nulls[3]);
+		values[4] = text_or_null(row->username, &nulls[4]);
+		values[5] = text_or_null(row->role ? role_names[row->role] : NULL, &nulls[5]);
+		values[6] = text_or_null(profile_json(ld, row), &nulls[6]);
+		MemoryContextSwitchTo(old);
+		bulk_add(b, values, nulls);
+		MemoryContextReset(rowcxt);
+	}
+	bulk_end(b);
+	MemoryContextDelete(rowcxt);
+
+	if (u.n > 1)
+		qsort(u.ids, u.n, sizeof(int64), cmp_int64);
+	*updated = *unchanged = 0;
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		UserRow    *row = urow(ld, i);
+
+		if (row->nproblems > 0 || row->creates)
+			continue;
+		if (u.n > 0 && bsearch(&row->learner_id, u.ids, u.n, sizeof(int64), cmp_int64))
+		{
+			row->status = 'u';
+			(*updated)++;
+		}
+		else
+		{
+			row->status = 'n';
+			(*unchanged)++;
+		}
+	}
+}
+
+/* the id of an associate, once everyone is created */
+static int64
+associate_id(UserLoad *ld, Assoc *a)
+{
+	if (row_valid(ld, a->entry->aux))
+		return urow(ld, a->entry->aux - 1)->learner_id;
+	return a->entry->id;
+}
+
+static void
+write_links(UserLoad *ld, int64 batch_id)
+{
+	static const Oid types[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
+	BulkInsert *b = bulk_begin_ex("INSERT INTO credimport.learner_link "
+								  "(learner_id, related_learner_id, relation, batch_id) "
+								  "SELECT * FROM unnest($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+								  4, types, 10000, false, NULL, NULL);
+	Datum		rel_parent = CStringGetTextDatum("parent");
+	Datum		rel_instructor = CStringGetTextDatum("instructor");
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		UserRow    *row = urow(ld, i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			continue;
+		for (Assoc *a = row->assocs; a; a = a->next)
+		{
+			Datum		values[4];
+			int64		other = associate_id(ld, a);
+
+			if (a->col == U_STUDENT)
+			{
+				/* a parent's or instructor's record: stored from the student's side */
+				values[0] = Int64GetDatum(other);
+				values[1] = Int64GetDatum(row->learner_id);
+				values[2] = row->eff_role == ROLE_PARENT ? rel_parent : rel_instructor;
+			}
+			else
+			{
+				values[0] = Int64GetDatum(row->learner_id);
+				values[1] = Int64GetDatum(other);
+				values[2] = a->col == U_PARENT ? rel_parent : rel_instructor;
+			}
+			values[3] = Int64GetDatum(batch_id);
+			bulk_add(b, values, NULL);
+		}
+	}
+	bulk_end(b);
+}
+
+/* an invitation with an unguessable token for each learner created; one NOTIFY */
+static void
+write_invitations(UserLoad *ld, int64 batch_id)
+{
+	static const char *const cols[3] = {"learner_id", "batch_id", "token"};
+	static const Oid types[3] = {INT8OID, INT8OID, TEXTOID};
+	TableWriter *w = tw_begin("invitation", 3, cols, types);
+	int			n = 0;
+	char		payload[32];
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		UserRow    *row = urow(ld, i);
+		uint8		raw[24];
+		char		token[sizeof(raw) * 2 + 1];
+		Datum		values[3];
+
+		if (row->nproblems > 0 || !row->creates)
+			continue;
+		if (!pg_strong_random(raw, sizeof(raw)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random invitation token")));
+		hex_encode((const char *) raw, sizeof(raw), token);
+		token[sizeof(raw) * 2] = '\0';
+		values[0] = Int64GetDatum(row->learner_id);
+		values[1] = Int64GetDatum(batch_id);
+		values[2] = CStringGetTextDatum(token);
+		tw_add(w, values, NULL);
+		n++;
+	}
+	tw_end(w);
+	if (n > 0)
+	{
+		snprintf(payload, sizeof(payload), INT64_FORMAT, batch_id);
+		Async_Notify("credimport_invitation", payload);
+	}
+}
+
+/* ---------------- the load ---------------- */
+
+static void
+emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
+{
+	bool		imported = (strcmp(batch->status, "imported") == 0);
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		UserRow    *row = urow(ld, i);
+		Datum		values[5];
+		bool		nulls[5] = {0};
+		const char *status;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			status = "invalid";
+		else if (!imported)
+			status = "valid";
+		else
+			status = row->status == 'c' ? "created" : row->status == 'u' ? "updated" : "unchanged";
+		values[0] = Int64GetDatum(batch->id);
+		values[1] = Int64GetDatum(row->line_no);
+		values[2] = CStringGetTextDatum(status);
+		values[3] = Int64GetDatum(row->learner_id);
+		nulls[3] = (row->learner_id == 0);
+		values[4] = report_errors_array(row->problems, row->nproblems);
+		nulls[4] = (row->nproblems == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+void
+user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const any_of[] = {"email", "username"};
+	UserLoad	ld;
+	CsvRecord	rec;
+	BatchInfo	batch;
+	MemoryContext reccxt;
+	int64		invalid = 0;
+	instr_time	t;
+
+	INSTR_TIME_SET_CURRENT(t);
+	memset(&ld, 0, sizeof(ld));
+	memset(&batch, 0, sizeof(batch));
+	ld.opt = opt;
+	ld.cxt = CurrentMemoryContext;
+	arena_init(&ld.arena, ld.cxt);
+	batch.started_at = GetCurrentStatementStartTimestamp();
+
+	pipeline_progress_start(src, "learner");
+	build_user_columns(&ld);
+	ld.emails = dir_create(ld.cxt, 1024);
+	ld.usernames = dir_create(ld.cxt, 1024);
+	ld.remotes = dir_create(ld.cxt, 1024);
+	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, any_of, 2, &batch.header);
+
+	/* pass 1: read and check every record */
+	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		RecordCtx	rc;
+		UserRow    *row;
+		MemoryContext old;
+
+		MemoryContextReset(reccxt);
+		if (!next_nonblank(src, &rec))
+			break;
+		pipeline_check_max_rows(src, ld.nrows, rec.line_no);
+		old = MemoryContextSwitchTo(reccxt);
+		row = new_urow(&ld);
+		row->line_no = rec.line_no;
+		record_begin(&rc, &rec, ld.map, &ld.arena);
+		if (record_check_shape(&rc))
+			check_user_record(&ld, &rc, row);
+		row->problems = rc.problems;
+		row->nproblems = rc.nproblems;
+		MemoryContextSwitchTo(old);
+		if (ld.nrows % 1000 == 0)
+			pipeline_progress_read(src, ld.nrows, opt->validate_only);
+	}
+	MemoryContextDelete(reccxt);
+	source_finish_digest(src);
+	pipeline_progress_read(src, ld.nrows, opt->validate_only);
+	phase_done(&t, "read and checked", ld.nrows);
+
+	/* pass 2: who is who */
+	if (!opt->validate_only)
+		pipeline_lock_writers();
+	pipeline_warn_same_file(src, "Its people will be found as they were left by that batch, unless they were changed since.");
+	dir_resolve(ld.emails,
+				"SELECT pg_catalog.lower(email), id, active, role FROM credimport.learner "
+				"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
+	dir_resolve(ld.usernames,
+				"SELECT pg_catalog.lower(username), id, active, role FROM credimport.learner "
+				"WHERE pg_catalog.lower(username) OPERATOR(pg_catalog.=) ANY ($1)");
+	dir_resolve(ld.remotes,
+				"SELECT remote_id, id, active FROM credimport.learner "
+				"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
+	for (int64 i = 0; i < ld.nrows; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (urow(&ld, i)->nproblems == 0)
+			identify(&ld, i);
+	}
+	check_associations(&ld);
+	phase_done(&t, "matched people", ld.nrows);
+
+	for (int64 i = 0; i < ld.nrows; i++)
+		if (urow(&ld, i)->nproblems > 0)
+			invalid++;
+
+	batch.kind = "users";
+	batch.source = src->description;
+	batch.sha256 = src->sha256[0] ? src->sha256 : NULL;
+	batch.match_mode = "email_or_username";
+	batch.validate_only = opt->validate_only;
+	batch.records = (int) ld.nrows;
+	batch.invalid = (int) invalid;
+	if (opt->validate_only)
+		batch.status = "validated";
+	else if (invalid > opt->max_errors)
+		batch.status = "rejected";
+	else
+		batch.status = "imported";
+	report_insert_batch(&batch);
+	credimport_last_batch = batch.id;
+
+	if (strcmp(batch.status, "imported") == 0)
+	{
+		batch.learners_created = create_learners(&ld, batch.id);
+		update_learners(&ld, &batch.learners_updated, &batch.learners_unchanged);
+		write_links(&ld, batch.id);
+		if (opt->auto_invite)
+			write_invitations(&ld, batch.id);
+		batch.imported = batch.learners_created + batch.learners_updated + batch.learners_unchanged;
+		report_update_counts(&batch);
+		phase_done(&t, "wrote learners", batch.imported);
+	}
+	if (invalid > 0)
+		pipeline_record_problems(src, batch.id, ld.nrows, user_row_info, &ld);
+	report_finish_batch(&batch);
+
+	emit_user_rows(&ld, rsinfo, &batch);
+	pgstat_progress_end_command();
+	report_notice(&batch);
+}
+
+char *
+user_template(void)
+{
+	UserLoad	ld;
+	StringInfoData buf;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.cxt = CurrentMemoryContext;
+	build_user_columns(&ld);
+	initStringInfo(&buf);
+	for (int c = 0; c < ld.ncols; c++)
+		appendStringInfo(&buf, "%s%s", c ? "," : "", ld.cols[c].name);
+	appendStringInfoChar(&buf, '\n');
+	return buf.data;
+}
