@@ -276,6 +276,31 @@ record_problem(RecordCtx *rc, const char *field, const char *code,
 }
 
 /*
+ * Add a problem to a record's list after pass 1 (matching, duplicates, ...).
+ */
+void
+problem_append(Arena *arena, Problem **list, int16 *nproblems, const char *field,
+			   const char *code, const char *value, const char *fmt,...)
+{
+	Problem    *p = arena_alloc0(arena, sizeof(Problem));
+	char		msg[512];
+	va_list		args;
+
+	va_start(args, fmt);
+	pg_vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	p->field = field;
+	p->code = code;
+	p->message = arena_strndup(arena, msg, strlen(msg));
+	if (value)
+		p->value = arena_strndup(arena, value, strlen(value));
+	while (*list)
+		list = &(*list)->next;
+	*list = p;
+	(*nproblems)++;
+}
+
+/*
  * Record-level shape checks: reader problems and field count.  Returns
  * false when the fields cannot be trusted (nothing else is checked then).
  */

@@ -112,6 +112,8 @@ extern void record_problem(RecordCtx *rc, const char *field, const char *code,
 /* trimmed, encoding-checked value of kind column col; NULL when absent/bad */
 extern char *record_value(RecordCtx *rc, int col, const char *name, Size *len);
 extern bool record_check_shape(RecordCtx *rc);
+extern void problem_append(Arena *arena, Problem **list, int16 *nproblems, const char *field,
+						   const char *code, const char *value, const char *fmt,...) pg_attribute_printf(7, 8);
 
 extern char *lower_text(const char *s, Size len);
 extern char *sanitize_value(const char *s, Size len);

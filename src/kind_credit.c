@@ -57,6 +57,10 @@ typedef enum MatchMode
 	MM_FULL
 } MatchMode;
 
+/* the first three are the pipeline's IdentModes */
+StaticAssertDecl((int) MM_EMAIL == (int) IDENT_EMAIL && (int) MM_REMOTE_ID == (int) IDENT_REMOTE_ID &&
+				 (int) MM_USER_ID == (int) IDENT_USER_ID, "match modes and ident modes differ");
+
 /* the kind's columns, in check order */
 enum
 {
@@ -353,47 +357,14 @@ check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 	switch (ld->mode)
 	{
 		case MM_EMAIL:
-			row->ident_col = C_EMAIL;
-			v = required_value(rc, C_EMAIL, "email", &len);
-			if (v == NULL)
-				return;
-			if (fc_check_email(v, len) != FC_OK)
-			{
-				record_problem(rc, "email", "invalid_email", v, len,
-							   "\"%s\" is not a valid e-mail address", v);
-				return;
-			}
-			row->ident = arena_strndup(&ld->arena, v, len);
-			row->match = dir_insert(ld->learners, lower_text(v, len), NULL);
-			break;
 		case MM_REMOTE_ID:
-			row->ident_col = C_REMOTE_ID;
-			v = required_value(rc, C_REMOTE_ID, "remote_id", &len);
-			if (v == NULL)
-				return;
-			row->ident = arena_strndup(&ld->arena, v, len);
-			row->match = dir_insert(ld->learners, v, NULL);
-			break;
 		case MM_USER_ID:
-			{
-				int64		id;
-				char		buf[32];
-
-				row->ident_col = C_USER_ID;
-				v = required_value(rc, C_USER_ID, "user_id", &len);
-				if (v == NULL)
-					return;
-				if (fc_parse_id(v, len, &id) != FC_OK)
-				{
-					record_problem(rc, "user_id", "invalid_number", v, len,
-								   "\"%s\" is not a learner id (a positive whole number)", v);
-					return;
-				}
-				snprintf(buf, sizeof(buf), INT64_FORMAT, id);
-				row->ident = arena_strndup(&ld->arena, v, len);
-				row->match = dir_insert(ld->learners, buf, NULL);
-				break;
-			}
+			row->ident_col = ld->mode == MM_EMAIL ? C_EMAIL :
+				ld->mode == MM_REMOTE_ID ? C_REMOTE_ID : C_USER_ID;
+			row->match = ident_check((IdentMode) ld->mode, rc, row->ident_col, ld->learners, &row->ident);
+			if (row->match == NULL)
+				return;
+			break;
 		case MM_FULL:
 			{
 				bool		bad = false;
@@ -540,32 +511,9 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 
 /* ---------------- pass 2: matching ---------------- */
 
-static void
-add_problem(CreditLoad *ld, CreditRow *row, const char *field, const char *code,
-			const char *value, const char *fmt,...) pg_attribute_printf(6, 7);
+#define add_problem(ld, row, field, code, value, ...) \
+	problem_append(&(ld)->arena, &(row)->problems, &(row)->nproblems, field, code, value, __VA_ARGS__)
 
-static void
-add_problem(CreditLoad *ld, CreditRow *row, const char *field, const char *code,
-			const char *value, const char *fmt,...)
-{
-	RecordCtx	rc;
-	char		msg[512];
-	va_list		args;
-	Problem   **tail = &row->problems;
-
-	va_start(args, fmt);
-	pg_vsnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	while (*tail)
-		tail = &(*tail)->next;
-	rc.arena = &ld->arena;
-	rc.problems = NULL;
-	rc.tail = &rc.problems;
-	rc.nproblems = 0;
-	record_problem(&rc, field, code, value, value ? strlen(value) : 0, "%s", msg);
-	*tail = rc.problems;
-	row->nproblems++;
-}
 
 static void
 match_existing(CreditLoad *ld, CreditRow *row, DirEntry *e)
@@ -638,29 +586,15 @@ match_full(CreditLoad *ld, CreditRow *row)
 static void
 match_learners(CreditLoad *ld)
 {
-	switch (ld->mode)
-	{
-		case MM_EMAIL:
-			dir_resolve(ld->learners,
-						"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
-						"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
-			break;
-		case MM_REMOTE_ID:
-		case MM_FULL:
-			dir_resolve(ld->learners,
-						"SELECT remote_id, id, active FROM credimport.learner "
-						"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
-			break;
-		case MM_USER_ID:
-			dir_resolve(ld->learners,
-						"SELECT id::pg_catalog.text, id, active FROM credimport.learner "
-						"WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
-			break;
-	}
 	if (ld->mode == MM_FULL)
+	{
+		ident_resolve(IDENT_REMOTE_ID, ld->learners);
 		dir_resolve(ld->emails,
 					"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
 					"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
+	}
+	else
+		ident_resolve((IdentMode) ld->mode, ld->learners);
 
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
@@ -671,11 +605,9 @@ match_learners(CreditLoad *ld)
 			continue;
 		if (ld->mode == MM_FULL)
 			match_full(ld, row);
-		else if (!row->match->found)
-			add_problem(ld, row, IDENT_FIELD(row), "unknown_learner", row->ident,
-						"no learner with %s \"%s\"", IDENT_FIELD(row), row->ident);
 		else
-			match_existing(ld, row, row->match);
+			row->learner_id = ident_match((IdentMode) ld->mode, row->match, row->ident,
+										  &ld->arena, &row->problems, &row->nproblems);
 	}
 }
 

@@ -157,32 +157,8 @@ user_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nprob
 	*nproblems = row->nproblems;
 }
 
-static void
-uproblem(UserLoad *ld, UserRow *row, const char *field, const char *code,
-		 const char *value, const char *fmt,...) pg_attribute_printf(6, 7);
-
-static void
-uproblem(UserLoad *ld, UserRow *row, const char *field, const char *code,
-		 const char *value, const char *fmt,...)
-{
-	RecordCtx	rc;
-	char		msg[512];
-	va_list		args;
-	Problem   **tail = &row->problems;
-
-	va_start(args, fmt);
-	pg_vsnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	while (*tail)
-		tail = &(*tail)->next;
-	rc.arena = &ld->arena;
-	rc.problems = NULL;
-	rc.tail = &rc.problems;
-	rc.nproblems = 0;
-	record_problem(&rc, field, code, value, value ? strlen(value) : 0, "%s", msg);
-	*tail = rc.problems;
-	row->nproblems++;
-}
+#define uproblem(ld, row, field, code, value, ...) \
+	problem_append(&(ld)->arena, &(row)->problems, &(row)->nproblems, field, code, value, __VA_ARGS__)
 
 /* ---------------- columns ---------------- */
 

@@ -310,3 +310,94 @@ pipeline_check_max_rows(Source *src, int64 nrows, long line_no)
 				 errdetail("Line %ld starts record %d.", line_no, credimport_max_rows + 1),
 				 errhint("Split the file, or raise credimport.max_rows.")));
 }
+
+/* ---------------- identifying existing learners ---------------- */
+
+const char *const ident_field_names[3] = {"email", "remote_id", "user_id"};
+
+DirEntry *
+ident_check(IdentMode mode, RecordCtx *rc, int col, Directory *learners, char **ident)
+{
+	const char *name = ident_field_names[mode];
+	Size		len;
+	char	   *v = record_value(rc, col, name, &len);
+	int64		id;
+	char		buf[32];
+
+	*ident = NULL;
+	if (v == NULL && len == (Size) -1)
+		return NULL;			/* encoding problem already recorded */
+	if (v == NULL || len == 0)
+	{
+		record_problem(rc, name, "missing_value", NULL, 0, "a value is required");
+		return NULL;
+	}
+	*ident = arena_strndup(rc->arena, v, len);
+	switch (mode)
+	{
+		case IDENT_EMAIL:
+			if (fc_check_email(v, len) != FC_OK)
+			{
+				record_problem(rc, name, "invalid_email", v, len,
+							   "\"%s\" is not a valid e-mail address", v);
+				return NULL;
+			}
+			return dir_insert(learners, lower_text(v, len), NULL);
+		case IDENT_REMOTE_ID:
+			return dir_insert(learners, v, NULL);
+		case IDENT_USER_ID:
+			if (fc_parse_id(v, len, &id) != FC_OK)
+			{
+				record_problem(rc, name, "invalid_number", v, len,
+							   "\"%s\" is not a learner id (a positive whole number)", v);
+				return NULL;
+			}
+			snprintf(buf, sizeof(buf), INT64_FORMAT, id);
+			return dir_insert(learners, buf, NULL);
+	}
+	return NULL;
+}
+
+void
+ident_resolve(IdentMode mode, Directory *learners)
+{
+	switch (mode)
+	{
+		case IDENT_EMAIL:
+			dir_resolve(learners,
+						"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
+						"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
+			break;
+		case IDENT_REMOTE_ID:
+			dir_resolve(learners,
+						"SELECT remote_id, id, active FROM credimport.learner "
+						"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
+			break;
+		case IDENT_USER_ID:
+			dir_resolve(learners,
+						"SELECT id::pg_catalog.text, id, active FROM credimport.learner "
+						"WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
+			break;
+	}
+}
+
+int64
+ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
+			Problem **problems, int16 *nproblems)
+{
+	const char *name = ident_field_names[mode];
+
+	if (!e->found)
+	{
+		problem_append(arena, problems, nproblems, name, "unknown_learner", ident,
+					   "no learner with %s \"%s\"", name, ident);
+		return 0;
+	}
+	if (!e->active)
+	{
+		problem_append(arena, problems, nproblems, name, "inactive_learner", ident,
+					   "the learner with %s \"%s\" is deactivated", name, ident);
+		return 0;
+	}
+	return e->id;
+}

@@ -55,4 +55,29 @@ extern void pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_
 /* "records" with a line number over max_rows: the 54000 error */
 extern void pipeline_check_max_rows(Source *src, int64 nrows, long line_no);
 
+/* ---- identifying existing learners (credits and credentials) ---- */
+#include "match.h"
+
+typedef enum IdentMode
+{
+	IDENT_EMAIL,
+	IDENT_REMOTE_ID,
+	IDENT_USER_ID
+} IdentMode;
+
+extern const char *const ident_field_names[3];
+
+/*
+ * Check the identifier value of column col and enter its lookup key into
+ * learners; returns the directory entry (NULL after recording a problem),
+ * with *ident the value as written.
+ */
+extern DirEntry *ident_check(IdentMode mode, RecordCtx *rc, int col, Directory *learners,
+							 char **ident);
+/* resolve every identifier of learners with one query */
+extern void ident_resolve(IdentMode mode, Directory *learners);
+/* unknown_learner / inactive_learner; returns the learner id or 0 */
+extern int64 ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
+						 Problem **problems, int16 *nproblems);
+
 #endif
