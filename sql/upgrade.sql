@@ -61,14 +61,28 @@ SELECT line_no, status FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
     'old@example.org,P,T,UP-1,2024-01-01,1,CME\n', 'email');
 
--- ... updated to 1.1: the data stays, the new loader works
+-- ... updated step by step: the data stays, the new loaders work
 ALTER EXTENSION credimport UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 SELECT l.email, l.role, c.course_id, b.kind FROM credimport.credit c
   JOIN credimport.learner l ON l.id = c.learner_id JOIN credimport.batch b ON b.id = c.batch_id;
 SELECT line_no, status FROM credimport_load_users_data(E'email,first_name,last_name,role\nold@example.org,Old,Timer,instructor\n');
-CREATE TEMP TABLE upgraded AS SELECT * FROM ext_fingerprint() f;
-TRUNCATE credimport.credit, credimport.learner, credimport.batch CASCADE;
+ALTER EXTENSION credimport UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+INSERT INTO credimport.credential_type (code, name) VALUES ('RN', 'Registered nurse');
+SELECT line_no, status FROM credimport_load_credentials_data(
+    E'email,credential_type,license_number,issue_date\nold@example.org,RN,RN-1,2020-01-01\n', 'email');
+CREATE TEMP TABLE upgraded_from_1_0 AS SELECT * FROM ext_fingerprint() f;
+TRUNCATE credimport.credit, credimport.learner, credimport.batch, credimport.credential_type CASCADE;
+
+-- 1.1 updated to the current version
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.1';
+ALTER EXTENSION credimport UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+CREATE TEMP TABLE upgraded_from_1_1 AS SELECT * FROM ext_fingerprint() f;
 
 -- a fresh install of the current version
 SET client_min_messages = warning;
@@ -79,10 +93,15 @@ SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 CREATE TEMP TABLE fresh AS SELECT * FROM ext_fingerprint() f;
 
 SELECT (SELECT count(*) FROM fresh) AS objects_compared,
-       (SELECT count(*) FROM (SELECT * FROM upgraded EXCEPT ALL SELECT * FROM fresh) d) AS only_upgraded,
-       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded) d) AS only_fresh;
-(SELECT 'only after upgrade' AS side, * FROM (SELECT * FROM upgraded EXCEPT ALL SELECT * FROM fresh) d)
+       (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_0,
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d) AS missing_from_1_0,
+       (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_1 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_1,
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d) AS missing_from_1_1;
+(SELECT 'only after update from 1.0' AS side, * FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
-(SELECT 'only in fresh install', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded) d);
-
+(SELECT 'only in fresh install (1.0)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d)
+UNION ALL
+(SELECT 'only after update from 1.1', * FROM (SELECT * FROM upgraded_from_1_1 EXCEPT ALL SELECT * FROM fresh) d)
+UNION ALL
+(SELECT 'only in fresh install (1.1)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d);
 DROP FUNCTION ext_fingerprint();

@@ -14,6 +14,7 @@
 
 #include "kind_credit.h"
 #include "kind_user.h"
+#include "kind_credential.h"
 #include "writer.h"
 
 PG_MODULE_MAGIC;
@@ -282,6 +283,89 @@ credimport_load_users_data(PG_FUNCTION_ARGS)
 	return run_users(fcinfo, DOOR_CONTENT);
 }
 
+/*
+ * The credentials loaders: (source, match_mode, approve, validate_only, max_errors).
+ */
+static Datum
+run_credentials(FunctionCallInfo fcinfo, Door door)
+{
+	CredentialOptions opt;
+	MemoryContext loadcxt;
+	MemoryContext old;
+	Source	   *src = NULL;
+	char	   *path = NULL;
+
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of %s must not be null", i + 1,
+							get_func_name(fcinfo->flinfo->fn_oid))));
+	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(opt.match_mode, "email") != 0 && strcmp(opt.match_mode, "remote_id") != 0 &&
+		strcmp(opt.match_mode, "user_id") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown match_mode \"%s\" for credentials", opt.match_mode),
+				 errhint("Use one of email, remote_id or user_id.")));
+	opt.approve = PG_GETARG_BOOL(2);
+	opt.validate_only = PG_GETARG_BOOL(3);
+	opt.max_errors = PG_GETARG_INT32(4);
+	if (opt.max_errors < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_errors must not be negative"),
+				 errdetail("max_errors was %d.", opt.max_errors)));
+	if (door == DOOR_FILE)
+		path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	InitMaterializedSRF(fcinfo, 0);
+	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_FILE)
+		src = source_open_file(path);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "credimport: SPI_connect failed");
+	MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_TABLE)
+		src = source_open_table(PG_GETARG_OID(0));
+	else if (door == DOOR_CONTENT)
+	{
+		text	   *content = PG_GETARG_TEXT_PP(0);
+
+		src = source_open_content(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), "(content)");
+	}
+	credential_import(fcinfo, src, &opt);
+	src->close(src);
+	SPI_finish();
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(loadcxt);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(credimport_load_credentials_file);
+PG_FUNCTION_INFO_V1(credimport_load_credentials_table);
+PG_FUNCTION_INFO_V1(credimport_load_credentials_data);
+
+Datum
+credimport_load_credentials_file(PG_FUNCTION_ARGS)
+{
+	return run_credentials(fcinfo, DOOR_FILE);
+}
+
+Datum
+credimport_load_credentials_table(PG_FUNCTION_ARGS)
+{
+	return run_credentials(fcinfo, DOOR_TABLE);
+}
+
+Datum
+credimport_load_credentials_data(PG_FUNCTION_ARGS)
+{
+	return run_credentials(fcinfo, DOOR_CONTENT);
+}
+
 PG_FUNCTION_INFO_V1(credimport_template);
 
 /* credimport_template(match_mode): the header line a file for that mode must have */
@@ -292,11 +376,16 @@ credimport_template(PG_FUNCTION_ARGS)
 	char	   *line;
 	text	   *result;
 
-	if (strcmp(mode, "users") != 0)
+	if (strcmp(mode, "users") != 0 && strcmp(mode, "credentials") != 0)
 		check_match_mode(mode);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
-	line = strcmp(mode, "users") == 0 ? user_template() : credit_template(mode);
+	if (strcmp(mode, "users") == 0)
+		line = user_template();
+	else if (strcmp(mode, "credentials") == 0)
+		line = credential_template("email");
+	else
+		line = credit_template(mode);
 	result = (text *) SPI_palloc(VARHDRSZ + strlen(line));
 	SET_VARSIZE(result, VARHDRSZ + strlen(line));
 	memcpy(VARDATA(result), line, strlen(line));
