@@ -10,7 +10,7 @@ CREATE ROLE credimport_reader;    -- the documented grants and pg_read_server_fi
 GRANT pg_read_server_files TO credimport_reader;
 
 -- not open to PUBLIC
-SELECT has_function_privilege('public', 'credimport_load(text, text, boolean, boolean, integer, text)', 'EXECUTE') AS public_may_load;
+SELECT has_function_privilege('public', 'credimport_load(text, text, boolean, boolean, integer, text, text, text)', 'EXECUTE') AS public_may_load;
 SET ROLE credimport_clerk;
 SELECT * FROM credimport_load(:'fx' || 'privileged.csv', 'email');
 RESET ROLE;
@@ -22,7 +22,7 @@ GRANT INSERT ON credimport.credit, credimport.learner, credimport.batch, credimp
     credimport.batch_record TO credimport_clerk, credimport_reader;
 GRANT UPDATE ON credimport.batch TO credimport_clerk, credimport_reader;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA credimport TO credimport_clerk, credimport_reader;
-GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text)
+GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text)
     TO credimport_clerk, credimport_reader;
 
 -- without pg_read_server_files: refused before the file is opened (the
@@ -48,7 +48,7 @@ RESET ROLE;
 SELECT p.proname, p.prosecdef, p.proconfig
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'credimport'
- ORDER BY p.proname;
+ ORDER BY p.oid::regprocedure::text;
 
 -- a hostile search_path: look-alike objects in a schema searched first
 -- are never used by a load
@@ -76,7 +76,7 @@ DROP SCHEMA hijack CASCADE;
 REVOKE ALL ON ALL TABLES IN SCHEMA credimport FROM credimport_clerk, credimport_reader;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA credimport FROM credimport_clerk, credimport_reader;
 REVOKE ALL ON SCHEMA credimport FROM credimport_clerk, credimport_reader;
-REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text)
+REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text)
     FROM credimport_clerk, credimport_reader;
 DROP ROLE credimport_clerk;
 DROP ROLE credimport_reader;

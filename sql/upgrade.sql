@@ -75,6 +75,26 @@ SELECT line_no, status FROM credimport_load_credentials_data(
 CREATE TEMP TABLE upgraded_from_1_0 AS SELECT * FROM ext_fingerprint() f;
 TRUNCATE credimport.credit, credimport.learner, credimport.batch, credimport.credential_type CASCADE;
 
+-- 1.2, with a role granted a loader, updated to the current version: the
+-- loaders' arguments change in 1.3, and the grant carries over
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.2';
+CREATE ROLE upgrade_loader;
+GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text),
+    credimport_load_users_data(text, boolean, boolean, integer) TO upgrade_loader;
+ALTER EXTENSION credimport UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+SELECT p.oid::regprocedure AS routine
+  FROM pg_proc p WHERE has_function_privilege('upgrade_loader', p.oid, 'EXECUTE')
+   AND p.proname LIKE 'credimport_load%' ORDER BY 1::text;
+REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text),
+    credimport_load_users_data(text, boolean, boolean, integer, text, text),
+    credimport_load_users_data(bytea, boolean, boolean, integer, text, text) FROM upgrade_loader;
+DROP ROLE upgrade_loader;
+CREATE TEMP TABLE upgraded_from_1_2 AS SELECT * FROM ext_fingerprint() f;
+
 -- 1.1 updated to the current version
 SET client_min_messages = warning;
 DROP EXTENSION credimport CASCADE;
@@ -96,12 +116,18 @@ SELECT (SELECT count(*) FROM fresh) AS objects_compared,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_0,
        (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d) AS missing_from_1_0,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_1 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_1,
-       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d) AS missing_from_1_1;
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d) AS missing_from_1_1,
+       (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_2 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_2,
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d) AS missing_from_1_2;
 (SELECT 'only after update from 1.0' AS side, * FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
 (SELECT 'only in fresh install (1.0)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d)
 UNION ALL
 (SELECT 'only after update from 1.1', * FROM (SELECT * FROM upgraded_from_1_1 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
-(SELECT 'only in fresh install (1.1)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d);
+(SELECT 'only in fresh install (1.1)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d)
+UNION ALL
+(SELECT 'only after update from 1.2', * FROM (SELECT * FROM upgraded_from_1_2 EXCEPT ALL SELECT * FROM fresh) d)
+UNION ALL
+(SELECT 'only in fresh install (1.2)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d);
 DROP FUNCTION ext_fingerprint();

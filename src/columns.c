@@ -355,6 +355,16 @@ record_value(RecordCtx *rc, int col, const char *name, Size *len)
 	}
 	s = rc->rec->fields[f];
 	l = rc->rec->lengths[f];
+	if (rc->rec->field_nul[f] == CSV_FIELD_CELL_ERROR)
+	{
+		char		col[8];
+
+		sheet_column_name(f, col);
+		record_problem(rc, name, "invalid_value", s, l,
+					   "cell %s%ld holds the error value %s", col, rc->rec->line_no, s);
+		*len = (Size) -1;
+		return NULL;
+	}
 	if (rc->rec->field_nul[f] || pg_encoding_verifymbstr(PG_UTF8, s, l) != (int) l)
 	{
 		char	   *shown = sanitize_value(s, l);

@@ -22,6 +22,7 @@ PG_MODULE_MAGIC;
 int			credimport_max_rows = 0;
 int			credimport_max_record_bytes = 1024 * 1024;
 int			credimport_date_format = FC_DATE_ISO;
+int			credimport_max_sheet_bytes = 256 * 1024 * 1024;
 
 static const struct config_enum_entry date_format_options[] = {
 	{"YYYY-MM-DD", FC_DATE_ISO, false},
@@ -65,6 +66,13 @@ _PG_init(void)
 							 FC_DATE_ISO, date_format_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("credimport.max_sheet_bytes",
+							"Largest .xlsx or .xml file, and largest part of a workbook once inflated.",
+							"Bounds what a spreadsheet (or a zip bomb) can make a load hold in memory.",
+							&credimport_max_sheet_bytes,
+							256 * 1024 * 1024, 1024, MaxAllocSize,
+							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
 	DefineCustomEnumVariable("credimport.write_method",
 							 "How imported rows are written.",
 							 "auto writes through the table access method in batches, as COPY does, "
@@ -88,219 +96,161 @@ check_match_mode(const char *mode)
 				 errhint("Use one of email, remote_id, user_id or full.")));
 }
 
-/* arguments shared by every loader: (source, match_mode, allow_edit, validate_only, max_errors, if_exists) */
+/* the first n arguments must not be NULL (format and sheet may) */
 static void
-loader_args(FunctionCallInfo fcinfo, ImportOptions *opt)
+require_args(FunctionCallInfo fcinfo, int n)
 {
-	const char *if_exists;
-
-	for (int i = 0; i < PG_NARGS(); i++)
+	for (int i = 0; i < Min(n, PG_NARGS()); i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d of %s must not be null", i + 1,
 							get_func_name(fcinfo->flinfo->fn_oid))));
-	memset(opt, 0, sizeof(*opt));
-	opt->match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	check_match_mode(opt->match_mode);
-	opt->output = OUTPUT_RECORDS;
-	if (PG_NARGS() < 6)
-	{
-		/* credimport_validate(source, match_mode) */
-		opt->output = OUTPUT_PROBLEMS;
-		opt->validate_only = true;
-		return;
-	}
-	opt->allow_edit = PG_GETARG_BOOL(2);
-	opt->validate_only = PG_GETARG_BOOL(3);
-	opt->max_errors = PG_GETARG_INT32(4);
-	if (opt->max_errors < 0)
+}
+
+static int
+check_max_errors(int max_errors)
+{
+	if (max_errors < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_errors must not be negative"),
-				 errdetail("max_errors was %d.", opt->max_errors)));
+				 errdetail("max_errors was %d.", max_errors)));
+	return max_errors;
+}
+
+typedef enum Door
+{
+	DOOR_FILE,					/* a server path (text) */
+	DOOR_TABLE,					/* a staging table (regclass) */
+	DOOR_CONTENT,				/* file content (text) */
+	DOOR_BYTES					/* file content (bytea): a workbook */
+} Door;
+
+typedef void (*kind_import_fn) (FunctionCallInfo fcinfo, Source *src, const void *opt);
+
+static void
+credit_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
+{
+	credit_import(fcinfo, src, (const ImportOptions *) opt);
+}
+
+static void
+user_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
+{
+	user_import(fcinfo, src, (const UserOptions *) opt);
+}
+
+static void
+credential_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
+{
+	credential_import(fcinfo, src, (const CredentialOptions *) opt);
+}
+
+/*
+ * One load, whatever its kind and door: open the source (a server file only
+ * after the privilege check) in the load's memory context and SPI
+ * connection, run the kind's pipeline, close everything.  Argument 0 is the
+ * source; fmt_arg, when the function has it, is format and fmt_arg + 1 sheet.
+ */
+static Datum
+run_load(FunctionCallInfo fcinfo, Door door, int fmt_arg, kind_import_fn kind, const void *opt)
+{
+	MemoryContext loadcxt;
+	MemoryContext old;
+	Source	   *src = NULL;
+	SourceFormat format = FORMAT_AUTO;
+	char	   *sheet = NULL;
+
+	if (fmt_arg > 0 && fmt_arg < PG_NARGS() && !PG_ARGISNULL(fmt_arg))
+		format = source_parse_format(text_to_cstring(PG_GETARG_TEXT_PP(fmt_arg)));
+	if (fmt_arg > 0 && fmt_arg + 1 < PG_NARGS() && !PG_ARGISNULL(fmt_arg + 1))
+		sheet = text_to_cstring(PG_GETARG_TEXT_PP(fmt_arg + 1));
+
+	InitMaterializedSRF(fcinfo, 0);
+	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_FILE)
+		src = source_open_file_as(text_to_cstring(PG_GETARG_TEXT_PP(0)), format, sheet);
+	else if (door == DOOR_CONTENT || door == DOOR_BYTES)
+	{
+		struct varlena *content = PG_GETARG_VARLENA_PP(0);
+
+		if (format == FORMAT_AUTO)
+			format = (door == DOOR_BYTES) ? FORMAT_XLSX : FORMAT_CSV;
+		src = source_open_data(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), format, sheet);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "credimport: SPI_connect failed");
+	MemoryContextSwitchTo(loadcxt);
+	if (door == DOOR_TABLE)
+		src = source_open_table(PG_GETARG_OID(0));
+	kind(fcinfo, src, opt);
+	src->close(src);
+	SPI_finish();
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(loadcxt);
+	return (Datum) 0;
+}
+
+/*
+ * Credits: (source, match_mode, allow_edit, validate_only, max_errors,
+ * if_exists [, format, sheet]); credimport_validate: (source, match_mode).
+ */
+static Datum
+run_credits(FunctionCallInfo fcinfo, Door door)
+{
+	ImportOptions opt;
+	const char *if_exists;
+
+	require_args(fcinfo, PG_NARGS() >= 6 ? 6 : 2);
+	memset(&opt, 0, sizeof(opt));
+	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	check_match_mode(opt.match_mode);
+	if (PG_NARGS() < 6)
+	{
+		opt.output = OUTPUT_PROBLEMS;
+		opt.validate_only = true;
+		return run_load(fcinfo, door, 0, credit_kind, &opt);
+	}
+	opt.output = OUTPUT_RECORDS;
+	opt.allow_edit = PG_GETARG_BOOL(2);
+	opt.validate_only = PG_GETARG_BOOL(3);
+	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
 	if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	if (strcmp(if_exists, "skip") == 0)
-		opt->skip_existing = true;
+		opt.skip_existing = true;
 	else if (strcmp(if_exists, "error") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown if_exists \"%s\"", if_exists),
 				 errhint("Use error (a credit already on the transcript is a problem) or skip "
 						 "(an identical credit already on the transcript is skipped).")));
+	return run_load(fcinfo, door, 6, credit_kind, &opt);
 }
 
-typedef enum Door
-{
-	DOOR_FILE,
-	DOOR_TABLE,
-	DOOR_CONTENT
-} Door;
-
-/*
- * One load, whatever its door: open the source inside the load's memory
- * context and SPI connection, run the pipeline, close everything.
- */
-static Datum
-run_load(FunctionCallInfo fcinfo, Door door)
-{
-	ImportOptions opt;
-	MemoryContext loadcxt;
-	MemoryContext old;
-	Source	   *src = NULL;
-	char	   *path = NULL;
-
-	loader_args(fcinfo, &opt);
-	if (door == DOOR_FILE)
-		path = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	InitMaterializedSRF(fcinfo, 0);
-
-	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(loadcxt);
-	if (door == DOOR_FILE)
-		src = source_open_file(path);	/* privilege check before anything else */
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "credimport: SPI_connect failed");
-	MemoryContextSwitchTo(loadcxt);
-	if (door == DOOR_TABLE)
-		src = source_open_table(PG_GETARG_OID(0));
-	else if (door == DOOR_CONTENT)
-	{
-		text	   *content = PG_GETARG_TEXT_PP(0);
-
-		src = source_open_content(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), "(content)");
-	}
-	credit_import(fcinfo, src, &opt);
-	src->close(src);
-	SPI_finish();
-
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(loadcxt);
-	return (Datum) 0;
-}
-
-PG_FUNCTION_INFO_V1(credimport_load_file);
-PG_FUNCTION_INFO_V1(credimport_load_table);
-PG_FUNCTION_INFO_V1(credimport_load_data);
-
-/* credimport_load(path text, match_mode, allow_edit, validate_only, max_errors, if_exists) */
-Datum
-credimport_load_file(PG_FUNCTION_ARGS)
-{
-	return run_load(fcinfo, DOOR_FILE);
-}
-
-/* credimport_load(staging regclass, ...): also credimport_validate(staging regclass, match_mode) */
-Datum
-credimport_load_table(PG_FUNCTION_ARGS)
-{
-	return run_load(fcinfo, DOOR_TABLE);
-}
-
-/* credimport_load_data(content text, ...) */
-Datum
-credimport_load_data(PG_FUNCTION_ARGS)
-{
-	return run_load(fcinfo, DOOR_CONTENT);
-}
-
-/*
- * The users loaders: (source, auto_invite, validate_only, max_errors).
- */
+/* Users: (source, auto_invite, validate_only, max_errors [, format, sheet]) */
 static Datum
 run_users(FunctionCallInfo fcinfo, Door door)
 {
 	UserOptions opt;
-	MemoryContext loadcxt;
-	MemoryContext old;
-	Source	   *src = NULL;
-	char	   *path = NULL;
 
-	for (int i = 0; i < PG_NARGS(); i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of %s must not be null", i + 1,
-							get_func_name(fcinfo->flinfo->fn_oid))));
+	require_args(fcinfo, 4);
 	opt.auto_invite = PG_GETARG_BOOL(1);
 	opt.validate_only = PG_GETARG_BOOL(2);
-	opt.max_errors = PG_GETARG_INT32(3);
-	if (opt.max_errors < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_errors must not be negative"),
-				 errdetail("max_errors was %d.", opt.max_errors)));
-	if (door == DOOR_FILE)
-		path = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	InitMaterializedSRF(fcinfo, 0);
-	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(loadcxt);
-	if (door == DOOR_FILE)
-		src = source_open_file(path);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "credimport: SPI_connect failed");
-	MemoryContextSwitchTo(loadcxt);
-	if (door == DOOR_TABLE)
-		src = source_open_table(PG_GETARG_OID(0));
-	else if (door == DOOR_CONTENT)
-	{
-		text	   *content = PG_GETARG_TEXT_PP(0);
-
-		src = source_open_content(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), "(content)");
-	}
-	user_import(fcinfo, src, &opt);
-	src->close(src);
-	SPI_finish();
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(loadcxt);
-	return (Datum) 0;
+	opt.max_errors = check_max_errors(PG_GETARG_INT32(3));
+	return run_load(fcinfo, door, 4, user_kind, &opt);
 }
 
-PG_FUNCTION_INFO_V1(credimport_load_users_file);
-PG_FUNCTION_INFO_V1(credimport_load_users_table);
-PG_FUNCTION_INFO_V1(credimport_load_users_data);
-
-Datum
-credimport_load_users_file(PG_FUNCTION_ARGS)
-{
-	return run_users(fcinfo, DOOR_FILE);
-}
-
-Datum
-credimport_load_users_table(PG_FUNCTION_ARGS)
-{
-	return run_users(fcinfo, DOOR_TABLE);
-}
-
-Datum
-credimport_load_users_data(PG_FUNCTION_ARGS)
-{
-	return run_users(fcinfo, DOOR_CONTENT);
-}
-
-/*
- * The credentials loaders: (source, match_mode, approve, validate_only, max_errors).
- */
+/* Credentials: (source, match_mode, approve, validate_only, max_errors [, format, sheet]) */
 static Datum
 run_credentials(FunctionCallInfo fcinfo, Door door)
 {
 	CredentialOptions opt;
-	MemoryContext loadcxt;
-	MemoryContext old;
-	Source	   *src = NULL;
-	char	   *path = NULL;
 
-	for (int i = 0; i < PG_NARGS(); i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of %s must not be null", i + 1,
-							get_func_name(fcinfo->flinfo->fn_oid))));
+	require_args(fcinfo, 5);
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (strcmp(opt.match_mode, "email") != 0 && strcmp(opt.match_mode, "remote_id") != 0 &&
 		strcmp(opt.match_mode, "user_id") != 0)
@@ -310,61 +260,26 @@ run_credentials(FunctionCallInfo fcinfo, Door door)
 				 errhint("Use one of email, remote_id or user_id.")));
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
-	opt.max_errors = PG_GETARG_INT32(4);
-	if (opt.max_errors < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_errors must not be negative"),
-				 errdetail("max_errors was %d.", opt.max_errors)));
-	if (door == DOOR_FILE)
-		path = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	InitMaterializedSRF(fcinfo, 0);
-	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(loadcxt);
-	if (door == DOOR_FILE)
-		src = source_open_file(path);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "credimport: SPI_connect failed");
-	MemoryContextSwitchTo(loadcxt);
-	if (door == DOOR_TABLE)
-		src = source_open_table(PG_GETARG_OID(0));
-	else if (door == DOOR_CONTENT)
-	{
-		text	   *content = PG_GETARG_TEXT_PP(0);
-
-		src = source_open_content(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), "(content)");
-	}
-	credential_import(fcinfo, src, &opt);
-	src->close(src);
-	SPI_finish();
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(loadcxt);
-	return (Datum) 0;
+	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
+	return run_load(fcinfo, door, 5, credential_kind, &opt);
 }
 
-PG_FUNCTION_INFO_V1(credimport_load_credentials_file);
-PG_FUNCTION_INFO_V1(credimport_load_credentials_table);
-PG_FUNCTION_INFO_V1(credimport_load_credentials_data);
+#define LOADER(name, runner, door) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return runner(fcinfo, door); }
 
-Datum
-credimport_load_credentials_file(PG_FUNCTION_ARGS)
-{
-	return run_credentials(fcinfo, DOOR_FILE);
-}
-
-Datum
-credimport_load_credentials_table(PG_FUNCTION_ARGS)
-{
-	return run_credentials(fcinfo, DOOR_TABLE);
-}
-
-Datum
-credimport_load_credentials_data(PG_FUNCTION_ARGS)
-{
-	return run_credentials(fcinfo, DOOR_CONTENT);
-}
+LOADER(credimport_load_file, run_credits, DOOR_FILE)
+LOADER(credimport_load_table, run_credits, DOOR_TABLE)
+LOADER(credimport_load_data, run_credits, DOOR_CONTENT)
+LOADER(credimport_load_bytes, run_credits, DOOR_BYTES)
+LOADER(credimport_load_users_file, run_users, DOOR_FILE)
+LOADER(credimport_load_users_table, run_users, DOOR_TABLE)
+LOADER(credimport_load_users_data, run_users, DOOR_CONTENT)
+LOADER(credimport_load_users_bytes, run_users, DOOR_BYTES)
+LOADER(credimport_load_credentials_file, run_credentials, DOOR_FILE)
+LOADER(credimport_load_credentials_table, run_credentials, DOOR_TABLE)
+LOADER(credimport_load_credentials_data, run_credentials, DOOR_CONTENT)
+LOADER(credimport_load_credentials_bytes, run_credentials, DOOR_BYTES)
 
 PG_FUNCTION_INFO_V1(credimport_template);
 

@@ -21,6 +21,7 @@
 extern int	credimport_max_rows;
 extern int	credimport_max_record_bytes;
 extern int	credimport_date_format;
+extern int	credimport_max_sheet_bytes;
 
 /* ---------- arena: dense storage for values kept until the write ---------- */
 typedef struct Arena
@@ -70,6 +71,30 @@ typedef struct Source
 extern Source *source_open_file(const char *path);
 extern Source *source_open_content(const char *data, Size len, const char *label);
 extern Source *source_open_table(Oid relid);
+
+/*
+ * Formats: chosen by the format argument, else by the file's extension.
+ * A file is read into memory for the spreadsheet and XML formats.
+ */
+typedef enum SourceFormat
+{
+	FORMAT_AUTO,
+	FORMAT_CSV,					/* CSV, TSV, semicolons: delimiter from the header */
+	FORMAT_XLSX,
+	FORMAT_XML
+} SourceFormat;
+
+extern SourceFormat source_parse_format(const char *format);
+extern Source *source_open_file_as(const char *path, SourceFormat format, const char *sheet);
+extern Source *source_open_data(const char *data, Size len, SourceFormat format, const char *sheet);
+extern Source *source_open_xlsx(const char *data, Size len, const char *label, const char *sheet,
+								SourceKind kind);
+extern Source *source_open_xml(const char *data, Size len, const char *label, SourceKind kind);
+
+/* CsvRecord.field_nul value of a spreadsheet cell holding an error (#N/A) */
+#define CSV_FIELD_CELL_ERROR 2
+/* "A", "B", ..., "AA" for a 0-based column */
+extern void sheet_column_name(int col, char *out);
 extern void source_finish_digest(Source *src);
 
 /* ---------- columns ---------- */

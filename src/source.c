@@ -207,11 +207,13 @@ start_digest(ReaderSource *st)
 		elog(ERROR, "could not initialize SHA-256 digest");
 }
 
-Source *
-source_open_file(const char *path)
+/*
+ * The checks every server file goes through before it is read: the file
+ * privilege, an absolute path, a regular file.  Returns its size.
+ */
+static off_t
+check_server_file(const char *path)
 {
-	Source	   *src;
-	ReaderSource *st;
 	struct stat stbuf;
 
 	check_file_privilege();
@@ -223,14 +225,6 @@ source_open_file(const char *path)
 				 errhint("Give the absolute path of a file on the database server.  "
 						 "To load a staging table, pass its name as a regclass: '%s'::regclass.",
 						 path)));
-
-	src = palloc0(sizeof(Source));
-	st = palloc0(sizeof(ReaderSource));
-	src->description = pstrdup(path);
-	src->kind = SOURCE_FILE;
-	src->state = st;
-	st->path = src->description;
-	st->cxt = CurrentMemoryContext;
 
 	/*
 	 * Refuse anything that is not a regular file before opening it: opening
@@ -245,8 +239,25 @@ source_open_file(const char *path)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("\"%s\" is not a regular file", path),
-				 errhint("Give the path of a CSV or tab-delimited file.")));
-	src->bytes_total = (int64) stbuf.st_size;
+				 errhint("Give the path of a CSV, tab-delimited, .xlsx or .xml file.")));
+	return stbuf.st_size;
+}
+
+Source *
+source_open_file(const char *path)
+{
+	Source	   *src;
+	ReaderSource *st;
+	off_t		size = check_server_file(path);
+
+	src = palloc0(sizeof(Source));
+	st = palloc0(sizeof(ReaderSource));
+	src->description = pstrdup(path);
+	src->kind = SOURCE_FILE;
+	src->state = st;
+	st->path = src->description;
+	st->cxt = CurrentMemoryContext;
+	src->bytes_total = (int64) size;
 
 	st->fp = AllocateFile(path, PG_BINARY_R);
 	if (st->fp == NULL)
@@ -260,6 +271,112 @@ source_open_file(const char *path)
 	src->rewind = file_rewind;
 	src->close = file_close;
 	return src;
+}
+
+SourceFormat
+source_parse_format(const char *format)
+{
+	if (format == NULL || strcmp(format, "auto") == 0)
+		return FORMAT_AUTO;
+	if (strcmp(format, "csv") == 0 || strcmp(format, "tsv") == 0 || strcmp(format, "txt") == 0)
+		return FORMAT_CSV;
+	if (strcmp(format, "xlsx") == 0)
+		return FORMAT_XLSX;
+	if (strcmp(format, "xml") == 0)
+		return FORMAT_XML;
+	if (strcmp(format, "xls") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("legacy Excel .xls workbooks are not supported"),
+				 errhint("Save the workbook as .xlsx (Excel 2007 and later) and load that.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown format \"%s\"", format),
+			 errhint("Use csv, tsv, xlsx or xml, or leave it out to go by the file's extension.")));
+	return FORMAT_AUTO;			/* keep compiler quiet */
+}
+
+static SourceFormat
+format_of_path(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot && strchr(dot, '/') == NULL)
+	{
+		if (pg_strcasecmp(dot, ".xlsx") == 0)
+			return FORMAT_XLSX;
+		if (pg_strcasecmp(dot, ".xml") == 0)
+			return FORMAT_XML;
+		if (pg_strcasecmp(dot, ".xls") == 0)
+			return source_parse_format("xls");	/* refused, with a hint */
+	}
+	return FORMAT_CSV;
+}
+
+static void
+check_sheet_argument(SourceFormat format, const char *sheet)
+{
+	if (sheet != NULL && format != FORMAT_XLSX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sheet is only for .xlsx workbooks"),
+				 errhint("Leave sheet out, or give format => 'xlsx'.")));
+}
+
+/* a server file in the format given, or the one its extension says */
+Source *
+source_open_file_as(const char *path, SourceFormat format, const char *sheet)
+{
+	off_t		size;
+	FILE	   *fp;
+	char	   *data;
+	size_t		got;
+
+	if (format == FORMAT_AUTO)
+	{
+		check_server_file(path);	/* privilege first, before even the name says anything */
+		format = format_of_path(path);
+	}
+	check_sheet_argument(format, sheet);
+	if (format == FORMAT_CSV)
+		return source_open_file(path);
+
+	/* spreadsheets and XML are parsed from memory */
+	size = check_server_file(path);
+	if ((uint64) size > (uint64) credimport_max_sheet_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("file \"%s\" is larger than credimport.max_sheet_bytes (%d bytes)",
+						path, credimport_max_sheet_bytes),
+				 errhint("Split the file, save it as CSV, or raise credimport.max_sheet_bytes.")));
+	fp = AllocateFile(path, PG_BINARY_R);
+	if (fp == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	data = palloc_extended((Size) size + 1, MCXT_ALLOC_HUGE);
+	got = fread(data, 1, (size_t) size, fp);
+	if (got != (size_t) size && ferror(fp))
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	FreeFile(fp);
+	data[got] = '\0';
+	if (format == FORMAT_XLSX)
+		return source_open_xlsx(data, got, pstrdup(path), sheet, SOURCE_FILE);
+	return source_open_xml(data, got, pstrdup(path), SOURCE_FILE);
+}
+
+/* content sent by the client: CSV text unless the format says otherwise */
+Source *
+source_open_data(const char *data, Size len, SourceFormat format, const char *sheet)
+{
+	check_sheet_argument(format, sheet);
+	if (format == FORMAT_XLSX)
+		return source_open_xlsx(data, len, "(content)", sheet, SOURCE_CONTENT);
+	if (format == FORMAT_XML)
+		return source_open_xml(data, len, "(content)", SOURCE_CONTENT);
+	return source_open_content(data, len, "(content)");
 }
 
 Source *
