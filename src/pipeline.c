@@ -133,7 +133,7 @@ pipeline_warn_same_file(Source *src, const char *detail)
 								1, types, values, NULL, false, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 		ereport(WARNING,
-				(errmsg("this %s has the same content as batch %s, which was imported",
+				(errmsg("this %s was imported before, as batch %s",
 						source_noun(src), SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
 				 errdetail("%s", detail),
 				 errhint("To load it again, revert that batch first with credimport_revert().")));

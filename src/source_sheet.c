@@ -18,6 +18,7 @@
 
 #include <zip.h>
 #include <libxml/xmlreader.h>
+#include <libxml/tree.h>
 
 #include "common/cryptohash.h"
 #include "lib/stringinfo.h"
@@ -48,10 +49,13 @@ typedef struct Grid
 	int			next;			/* iteration */
 	bool		header_done;
 	/* current record */
+	StringInfoData buf;
+	size_t	   *offs;
 	char	  **ptrs;
 	size_t	   *lens;
 	unsigned char *flags;
 	int			hidden_skipped;
+	StringInfoData hidden_rows;	/* the first few, for the NOTICE */
 } Grid;
 
 static SheetRow *
@@ -142,8 +146,16 @@ grid_next(Source *src, CsvRecord *rec)
 		r = &g->rows[g->next++];
 		if (r->hidden)
 		{
-			if (!g->header_done || !row_blank(r))
+			if (!row_blank(r))
+			{
+				if (g->hidden_rows.data == NULL)
+					initStringInfo(&g->hidden_rows);
+				if (g->hidden_skipped < 10)
+					appendStringInfo(&g->hidden_rows, "%s%ld", g->hidden_skipped ? ", " : "", r->line_no);
+				else if (g->hidden_skipped == 10)
+					appendStringInfoString(&g->hidden_rows, ", ...");
 				g->hidden_skipped++;
+			}
 			continue;
 		}
 		if (!row_blank(r))
@@ -157,18 +169,30 @@ grid_next(Source *src, CsvRecord *rec)
 			if (r->cells[i] && r->cells[i][0] != '\0')
 				g->width = i + 1;
 		g->ptrs = palloc(sizeof(char *) * Max(g->width, 1));
+		g->offs = palloc(sizeof(size_t) * Max(g->width, 1));
 		g->lens = palloc(sizeof(size_t) * Max(g->width, 1));
+		initStringInfo(&g->buf);
 		g->flags = palloc(Max(g->width, 1));
 	}
-	/* cells right of the header's last column have no name: not part of the record */
+	/*
+	 * Cells right of the header's last column have no name: not part of the
+	 * record.  Values are copied into the record's own buffer: cells share
+	 * strings (shared strings, merged ranges), and the pipeline may edit a
+	 * record's values in place.
+	 */
+	resetStringInfo(&g->buf);
 	for (int i = 0; i < g->width; i++)
 	{
-		char	   *v = (i < r->ncells && r->cells[i]) ? r->cells[i] : "";
+		const char *v = (i < r->ncells && r->cells[i]) ? r->cells[i] : "";
 
-		g->ptrs[i] = v;
+		g->offs[i] = g->buf.len;
 		g->lens[i] = strlen(v);
+		appendBinaryStringInfo(&g->buf, v, g->lens[i]);
+		appendStringInfoChar(&g->buf, '\0');
 		g->flags[i] = (i < r->ncells) ? r->flags[i] : 0;
 	}
+	for (int i = 0; i < g->width; i++)
+		g->ptrs[i] = g->buf.data + g->offs[i];
 	rec->line_no = r->line_no;
 	rec->end_line_no = r->line_no;
 	rec->nfields = g->width;
@@ -187,6 +211,8 @@ grid_rewind(Source *src)
 	g->next = 0;
 	g->header_done = false;
 	g->hidden_skipped = 0;
+	if (g->hidden_rows.data)
+		resetStringInfo(&g->hidden_rows);
 	return true;
 }
 
@@ -197,7 +223,7 @@ grid_close(Source *src)
 
 	if (g->hidden_skipped > 0)
 		ereport(NOTICE,
-				(errmsg("skipped %d hidden rows of \"%s\"", g->hidden_skipped, src->description),
+				(errmsg("skipped %d hidden worksheet rows: %s", g->hidden_skipped, g->hidden_rows.data),
 				 errhint("Unhide rows to import them.")));
 	g->hidden_skipped = 0;
 }
@@ -270,12 +296,12 @@ open_reader(const char *data, Size len, const char *what, XmlErr *err)
 	if (len > INT_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s is too large to parse", what)));
+				 errmsg("\"%s\" is too large to parse", what)));
 	r = xmlReaderForMemory(data, (int) len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
 	if (r == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not start parsing %s", what)));
+				 errmsg("could not start parsing \"%s\"", what)));
 	err->msg[0] = '\0';
 	xmlTextReaderSetErrorHandler(r, xml_error_handler, err);
 	return r;
@@ -294,12 +320,12 @@ reader_step(xmlTextReaderPtr r, const char *what, XmlErr *err)
 	if (ret < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-				 errmsg("%s is not well-formed XML: %s", what, err->msg[0] ? err->msg : "parse error"),
+				 errmsg("\"%s\" is not well-formed XML: %s", what, err->msg[0] ? err->msg : "parse error"),
 				 errdetail("Near line %d.", xmlTextReaderGetParserLineNumber(r))));
 	if (ret == 1 && xmlTextReaderNodeType(r) == XML_READER_TYPE_DOCUMENT_TYPE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-				 errmsg("%s has a document type declaration, which credimport does not accept", what),
+				 errmsg("\"%s\" has a document type declaration, which credimport does not accept", what),
 				 errhint("Remove the <!DOCTYPE ...> line: credimport never loads DTDs or expands entities.")));
 	return ret == 1;
 }
@@ -1013,7 +1039,7 @@ source_open_xml(const char *data, Size len, const char *label, SourceKind kind)
 			/* records are the children of the root element */
 			if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT || xmlTextReaderDepth(r) != 1)
 				continue;
-			row = grid_append(g, xmlTextReaderGetParserLineNumber(r));
+			row = grid_append(g, xmlGetLineNo(xmlTextReaderCurrentNode(r)));
 
 			/* attributes are fields */
 			if (xmlTextReaderMoveToFirstAttribute(r) == 1)
