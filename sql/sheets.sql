@@ -22,7 +22,7 @@ SELECT credimport_error_report(credimport_last_batch_id());
 -- a named sheet; a missing one; the format argument wins over the extension
 SELECT * FROM credimport_load(:'fx' || 'credits.xlsx', 'email', validate_only => true, sheet => 'Other');
 SELECT * FROM load_error(:'fx' || 'credits.xlsx', 'email');   -- (default max_errors: rejected, no error)
-SELECT * FROM credimport_load(:'fx' || 'credits.xlsx', 'email', sheet => 'Nope');
+SELECT * FROM credimport_load_data(pg_read_binary_file(:'fx' || 'credits.xlsx'), 'email', sheet => 'Nope');
 SELECT * FROM credimport_load(:'fx' || 'credits.xml', 'email', format => 'csv', validate_only => true);
 SELECT * FROM credimport_load(:'fx' || 'basic.csv', 'email', sheet => 'Credits');
 SELECT * FROM credimport_load(:'fx' || 'basic.csv', 'email', format => 'ods');
