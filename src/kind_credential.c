@@ -29,7 +29,6 @@
 #include "report.h"
 #include "writer.h"
 
-#define ROWS_PER_CHUNK	4096
 #define PROBE_CHUNK		50000
 
 enum
@@ -86,40 +85,20 @@ typedef struct CredLoad
 	KindColumn	cols[K_NCOLS];
 	Directory  *types;			/* lower(code) -> credential_type; extra = requires_expiration */
 	Directory  *learners;
-	CredRow   **chunks;
-	int			nchunks;
-	int			chunks_cap;
+	RowStore	rows;
 	int64		nrows;
 } CredLoad;
 
 static inline CredRow *
 crow(CredLoad *ld, int64 i)
 {
-	return &ld->chunks[i / ROWS_PER_CHUNK][i % ROWS_PER_CHUNK];
+	return (CredRow *) rowstore_at(&ld->rows, i);
 }
 
 static CredRow *
 new_crow(CredLoad *ld)
 {
-	int64		i = ld->nrows;
-	CredRow    *row;
-
-	if (i % ROWS_PER_CHUNK == 0)
-	{
-		if (ld->nchunks == ld->chunks_cap)
-		{
-			ld->chunks_cap = ld->chunks_cap ? ld->chunks_cap * 2 : 16;
-			ld->chunks = ld->chunks ?
-				repalloc(ld->chunks, sizeof(CredRow *) * ld->chunks_cap) :
-				MemoryContextAlloc(ld->cxt, sizeof(CredRow *) * ld->chunks_cap);
-		}
-		ld->chunks[ld->nchunks++] =
-			MemoryContextAllocHuge(ld->cxt, sizeof(CredRow) * ROWS_PER_CHUNK);
-	}
-	ld->nrows++;
-	row = crow(ld, i);
-	memset(row, 0, sizeof(CredRow));
-	return row;
+	return (CredRow *) rowstore_add(&ld->rows, ld->nrows++);
 }
 
 static void
@@ -559,6 +538,7 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 	ld.mode = parse_ident_mode(opt->match_mode);
 	ld.cxt = CurrentMemoryContext;
 	arena_init(&ld.arena, ld.cxt);
+	rowstore_init(&ld.rows, ld.cxt, sizeof(CredRow));
 	batch.started_at = GetCurrentStatementStartTimestamp();
 
 	pipeline_progress_start(src, "credential");

@@ -45,7 +45,6 @@
 #include "writer.h"
 
 
-#define ROWS_PER_CHUNK	4096
 #define TRANSCRIPT_PROBE_CHUNK	50000
 #define WRITE_CHUNK		10000
 
@@ -154,9 +153,7 @@ typedef struct CreditLoad
 	Directory  *emails;			/* full: lower(email) */
 	DateADT		today;
 
-	CreditRow **chunks;
-	int			nchunks;
-	int			chunks_cap;
+	RowStore	rows;
 	int64		nrows;
 
 	NewLearner *pending;
@@ -167,31 +164,13 @@ typedef struct CreditLoad
 static inline CreditRow *
 row_at(CreditLoad *ld, int64 i)
 {
-	return &ld->chunks[i / ROWS_PER_CHUNK][i % ROWS_PER_CHUNK];
+	return (CreditRow *) rowstore_at(&ld->rows, i);
 }
 
 static CreditRow *
 new_row(CreditLoad *ld)
 {
-	int64		i = ld->nrows;
-	CreditRow  *row;
-
-	if (i % ROWS_PER_CHUNK == 0)
-	{
-		if (ld->nchunks == ld->chunks_cap)
-		{
-			ld->chunks_cap = ld->chunks_cap ? ld->chunks_cap * 2 : 16;
-			ld->chunks = ld->chunks ?
-				repalloc(ld->chunks, sizeof(CreditRow *) * ld->chunks_cap) :
-				MemoryContextAlloc(ld->cxt, sizeof(CreditRow *) * ld->chunks_cap);
-		}
-		ld->chunks[ld->nchunks++] =
-			MemoryContextAllocHuge(ld->cxt, sizeof(CreditRow) * ROWS_PER_CHUNK);
-	}
-	ld->nrows++;
-	row = row_at(ld, i);
-	memset(row, 0, sizeof(CreditRow));
-	return row;
+	return (CreditRow *) rowstore_add(&ld->rows, ld->nrows++);
 }
 
 static MatchMode
@@ -971,6 +950,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	ld.mode = parse_match_mode(opt->match_mode);
 	ld.cxt = CurrentMemoryContext;
 	arena_init(&ld.arena, ld.cxt);
+	rowstore_init(&ld.rows, ld.cxt, sizeof(CreditRow));
 	ld.today = GetSQLCurrentDate();
 	batch.started_at = GetCurrentStatementStartTimestamp();
 

@@ -36,7 +36,6 @@
 #include "report.h"
 #include "writer.h"
 
-#define ROWS_PER_CHUNK	4096
 
 enum
 {
@@ -111,40 +110,20 @@ typedef struct UserLoad
 	Directory  *usernames;		/* lower(username) */
 	Directory  *remotes;		/* remote_id */
 
-	UserRow   **chunks;
-	int			nchunks;
-	int			chunks_cap;
+	RowStore	rows;
 	int64		nrows;
 } UserLoad;
 
 static inline UserRow *
 urow(UserLoad *ld, int64 i)
 {
-	return &ld->chunks[i / ROWS_PER_CHUNK][i % ROWS_PER_CHUNK];
+	return (UserRow *) rowstore_at(&ld->rows, i);
 }
 
 static UserRow *
 new_urow(UserLoad *ld)
 {
-	int64		i = ld->nrows;
-	UserRow    *row;
-
-	if (i % ROWS_PER_CHUNK == 0)
-	{
-		if (ld->nchunks == ld->chunks_cap)
-		{
-			ld->chunks_cap = ld->chunks_cap ? ld->chunks_cap * 2 : 16;
-			ld->chunks = ld->chunks ?
-				repalloc(ld->chunks, sizeof(UserRow *) * ld->chunks_cap) :
-				MemoryContextAlloc(ld->cxt, sizeof(UserRow *) * ld->chunks_cap);
-		}
-		ld->chunks[ld->nchunks++] =
-			MemoryContextAllocHuge(ld->cxt, sizeof(UserRow) * ROWS_PER_CHUNK);
-	}
-	ld->nrows++;
-	row = urow(ld, i);
-	memset(row, 0, sizeof(UserRow));
-	return row;
+	return (UserRow *) rowstore_add(&ld->rows, ld->nrows++);
 }
 
 static void
@@ -842,6 +821,7 @@ user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
 	ld.opt = opt;
 	ld.cxt = CurrentMemoryContext;
 	arena_init(&ld.arena, ld.cxt);
+	rowstore_init(&ld.rows, ld.cxt, sizeof(UserRow));
 	batch.started_at = GetCurrentStatementStartTimestamp();
 
 	pipeline_progress_start(src, "learner");

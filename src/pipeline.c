@@ -401,3 +401,34 @@ ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
 	}
 	return e->id;
 }
+
+/* ---------------- row storage ---------------- */
+
+void
+rowstore_init(RowStore *rs, MemoryContext cxt, Size row_size)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->cxt = cxt;
+	rs->row_size = row_size;
+}
+
+void *
+rowstore_add(RowStore *rs, int64 n)
+{
+	void	   *row;
+
+	if (n % ROWSTORE_CHUNK == 0)
+	{
+		if (rs->nchunks == rs->cap)
+		{
+			rs->cap = rs->cap ? rs->cap * 2 : 16;
+			rs->chunks = rs->chunks ?
+				repalloc(rs->chunks, sizeof(char *) * rs->cap) :
+				MemoryContextAlloc(rs->cxt, sizeof(char *) * rs->cap);
+		}
+		rs->chunks[rs->nchunks++] = MemoryContextAllocHuge(rs->cxt, rs->row_size * ROWSTORE_CHUNK);
+	}
+	row = rowstore_at(rs, n);
+	memset(row, 0, rs->row_size);
+	return row;
+}

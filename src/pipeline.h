@@ -20,6 +20,32 @@
 
 typedef void (*row_info_fn) (void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems);
 
+/*
+ * A kind's records, kept from pass 1 to the end of the load: fixed-size
+ * rows in chunks of 4096, so that a million records are a few hundred
+ * allocations and a row's address never changes.
+ */
+#define ROWSTORE_CHUNK 4096
+
+typedef struct RowStore
+{
+	MemoryContext cxt;
+	Size		row_size;
+	char	  **chunks;
+	int			nchunks;
+	int			cap;
+} RowStore;
+
+extern void rowstore_init(RowStore *rs, MemoryContext cxt, Size row_size);
+/* a new zeroed row, number n (the caller counts its rows) */
+extern void *rowstore_add(RowStore *rs, int64 n);
+
+static inline void *
+rowstore_at(RowStore *rs, int64 i)
+{
+	return rs->chunks[i / ROWSTORE_CHUNK] + (i % ROWSTORE_CHUNK) * rs->row_size;
+}
+
 extern int64 credimport_last_batch;
 
 extern const char *source_noun(Source *src);
