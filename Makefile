@@ -17,7 +17,7 @@ ISOLATION      = concurrent_loads load_revert_progress invitations
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS  = -I$(srcdir)/src -I/usr/include/libxml2
-SHLIB_LINK   = -lzip -lxml2
+SHLIB_LINK   = -lzip -lxml2 -lfreexl
 EXTRA_CLEAN  = test/unit/build output_iso
 
 PG_CONFIG ?= pg_config

@@ -45,6 +45,14 @@ SELECT line_no, status FROM credimport_load_data(
     '<course_id>XML-C</course_id><completion_date>2024-03-03</completion_date><number_credits>1</number_credits>'
     '<credit_type>CME</credit_type></row></rows>', 'email', format => 'xml', validate_only => true);
 
+-- legacy Excel (.xls) through FreeXL: values, numbers, dates; FreeXL gives
+-- no merged ranges, hidden rows, formula text or error values, so those rows
+-- read differently from the .xlsx (save as .xlsx to keep them)
+SELECT * FROM credimport_validate(:'fx' || 'credits.xls', 'email');
+SELECT line_no, status FROM credimport_load_users(:'fx' || 'users.xls', validate_only => true, sheet => 'Learners');
+SELECT line_no, status FROM credimport_load_data(pg_read_binary_file(:'fx' || 'credits.xls'), 'email',
+                                                 format => 'xls', validate_only => true, max_errors => 5);
+
 -- bad workbooks and documents: a clear error each, never a crash
 \set VERBOSITY default
 SELECT * FROM load_error(:'fx' || 'corrupt.xlsx', 'email');

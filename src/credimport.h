@@ -81,6 +81,7 @@ typedef enum SourceFormat
 	FORMAT_AUTO,
 	FORMAT_CSV,					/* CSV, TSV, semicolons: delimiter from the header */
 	FORMAT_XLSX,
+	FORMAT_XLS,					/* legacy Excel (BIFF), through FreeXL */
 	FORMAT_XML
 } SourceFormat;
 
@@ -90,6 +91,8 @@ extern Source *source_open_data(const char *data, Size len, SourceFormat format,
 extern Source *source_open_xlsx(const char *data, Size len, const char *label, const char *sheet,
 								SourceKind kind);
 extern Source *source_open_xml(const char *data, Size len, const char *label, SourceKind kind);
+extern Source *source_open_xls_file(const char *path, const char *sheet, const char *data, Size len);
+extern Source *source_open_xls_data(const char *data, Size len, const char *sheet);
 
 /* CsvRecord.field_nul value of a spreadsheet cell holding an error (#N/A) */
 #define CSV_FIELD_CELL_ERROR 2

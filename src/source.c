@@ -285,14 +285,11 @@ source_parse_format(const char *format)
 	if (strcmp(format, "xml") == 0)
 		return FORMAT_XML;
 	if (strcmp(format, "xls") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("legacy Excel .xls workbooks are not supported"),
-				 errhint("Save the workbook as .xlsx (Excel 2007 and later) and load that.")));
+		return FORMAT_XLS;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown format \"%s\"", format),
-			 errhint("Use csv, tsv, xlsx or xml, or leave it out to go by the file's extension.")));
+			 errhint("Use csv, tsv, xlsx, xls or xml, or leave it out to go by the file's extension.")));
 	return FORMAT_AUTO;			/* keep compiler quiet */
 }
 
@@ -308,7 +305,7 @@ format_of_path(const char *path)
 		if (pg_strcasecmp(dot, ".xml") == 0)
 			return FORMAT_XML;
 		if (pg_strcasecmp(dot, ".xls") == 0)
-			return source_parse_format("xls");	/* refused, with a hint */
+			return FORMAT_XLS;
 	}
 	return FORMAT_CSV;
 }
@@ -316,10 +313,10 @@ format_of_path(const char *path)
 static void
 check_sheet_argument(SourceFormat format, const char *sheet)
 {
-	if (sheet != NULL && format != FORMAT_XLSX)
+	if (sheet != NULL && format != FORMAT_XLSX && format != FORMAT_XLS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sheet is only for .xlsx workbooks"),
+				 errmsg("sheet is only for .xlsx and .xls workbooks"),
 				 errhint("Leave sheet out, or give format => 'xlsx'.")));
 }
 
@@ -364,6 +361,8 @@ source_open_file_as(const char *path, SourceFormat format, const char *sheet)
 	data[got] = '\0';
 	if (format == FORMAT_XLSX)
 		return source_open_xlsx(data, got, pstrdup(path), sheet, SOURCE_FILE);
+	if (format == FORMAT_XLS)
+		return source_open_xls_file(pstrdup(path), sheet, data, got);
 	return source_open_xml(data, got, pstrdup(path), SOURCE_FILE);
 }
 
@@ -374,6 +373,8 @@ source_open_data(const char *data, Size len, SourceFormat format, const char *sh
 	check_sheet_argument(format, sheet);
 	if (format == FORMAT_XLSX)
 		return source_open_xlsx(data, len, "(content)", sheet, SOURCE_CONTENT);
+	if (format == FORMAT_XLS)
+		return source_open_xls_data(data, len, sheet);
 	if (format == FORMAT_XML)
 		return source_open_xml(data, len, "(content)", SOURCE_CONTENT);
 	return source_open_content(data, len, "(content)");

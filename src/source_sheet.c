@@ -1094,3 +1094,175 @@ source_open_xml(const char *data, Size len, const char *label, SourceKind kind)
 		row_set(header, col++, (char *) lfirst(lc), 0);
 	return grid_source(label, kind, g, data, len);
 }
+
+/* ---------------- legacy Excel (.xls, BIFF) through FreeXL ---------------- */
+
+#include <freexl.h>
+#include "storage/fd.h"
+
+static const char *
+freexl_problem(int rc)
+{
+	switch (rc)
+	{
+		case FREEXL_CFBF_INVALID_SIGNATURE:
+		case FREEXL_CFBF_INVALID_SECTOR_SIZE:
+		case FREEXL_CFBF_ILLEGAL_FAT_ENTRY:
+		case FREEXL_CFBF_ILLEGAL_MINI_FAT_ENTRY:
+		case FREEXL_CFBF_EMPTY_FAT_CHAIN:
+		case FREEXL_CRAFTED_FILE:
+			return "not a valid .xls workbook";
+		case FREEXL_BIFF_INVALID_SST:
+		case FREEXL_BIFF_ILLEGAL_SST_INDEX:
+		case FREEXL_BIFF_INVALID_BOF:
+			return "a corrupt .xls workbook";
+		case FREEXL_UNSUPPORTED_CHARSET:
+			return "in a character set credimport cannot read";
+		case FREEXL_INSUFFICIENT_MEMORY:
+			return "too large to read";
+		default:
+			return "unreadable";
+	}
+}
+
+/* read a .xls file (a path FreeXL can open) into a grid */
+static void
+read_xls(const char *path, const char *label, const char *sheet, Grid *g)
+{
+	const void *h = NULL;
+	int			rc = freexl_open(path, &h);
+
+	if (rc != FREEXL_OK)
+	{
+		if (h)
+			freexl_close(h);
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("\"%s\" is %s (FreeXL error %d)", label, freexl_problem(rc), rc),
+				 errhint("Open it in a spreadsheet program and save it as .xlsx or CSV.")));
+	}
+	PG_TRY();
+	{
+		unsigned int info = 0;
+		unsigned int nsheets = 0;
+		int			chosen = -1;
+		unsigned int nrows = 0;
+		unsigned short ncols = 0;
+		StringInfoData names;
+
+		initStringInfo(&names);
+		if (freexl_get_info(h, FREEXL_BIFF_PASSWORD, &info) == FREEXL_OK && info == FREEXL_BIFF_OBFUSCATED)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("workbook \"%s\" is password-protected", label),
+					 errhint("Remove the password and save it again.")));
+		if (freexl_get_info(h, FREEXL_BIFF_SHEET_COUNT, &nsheets) != FREEXL_OK || nsheets == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("workbook \"%s\" has no worksheets", label)));
+		for (unsigned int i = 0; i < nsheets && i < 65535; i++)
+		{
+			const char *name = NULL;
+
+			if (freexl_get_worksheet_name(h, (unsigned short) i, &name) != FREEXL_OK)
+				continue;
+			appendStringInfo(&names, "%s\"%s\"", names.len ? ", " : "", name ? name : "?");
+			if (chosen < 0 && (sheet == NULL || (name && strcmp(name, sheet) == 0)))
+				chosen = (int) i;
+		}
+		if (chosen < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("workbook \"%s\" has no worksheet named \"%s\"", label, sheet),
+					 errdetail("Its worksheets are %s.", names.data),
+					 errhint("Sheet names are compared exactly, case included.")));
+		if (freexl_select_active_worksheet(h, (unsigned short) chosen) != FREEXL_OK ||
+			freexl_worksheet_dimensions(h, &nrows, &ncols) != FREEXL_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("worksheet %d of \"%s\" cannot be read", chosen + 1, label)));
+		for (unsigned int r = 0; r < nrows; r++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			for (unsigned short c = 0; c < ncols; c++)
+			{
+				FreeXL_CellValue v;
+				char	   *text = NULL;
+
+				if (freexl_get_cell_value(h, r, c, &v) != FREEXL_OK)
+					continue;
+				switch (v.type)
+				{
+					case FREEXL_CELL_INT:
+						text = psprintf("%d", v.value.int_value);
+						break;
+					case FREEXL_CELL_DOUBLE:
+						{
+							char		buf[64];
+
+							snprintf(buf, sizeof(buf), "%.17g", v.value.double_value);
+							text = format_number(buf);
+							break;
+						}
+					case FREEXL_CELL_DATETIME:
+						/* a date at midnight is a date */
+						if (v.value.text_value && strlen(v.value.text_value) == 19 &&
+							strcmp(v.value.text_value + 10, " 00:00:00") == 0)
+						{
+							text = pnstrdup(v.value.text_value, 10);
+							break;
+						}
+						/* FALLTHROUGH */
+					case FREEXL_CELL_TEXT:
+					case FREEXL_CELL_SST_TEXT:
+					case FREEXL_CELL_DATE:
+					case FREEXL_CELL_TIME:
+						text = v.value.text_value ? pstrdup(v.value.text_value) : NULL;
+						break;
+					default:
+						break;
+				}
+				if (text)
+					row_set(grid_row(g, (long) r + 1), c, text, 0);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		freexl_close(h);
+	}
+	PG_END_TRY();
+}
+
+/* a .xls workbook: from a server file */
+Source *
+source_open_xls_file(const char *path, const char *sheet, const char *data, Size len)
+{
+	Grid	   *g = palloc0(sizeof(Grid));
+
+	read_xls(path, path, sheet, g);
+	return grid_source(path, SOURCE_FILE, g, data, len);
+}
+
+/* ... or from content: FreeXL reads files, so it goes through a temporary file */
+Source *
+source_open_xls_data(const char *data, Size len, const char *sheet)
+{
+	Grid	   *g = palloc0(sizeof(Grid));
+	File		f = OpenTemporaryFile(false);
+
+	if (FileWrite(f, (char *) data, len, 0, 0) != (int) len)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write a temporary file for the workbook: %m")));
+	PG_TRY();
+	{
+		read_xls(FilePathName(f), "(content)", sheet, g);
+	}
+	PG_FINALLY();
+	{
+		FileClose(f);
+	}
+	PG_END_TRY();
+	return grid_source("(content)", SOURCE_CONTENT, g, data, len);
+}
