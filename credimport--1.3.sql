@@ -672,8 +672,9 @@ DECLARE
     saved text := '';
     r record;
 BEGIN
+    -- entries "function:grantee oid:grantable;" (oids: any role name is safe)
     FOR r IN
-        SELECT p.proname, pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) AS grantee
+        SELECT p.proname, a.grantee, a.is_grantable
           FROM pg_catalog.pg_proc p
          CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
          WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
@@ -688,7 +689,7 @@ BEGIN
            AND a.grantee OPERATOR(pg_catalog.<>) 0
            AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
     LOOP
-        saved := saved || r.proname || ' ' || r.grantee || ';';
+        saved := saved || r.proname || ':' || r.grantee::pg_catalog.text || ':' || r.is_grantable::pg_catalog.text || ';';
     END LOOP;
     PERFORM pg_catalog.set_config('credimport_upgrade.grants', saved, true);
 END
@@ -856,34 +857,50 @@ REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials_data(text, text, 
 REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text) FROM PUBLIC;
 
 -- the grants on the old loaders carry over to the new ones (and to the
--- workbook variants of the content loaders)
+-- workbook variants of the content loaders), WITH GRANT OPTION included
 DO $$
 DECLARE
     entry text;
-    fname text;
-    grantee text;
+    parts text[];
+    targets text;
+    tail text;
 BEGIN
     FOREACH entry IN ARRAY pg_catalog.string_to_array(
         pg_catalog.rtrim(pg_catalog.current_setting('credimport_upgrade.grants', true), ';'), ';')
     LOOP
-        fname := pg_catalog.split_part(entry, ' ', 1);
-        grantee := pg_catalog.split_part(entry, ' ', 2);
-        IF fname OPERATOR(pg_catalog.=) 'credimport_load' THEN
-            EXECUTE 'GRANT EXECUTE ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text) TO ' || grantee;
-        ELSIF fname OPERATOR(pg_catalog.=) 'credimport_load_data' THEN
-            EXECUTE 'GRANT EXECUTE ON FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text), '
-                    '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text) TO ' || grantee;
-        ELSIF fname OPERATOR(pg_catalog.=) 'credimport_load_users' THEN
-            EXECUTE 'GRANT EXECUTE ON FUNCTION @extschema@.credimport_load_users(text, boolean, boolean, integer, text, text) TO ' || grantee;
-        ELSIF fname OPERATOR(pg_catalog.=) 'credimport_load_users_data' THEN
-            EXECUTE 'GRANT EXECUTE ON FUNCTION @extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text), '
-                    '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text) TO ' || grantee;
-        ELSIF fname OPERATOR(pg_catalog.=) 'credimport_load_credentials' THEN
-            EXECUTE 'GRANT EXECUTE ON FUNCTION @extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text) TO ' || grantee;
-        ELSIF fname OPERATOR(pg_catalog.=) 'credimport_load_credentials_data' THEN
-            EXECUTE 'GRANT EXECUTE ON FUNCTION @extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text), '
-                    '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text) TO ' || grantee;
+        parts := pg_catalog.string_to_array(entry, ':');
+        targets := CASE parts[1]
+            WHEN 'credimport_load' THEN
+                '@extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text)'
+            WHEN 'credimport_load_data' THEN
+                '@extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text), '
+                '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text)'
+            WHEN 'credimport_load_users' THEN
+                '@extschema@.credimport_load_users(text, boolean, boolean, integer, text, text)'
+            WHEN 'credimport_load_users_data' THEN
+                '@extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text), '
+                '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text)'
+            WHEN 'credimport_load_credentials' THEN
+                '@extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text)'
+            WHEN 'credimport_load_credentials_data' THEN
+                '@extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text), '
+                '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text)'
+            END;
+        tail := CASE WHEN parts[3] OPERATOR(pg_catalog.=) 'true' THEN ' WITH GRANT OPTION' ELSE '' END;
+        IF targets IS NOT NULL THEN
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I%s', targets,
+                                      pg_catalog.pg_get_userbyid(parts[2]::pg_catalog.oid), tail);
         END IF;
     END LOOP;
 END
 $$;
+
+-- a staging table is scanned twice when a load has invalid records (the
+-- second time for the error report): both scans must see the rows in the
+-- same order
+ALTER FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text)
+    SET synchronize_seqscans = off;
+ALTER FUNCTION @extschema@.credimport_load_users(regclass, boolean, boolean, integer)
+    SET synchronize_seqscans = off;
+ALTER FUNCTION @extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer)
+    SET synchronize_seqscans = off;

@@ -61,7 +61,18 @@ SET credimport.max_sheet_bytes = '1MB';
 SELECT * FROM load_error(:'fx' || 'bomb.xlsx', 'email');
 RESET credimport.max_sheet_bytes;
 SELECT * FROM load_error(:'fx' || 'legacy.xls', 'email');
+SELECT sqlstate, message FROM load_error(:'fx' || 'zcorrupt.xlsx', 'email');
+SET credimport.max_sheet_bytes = '10MB';
+SELECT * FROM load_error(:'fx' || 'sparse.xlsx', 'email');   -- a few kB that would take 300 MB of cells
+RESET credimport.max_sheet_bytes;
+SELECT * FROM load_error(:'fx' || 'merges.xlsx', 'email');   -- one merged range of 13 million cells
 SELECT * FROM load_error(:'fx' || 'entities.xml', 'email');
 SELECT * FROM load_error(:'fx' || 'broken.xml', 'email');
 SELECT * FROM credimport_load_data('not a workbook'::bytea, 'email');
 SELECT * FROM credimport_load_data('<rows/>', 'email', format => 'xml');
+-- records that share a line are numbered by position; namespace declarations are not fields
+SELECT line_no, status, errors FROM credimport_load_data(
+    '<rows xmlns:x="urn:x"><row email="nobody@example.org" xmlns:y="urn:y" provider="P" course_title="T" course_id="NS-1" '
+    'completion_date="2024-01-01" number_credits="1" credit_type="CME"/><row email="ada@example.org" provider="P" '
+    'course_title="T" course_id="NS-1" completion_date="2024-01-01" number_credits="1" credit_type="CME"/></rows>',
+    'email', format => 'xml', validate_only => true);

@@ -81,18 +81,20 @@ SET client_min_messages = warning;
 DROP EXTENSION credimport CASCADE;
 RESET client_min_messages;
 CREATE EXTENSION credimport VERSION '1.2';
-CREATE ROLE upgrade_loader;
-GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text),
-    credimport_load_users_data(text, boolean, boolean, integer) TO upgrade_loader;
+CREATE ROLE "upgrade loader; with spaces";
+GRANT EXECUTE ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text) TO "upgrade loader; with spaces";
+GRANT EXECUTE ON FUNCTION credimport_load_users_data(text, boolean, boolean, integer)
+    TO "upgrade loader; with spaces" WITH GRANT OPTION;
 ALTER EXTENSION credimport UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
-SELECT p.oid::regprocedure AS routine
-  FROM pg_proc p WHERE has_function_privilege('upgrade_loader', p.oid, 'EXECUTE')
+SELECT p.oid::regprocedure AS routine,
+       has_function_privilege('upgrade loader; with spaces', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantable
+  FROM pg_proc p WHERE has_function_privilege('upgrade loader; with spaces', p.oid, 'EXECUTE')
    AND p.proname LIKE 'credimport_load%' ORDER BY 1::text;
 REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text),
     credimport_load_users_data(text, boolean, boolean, integer, text, text),
-    credimport_load_users_data(bytea, boolean, boolean, integer, text, text) FROM upgrade_loader;
-DROP ROLE upgrade_loader;
+    credimport_load_users_data(bytea, boolean, boolean, integer, text, text) FROM "upgrade loader; with spaces" CASCADE;
+DROP ROLE "upgrade loader; with spaces";
 CREATE TEMP TABLE upgraded_from_1_2 AS SELECT * FROM ext_fingerprint() f;
 
 -- 1.1 updated to the current version

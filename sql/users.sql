@@ -72,6 +72,11 @@ SELECT line_no, status, errors FROM credimport_load_users_data(
 SELECT first_name FROM credimport.learner WHERE email = 'teacher.tom@example.org';
 DROP TABLE users_stage;
 
+-- one existing learner named twice, by e-mail and by username: the second is a duplicate
+UPDATE credimport.learner SET username = 'tom.t' WHERE email = 'teacher.tom@example.org';
+SELECT line_no, status, errors FROM credimport_load_users_data(
+    E'email,username,last_name\nteacher.tom@example.org,,One\n,tom.t,Two\n', validate_only => true);
+
 -- whole-file errors as for credits
 SELECT * FROM credimport_load_users_data(E'first_name,last_name\nA,B\n');
 SELECT * FROM credimport_load_users_data(E'email,email\n');

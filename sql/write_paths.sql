@@ -61,6 +61,21 @@ SELECT sqlstate, message FROM load_error(:'wp_file', 'email');  -- (its detail s
 SELECT count(*) AS written FROM credimport.credit WHERE course_id LIKE 'WP-%';
 ALTER TABLE credimport.credit DROP CONSTRAINT wp_at_most_5;
 
+-- a column whose typmod changed gets the same length coercion by both
+-- routes, and a rule on the table is honoured (rows take the INSERT route)
+BEGIN;
+ALTER TABLE credimport.credit DROP CONSTRAINT credit_number_credits_check;
+ALTER TABLE credimport.credit ALTER number_credits TYPE numeric(6,0);   -- 1.5 must round to 2
+CREATE TEMP TABLE typmod_multi AS SELECT line_no, status FROM credimport_load(:'wp_file', 'email');
+SELECT number_credits, count(*) FROM credimport.credit WHERE course_id LIKE 'WP-%' GROUP BY 1 ORDER BY 1;
+ROLLBACK;
+BEGIN;
+CREATE TABLE wp_audit (n int);
+CREATE RULE wp_audit AS ON INSERT TO credimport.credit DO ALSO INSERT INTO public.wp_audit VALUES (1);
+SELECT status, count(*) FROM credimport_load(:'wp_file', 'email') GROUP BY status;
+SELECT count(*) AS audited FROM wp_audit;
+ROLLBACK;
+
 -- a BEFORE ROW trigger: rows take the INSERT route, and the trigger's
 -- change is what is stored
 CREATE FUNCTION wp_before() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -109,6 +109,7 @@ typedef struct UserLoad
 	Directory  *emails;			/* lower(email) */
 	Directory  *usernames;		/* lower(username) */
 	Directory  *remotes;		/* remote_id */
+	Directory  *claimed;		/* existing learners' ids, by the record that updates them */
 
 	RowStore	rows;
 	int64		nrows;
@@ -354,6 +355,20 @@ identify(UserLoad *ld, int64 i)
 
 	if (match)
 	{
+		char		idkey[32];
+		DirEntry   *claim;
+
+		/* the same existing learner named by two records, by different keys */
+		snprintf(idkey, sizeof(idkey), INT64_FORMAT, match->id);
+		claim = dir_insert(ld->claimed, idkey, NULL);
+		if (row_valid(ld, claim->aux))
+		{
+			uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
+					 row->email ? row->email : row->username,
+					 "the same person as line " INT64_FORMAT, urow(ld, claim->aux - 1)->line_no);
+			return;
+		}
+		claim->aux = i + 1;
 		row->learner_id = match->id;
 		row->eff_role = row->role ? row->role : role_code(match->extra);
 	}
@@ -829,6 +844,7 @@ user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
 	ld.emails = dir_create(ld.cxt, 1024);
 	ld.usernames = dir_create(ld.cxt, 1024);
 	ld.remotes = dir_create(ld.cxt, 1024);
+	ld.claimed = dir_create(ld.cxt, 1024);
 	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, any_of, 2, &batch.header);
 
 	/* pass 1: read and check every record */

@@ -56,17 +56,29 @@ typedef struct Grid
 	unsigned char *flags;
 	int			hidden_skipped;
 	StringInfoData hidden_rows;	/* the first few, for the NOTICE */
+	Size		cell_bytes;		/* what the cell arrays take: bounded */
 } Grid;
 
 static SheetRow *
 grid_row(Grid *g, long line_no)
 {
-	/* rows arrive in order; find or append */
+	int			lo = 0,
+				hi = g->nrows;
+
+	/* rows arrive in order: the last one first, else a binary search */
 	if (g->nrows > 0 && g->rows[g->nrows - 1].line_no == line_no)
 		return &g->rows[g->nrows - 1];
-	for (int i = g->nrows - 1; i >= 0 && g->rows[i].line_no >= line_no; i--)
-		if (g->rows[i].line_no == line_no)
-			return &g->rows[i];
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (g->rows[mid].line_no < line_no)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < g->nrows && g->rows[lo].line_no == line_no)
+		return &g->rows[lo];
 	if (g->nrows == g->cap)
 	{
 		g->cap = g->cap ? g->cap * 2 : 256;
@@ -74,17 +86,11 @@ grid_row(Grid *g, long line_no)
 			palloc_extended(sizeof(SheetRow) * g->cap, MCXT_ALLOC_HUGE);
 	}
 	/* keep rows ordered by line (merged ranges may add rows out of order) */
-	{
-		int			pos = g->nrows;
-
-		while (pos > 0 && g->rows[pos - 1].line_no > line_no)
-			pos--;
-		memmove(&g->rows[pos + 1], &g->rows[pos], sizeof(SheetRow) * (g->nrows - pos));
-		memset(&g->rows[pos], 0, sizeof(SheetRow));
-		g->rows[pos].line_no = line_no;
-		g->nrows++;
-		return &g->rows[pos];
-	}
+	memmove(&g->rows[lo + 1], &g->rows[lo], sizeof(SheetRow) * (g->nrows - lo));
+	memset(&g->rows[lo], 0, sizeof(SheetRow));
+	g->rows[lo].line_no = line_no;
+	g->nrows++;
+	return &g->rows[lo];
 }
 
 /* a new row at the end, whatever its line (XML records may share a line) */
@@ -102,13 +108,26 @@ grid_append(Grid *g, long line_no)
 	return &g->rows[g->nrows++];
 }
 
+/*
+ * Set a cell.  What the cell arrays take is charged to the grid and bounded
+ * by credimport.max_sheet_bytes: a few bytes of XML (a cell in column XFD,
+ * a tall merged range) must not make the backend allocate gigabytes.
+ */
 static void
-row_set(SheetRow *r, int col, char *value, unsigned char flag)
+row_set(Grid *g, SheetRow *r, int col, char *value, unsigned char flag)
 {
 	if (col >= r->ncells)
 	{
-		int			n = Max(col + 1, r->ncells * 2);
+		int			n = Max(col + 1, Min(r->ncells * 2, 16384));
 
+		g->cell_bytes += (Size) (n - r->ncells) * (sizeof(char *) + 1);
+		if (g->cell_bytes > (Size) credimport_max_sheet_bytes)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the worksheet's cells take more memory than credimport.max_sheet_bytes (%d bytes) allows",
+							credimport_max_sheet_bytes),
+					 errdetail("Row %ld reaches column %d.", r->line_no, col + 1),
+					 errhint("Delete unused columns and rows far from the data, or raise credimport.max_sheet_bytes.")));
 		r->cells = r->cells ? repalloc(r->cells, sizeof(char *) * n) : palloc(sizeof(char *) * n);
 		r->flags = r->flags ? repalloc(r->flags, n) : palloc(n);
 		for (int i = r->ncells; i < n; i++)
@@ -297,7 +316,7 @@ open_reader(const char *data, Size len, const char *what, XmlErr *err)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("\"%s\" is too large to parse", what)));
-	r = xmlReaderForMemory(data, (int) len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	r = xmlReaderForMemory(data, (int) len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
 	if (r == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -435,7 +454,7 @@ zip_part(Xlsx *x, const char *name, Size *len, bool required)
 		n = zip_fread(f, chunk, sizeof(chunk));
 		if (n < 0)
 		{
-			const char *e = zip_file_strerror(f);
+			char	   *e = pstrdup(zip_file_strerror(f));
 
 			zip_fclose(f);
 			ereport(ERROR,
@@ -819,6 +838,7 @@ read_sheet(Xlsx *x, const char *part, Grid *g)
 	int			next_col = 0;
 	List	   *merges = NIL;
 	ListCell   *lc;
+	int64		merged_cells = 0;
 
 	r = open_reader(data, len, part, &err);
 	PG_TRY();
@@ -906,7 +926,7 @@ read_sheet(Xlsx *x, const char *part, Grid *g)
 						value = format_number(value);
 				}
 				if (value != NULL || flag)
-					row_set(grid_row(g, row_no), col, value ? value : pstrdup(""), flag);
+					row_set(g, grid_row(g, row_no), col, value ? value : pstrdup(""), flag);
 			}
 			else if (is_elem(r, "mergeCell"))
 			{
@@ -938,17 +958,28 @@ read_sheet(Xlsx *x, const char *part, Grid *g)
 		if (colon == NULL)
 			continue;
 		*colon = '\0';
-		if (!parse_ref(ref, &c1, &r1) || !parse_ref(colon + 1, &c2, &r2) || r2 < r1 || c2 < c1 ||
-			(int64) (r2 - r1 + 1) * (c2 - c1 + 1) > 1000000)
+		if (!parse_ref(ref, &c1, &r1) || !parse_ref(colon + 1, &c2, &r2) || r2 < r1 || c2 < c1)
 			continue;
+		merged_cells += (int64) (r2 - r1 + 1) * (c2 - c1 + 1);
+		if (merged_cells > 10000000)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("worksheet of \"%s\" merges more than 10,000,000 cells", x->label),
+					 errhint("Unmerge the cells and save the workbook again.")));
 		top = grid_row(g, r1);
 		v = (c1 < top->ncells) ? top->cells[c1] : NULL;
 		if (v == NULL)
 			continue;
 		for (long rr = r1; rr <= r2; rr++)
+		{
+			SheetRow   *target;
+
+			CHECK_FOR_INTERRUPTS();
+			target = grid_row(g, rr);
 			for (int cc = c1; cc <= c2; cc++)
 				if (rr != r1 || cc != c1)
-					row_set(grid_row(g, rr), cc, v, 0);
+					row_set(g, target, cc, v, 0);
+		}
 	}
 }
 
@@ -1046,8 +1077,10 @@ source_open_xml(const char *data, Size len, const char *label, SourceKind kind)
 			{
 				do
 				{
+					if (xmlTextReaderIsNamespaceDecl(r) == 1)
+						continue;	/* xmlns declarations are not fields */
 					col = name_column(&names, (const char *) xmlTextReaderConstLocalName(r));
-					row_set(row, col, pstrdup((const char *) xmlTextReaderConstValue(r)), 0);
+					row_set(g, row, col, pstrdup((const char *) xmlTextReaderConstValue(r)), 0);
 				} while (xmlTextReaderMoveToNextAttribute(r) == 1);
 				xmlTextReaderMoveToElement(r);
 			}
@@ -1068,7 +1101,7 @@ source_open_xml(const char *data, Size len, const char *label, SourceKind kind)
 					v = xmlTextReaderReadString(r);
 					/* a field given twice in one record: the first counts */
 					if (col >= row->ncells || row->cells[col] == NULL)
-						row_set(row, col, pstrdup(v ? (const char *) v : ""), 0);
+						row_set(g, row, col, pstrdup(v ? (const char *) v : ""), 0);
 					if (v)
 						xmlFree(v);
 				}
@@ -1088,10 +1121,24 @@ source_open_xml(const char *data, Size len, const char *label, SourceKind kind)
 				 errhint("Records are the children of the root element; their fields are child elements or attributes: "
 						 "<rows><row><email>...</email>...</row></rows>.")));
 
+	/*
+	 * Reports find records by line; when records share a line (a document
+	 * on one line), number them by position instead, 1, 2, ...
+	 */
+	for (int i = 2; i < g->nrows; i++)
+		if (g->rows[i].line_no <= g->rows[i - 1].line_no)
+		{
+			for (int j = 1; j < g->nrows; j++)
+				g->rows[j].line_no = j;
+			ereport(NOTICE,
+					(errmsg("records of \"%s\" are numbered by position, as several start on one line", label)));
+			break;
+		}
+
 	header = &g->rows[0];
 	col = 0;
 	foreach(lc, names)
-		row_set(header, col++, (char *) lfirst(lc), 0);
+		row_set(g, header, col++, (char *) lfirst(lc), 0);
 	return grid_source(label, kind, g, data, len);
 }
 
@@ -1223,7 +1270,7 @@ read_xls(const char *path, const char *label, const char *sheet, Grid *g)
 						break;
 				}
 				if (text)
-					row_set(grid_row(g, (long) r + 1), c, text, 0);
+					row_set(g, grid_row(g, (long) r + 1), c, text, 0);
 			}
 		}
 	}

@@ -162,6 +162,7 @@ bulk_end(BulkInsert *b)
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_relation.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/acl.h"
@@ -188,6 +189,8 @@ struct TableWriter
 	CommandId	cid;
 	int			ncols;
 	AttrNumber *attnos;			/* 0-based attribute of each given column */
+	FmgrInfo   *coerce;			/* per given column: length coercion (typmod), or NULL */
+	int32	   *typmod;
 	int			ndefaults;
 	int		   *defatt;
 	ExprState **defexprs;
@@ -209,6 +212,8 @@ direct_route_possible(Relation rel, int ncols, const char *const *columns,
 		return false;
 	if (td && (td->trig_insert_before_row || td->trig_insert_instead_row))
 		return false;
+	if (rel->rd_rules != NULL)
+		return false;			/* rules rewrite an INSERT: let them */
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
 		return false;
 	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
@@ -246,6 +251,24 @@ direct_begin(TableWriter *w)
 	ExecInitResultRelation(w->estate, w->rri, 1);
 	CheckValidResultRel(w->rri, CMD_INSERT);
 	ExecOpenIndices(w->rri, false);
+
+	/*
+	 * A column with a typmod (numeric(8,2), varchar(n)) gets its length
+	 * coercion applied to every value, as an INSERT would.
+	 */
+	w->coerce = palloc0(sizeof(FmgrInfo) * w->ncols);
+	w->typmod = palloc(sizeof(int32) * w->ncols);
+	for (int c = 0; c < w->ncols; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, w->attnos[c]);
+		Oid			funcid;
+
+		w->typmod[c] = att->atttypmod;
+		w->coerce[c].fn_oid = InvalidOid;
+		if (att->atttypmod >= 0 &&
+			find_typmod_coercion_function(att->atttypid, &funcid) == COERCION_PATH_FUNC)
+			fmgr_info(funcid, &w->coerce[c]);
+	}
 
 	/* defaults of the columns not given (created_at, and any the user added) */
 	w->defatt = palloc(sizeof(int) * desc->natts);
@@ -325,8 +348,13 @@ direct_add(TableWriter *w, const Datum *values, const bool *nulls)
 	}
 	for (int c = 0; c < w->ncols; c++)
 	{
-		slot->tts_values[w->attnos[c]] = values[c];
-		slot->tts_isnull[w->attnos[c]] = nulls ? nulls[c] : false;
+		bool		isnull = nulls ? nulls[c] : false;
+		Datum		v = values[c];
+
+		if (!isnull && OidIsValid(w->coerce[c].fn_oid))
+			v = FunctionCall3(&w->coerce[c], v, Int32GetDatum(w->typmod[c]), BoolGetDatum(false));
+		slot->tts_values[w->attnos[c]] = v;
+		slot->tts_isnull[w->attnos[c]] = isnull;
 	}
 	for (int d = 0; d < w->ndefaults; d++)
 		slot->tts_values[w->defatt[d]] =
