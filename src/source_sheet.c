@@ -444,36 +444,38 @@ zip_part(Xlsx *x, const char *name, Size *len, bool required)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("could not read part %s of \"%s\": %s", name, x->label, zip_strerror(x->zip))));
-	buf = palloc_extended(Min(st.size, x->limit) + 1, MCXT_ALLOC_HUGE);
-	/* the declared size may lie: never read past the limit */
-	for (;;)
+	/* the declared size may lie: never read past the limit; close f on any error */
+	PG_TRY();
 	{
-		char		chunk[65536];
-
-		CHECK_FOR_INTERRUPTS();
-		n = zip_fread(f, chunk, sizeof(chunk));
-		if (n < 0)
+		buf = palloc_extended(Min(st.size, x->limit) + 1, MCXT_ALLOC_HUGE);
+		for (;;)
 		{
-			char	   *e = pstrdup(zip_file_strerror(f));
+			char		chunk[65536];
 
-			zip_fclose(f);
-			ereport(ERROR,
-					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-					 errmsg("part %s of \"%s\" is corrupt: %s", name, x->label, e)));
+			CHECK_FOR_INTERRUPTS();
+			n = zip_fread(f, chunk, sizeof(chunk));
+			if (n < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("part %s of \"%s\" is corrupt: %s", name, x->label,
+								pstrdup(zip_file_strerror(f)))));
+			if (n == 0)
+				break;
+			if (got + (Size) n > Min(st.size, x->limit))
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("part %s of \"%s\" inflates to more than it declares or than credimport.max_sheet_bytes allows",
+								name, x->label)));
+			memcpy(buf + got, chunk, n);
+			got += n;
 		}
-		if (n == 0)
-			break;
-		if (got + (Size) n > Min(st.size, x->limit))
-		{
-			zip_fclose(f);
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("part %s of \"%s\" inflates to more than it declares or than credimport.max_sheet_bytes allows",
-							name, x->label)));
-		}
-		memcpy(buf + got, chunk, n);
-		got += n;
 	}
+	PG_CATCH();
+	{
+		zip_fclose(f);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	zip_fclose(f);
 	buf[got] = '\0';
 	*len = got;
