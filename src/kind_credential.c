@@ -516,14 +516,26 @@ write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *d
 
 /* ---------------- the load ---------------- */
 
+/* pass 1: one record */
+static void
+new_crow_record(void *arg, RecordCtx *rc, CsvRecord *rec)
+{
+	CredLoad *ld = (CredLoad *) arg;
+	CredRow *row = new_crow(ld);
+
+	row->line_no = rec->line_no;
+	if (record_check_shape(rc))
+		check_cred_record(ld, rc, row);
+	row->problems = rc->problems;
+	row->nproblems = rc->nproblems;
+}
+
 void
 credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions *opt)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CredLoad	ld;
-	CsvRecord	rec;
 	BatchInfo	batch;
-	MemoryContext reccxt;
 	int64		invalid = 0;
 	instr_time	t;
 	bool		imported;
@@ -549,32 +561,8 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 	ld.learners = dir_create(ld.cxt, 1024);
 	ld.map = pipeline_read_header(src, ld.cols, K_NCOLS, NULL, 0, &batch.header);
 
-	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		RecordCtx	rc;
-		CredRow    *row;
-		MemoryContext old;
-
-		MemoryContextReset(reccxt);
-		if (!next_nonblank(src, &rec))
-			break;
-		pipeline_check_max_rows(src, ld.nrows, rec.line_no);
-		old = MemoryContextSwitchTo(reccxt);
-		row = new_crow(&ld);
-		row->line_no = rec.line_no;
-		record_begin(&rc, &rec, ld.map, &ld.arena);
-		if (record_check_shape(&rc))
-			check_cred_record(&ld, &rc, row);
-		row->problems = rc.problems;
-		row->nproblems = rc.nproblems;
-		MemoryContextSwitchTo(old);
-		if (ld.nrows % 1000 == 0)
-			pipeline_progress_read(src, ld.nrows, opt->validate_only);
-	}
-	MemoryContextDelete(reccxt);
-	source_finish_digest(src);
-	pipeline_progress_read(src, ld.nrows, opt->validate_only);
+	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, opt->validate_only,
+						  new_crow_record, &ld);
 	phase_done(&t, "read and checked", ld.nrows);
 
 	if (!opt->validate_only)

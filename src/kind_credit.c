@@ -928,14 +928,25 @@ emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 	}
 }
 
+/* pass 1: one record */
+static void
+new_row_record(void *arg, RecordCtx *rc, CsvRecord *rec)
+{
+	CreditLoad *ld = (CreditLoad *) arg;
+	CreditRow *row = new_row(ld);
+
+	row->line_no = rec->line_no;
+	if (record_check_shape(rc))
+		check_record(ld, rc, row);
+	row->problems = rc->problems;
+	row->nproblems = rc->nproblems;
+}
+
 void
 credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CreditLoad	ld;
-	CsvRecord	rec;
-	MemoryContext reccxt;
-	MemoryContext old;
 	BatchInfo	batch;
 	int64		invalid = 0;
 	int64		skipped = 0;
@@ -974,31 +985,8 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	}
 
 	/* pass 1: read and check every record */
-	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		RecordCtx	rc;
-		CreditRow  *row;
-
-		MemoryContextReset(reccxt);
-		if (!next_nonblank(src, &rec))
-			break;
-		pipeline_check_max_rows(src, ld.nrows, rec.line_no);
-		old = MemoryContextSwitchTo(reccxt);
-		row = new_row(&ld);
-		row->line_no = rec.line_no;
-		record_begin(&rc, &rec, ld.map, &ld.arena);
-		if (record_check_shape(&rc))
-			check_record(&ld, &rc, row);
-		row->problems = rc.problems;
-		row->nproblems = rc.nproblems;
-		MemoryContextSwitchTo(old);
-		if (ld.nrows % 1000 == 0)
-			pipeline_progress_read(src, ld.nrows, validate_only);
-	}
-	MemoryContextDelete(reccxt);
-	source_finish_digest(src);
-	pipeline_progress_read(src, ld.nrows, validate_only);
+	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, validate_only,
+						  new_row_record, &ld);
 	phase_done(&t, "read and checked", ld.nrows);
 
 	/* pass 2: match, then look for credits already there and duplicates */

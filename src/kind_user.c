@@ -818,15 +818,27 @@ emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 	}
 }
 
+/* pass 1: one record */
+static void
+new_urow_record(void *arg, RecordCtx *rc, CsvRecord *rec)
+{
+	UserLoad *ld = (UserLoad *) arg;
+	UserRow *row = new_urow(ld);
+
+	row->line_no = rec->line_no;
+	if (record_check_shape(rc))
+		check_user_record(ld, rc, row);
+	row->problems = rc->problems;
+	row->nproblems = rc->nproblems;
+}
+
 void
 user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	static const char *const any_of[] = {"email", "username"};
 	UserLoad	ld;
-	CsvRecord	rec;
 	BatchInfo	batch;
-	MemoryContext reccxt;
 	int64		invalid = 0;
 	instr_time	t;
 
@@ -848,32 +860,8 @@ user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
 	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, any_of, 2, &batch.header);
 
 	/* pass 1: read and check every record */
-	reccxt = AllocSetContextCreate(ld.cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		RecordCtx	rc;
-		UserRow    *row;
-		MemoryContext old;
-
-		MemoryContextReset(reccxt);
-		if (!next_nonblank(src, &rec))
-			break;
-		pipeline_check_max_rows(src, ld.nrows, rec.line_no);
-		old = MemoryContextSwitchTo(reccxt);
-		row = new_urow(&ld);
-		row->line_no = rec.line_no;
-		record_begin(&rc, &rec, ld.map, &ld.arena);
-		if (record_check_shape(&rc))
-			check_user_record(&ld, &rc, row);
-		row->problems = rc.problems;
-		row->nproblems = rc.nproblems;
-		MemoryContextSwitchTo(old);
-		if (ld.nrows % 1000 == 0)
-			pipeline_progress_read(src, ld.nrows, opt->validate_only);
-	}
-	MemoryContextDelete(reccxt);
-	source_finish_digest(src);
-	pipeline_progress_read(src, ld.nrows, opt->validate_only);
+	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, opt->validate_only,
+						  new_urow_record, &ld);
 	phase_done(&t, "read and checked", ld.nrows);
 
 	/* pass 2: who is who */

@@ -432,3 +432,33 @@ rowstore_add(RowStore *rs, int64 n)
 	memset(row, 0, rs->row_size);
 	return row;
 }
+
+/* ---------------- pass 1 ---------------- */
+
+void
+pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext cxt,
+					  const int64 *nrows, bool counting, record_fn fn, void *arg)
+{
+	MemoryContext reccxt = AllocSetContextCreate(cxt, "credimport record", ALLOCSET_DEFAULT_SIZES);
+	CsvRecord	rec;
+
+	for (;;)
+	{
+		RecordCtx	rc;
+		MemoryContext old;
+
+		MemoryContextReset(reccxt);
+		if (!next_nonblank(src, &rec))
+			break;
+		pipeline_check_max_rows(src, *nrows, rec.line_no);
+		old = MemoryContextSwitchTo(reccxt);
+		record_begin(&rc, &rec, map, arena);
+		fn(arg, &rc, &rec);
+		MemoryContextSwitchTo(old);
+		if (*nrows % 1000 == 0)
+			pipeline_progress_read(src, *nrows, counting);
+	}
+	MemoryContextDelete(reccxt);
+	source_finish_digest(src);
+	pipeline_progress_read(src, *nrows, counting);
+}

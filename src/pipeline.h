@@ -68,6 +68,16 @@ extern void pipeline_warn_same_file(Source *src, const char *detail);
 extern void pipeline_progress_start(Source *src, const char *table);
 extern void pipeline_progress_read(Source *src, int64 records, bool counting_records);
 
+/*
+ * Pass 1, the same for every kind: read every record that is not blank,
+ * check the bound on their number, and hand each (in a memory context reset
+ * per record) to the kind's function, which keeps what it needs.  Counts
+ * *nrows through the kind's function; reports progress; finishes the digest.
+ */
+typedef void (*record_fn) (void *arg, RecordCtx *rc, CsvRecord *rec);
+extern void pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext cxt,
+								  const int64 *nrows, bool counting, record_fn fn, void *arg);
+
 /* DEBUG1 line with the time a phase took (SET client_min_messages = debug1) */
 extern void phase_done(instr_time *start, const char *what, int64 n);
 
