@@ -380,3 +380,20 @@ record_value(RecordCtx *rc, int col, const char *name, Size *len)
 	*len = l;
 	return s;
 }
+
+/* what a date may look like, for messages: ISO and credimport.date_format */
+const char *
+date_formats_accepted(void)
+{
+	switch ((fc_date_format) credimport_date_format)
+	{
+		case FC_DATE_MDY_SLASH:
+			return "YYYY-MM-DD or MM/DD/YYYY";
+		case FC_DATE_DMY_SLASH:
+			return "YYYY-MM-DD or DD/MM/YYYY";
+		case FC_DATE_DMY_DOT:
+			return "YYYY-MM-DD or DD.MM.YYYY";
+		default:
+			return "YYYY-MM-DD";
+	}
+}

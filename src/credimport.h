@@ -144,6 +144,7 @@ extern void problem_append(Arena *arena, Problem **list, int16 *nproblems, const
 						   const char *code, const char *value, const char *fmt,...) pg_attribute_printf(7, 8);
 
 extern char *lower_text(const char *s, Size len);
+extern const char *date_formats_accepted(void);
 extern char *sanitize_value(const char *s, Size len);
 
 #endif							/* CREDIMPORT_H */

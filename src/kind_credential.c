@@ -150,22 +150,6 @@ build_cred_columns(CredLoad *ld)
 
 /* ---------------- pass 1 ---------------- */
 
-static const char *
-date_formats(void)
-{
-	switch ((fc_date_format) credimport_date_format)
-	{
-		case FC_DATE_MDY_SLASH:
-			return "YYYY-MM-DD or MM/DD/YYYY";
-		case FC_DATE_DMY_SLASH:
-			return "YYYY-MM-DD or DD/MM/YYYY";
-		case FC_DATE_DMY_DOT:
-			return "YYYY-MM-DD or DD.MM.YYYY";
-		default:
-			return "YYYY-MM-DD";
-	}
-}
-
 /* a date column: 1 with *out set, 0 when absent or empty, -1 when invalid (problem recorded) */
 static int
 date_value(RecordCtx *rc, int col, const char *name, int32 *out)
@@ -183,7 +167,7 @@ date_value(RecordCtx *rc, int col, const char *name, int32 *out)
 	if (fc_parse_date(v, len, (fc_date_format) credimport_date_format, &y, &m, &d) != FC_OK)
 	{
 		record_problem(rc, name, "invalid_date", v, len,
-					   "\"%s\" is not a valid date (expected %s)", v, date_formats());
+					   "\"%s\" is not a valid date (expected %s)", v, date_formats_accepted());
 		return -1;
 	}
 	*out = fc_date_to_pg(y, m, d);
@@ -405,13 +389,6 @@ cred_duplicates(CredLoad *ld)
 
 /* ---------------- writing ---------------- */
 
-static inline Datum
-maybe_text(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
 static void
 write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *deleted)
 {
@@ -423,8 +400,7 @@ write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *d
 	static const Oid utypes[9] = {INT8OID, TEXTOID, DATEOID, DATEOID, TEXTOID, TEXTOID, INT8OID,
 	TIMESTAMPTZOID, NAMEOID};
 	static const Oid dtypes[1] = {INT8OID};
-	Oid			seq = linitial_oid(getOwnedSequences(get_relname_relid("credential",
-																	   get_namespace_oid("credimport", false))));
+	Oid			seq = identity_sequence("credential");
 	TableWriter *w = tw_begin("credential", 12, cols, types);
 	BulkInsert *u = bulk_begin("UPDATE credimport.credential c SET issuer = coalesce(u.iss, c.issuer), "
 							   "issue_date = u.idt, expiration_date = coalesce(u.edt, c.expiration_date), "
@@ -466,11 +442,11 @@ write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *d
 			bool		nulls[9] = {0};
 
 			values[0] = Int64GetDatum(row->credential_id);
-			values[1] = maybe_text(row->issuer, &nulls[1]);
+			values[1] = text_or_null(row->issuer, &nulls[1]);
 			values[2] = DateADTGetDatum(row->issue_date);
 			values[3] = DateADTGetDatum(row->expiration_date);
 			nulls[3] = !row->has_expiration;
-			values[4] = maybe_text(row->media_url, &nulls[4]);
+			values[4] = text_or_null(row->media_url, &nulls[4]);
 			values[5] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
 			values[6] = Int64GetDatum(batch_id);
 			values[7] = TimestampTzGetDatum(now);
@@ -491,12 +467,12 @@ write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *d
 			values[1] = Int64GetDatum(row->learner_id);
 			values[2] = Int32GetDatum(row->type_id);
 			values[3] = CStringGetTextDatum(row->license_number);
-			values[4] = maybe_text(row->issuer, &nulls[4]);
+			values[4] = text_or_null(row->issuer, &nulls[4]);
 			values[5] = DateADTGetDatum(row->issue_date);
 			values[6] = DateADTGetDatum(row->expiration_date);
 			nulls[6] = !row->has_expiration;
 			values[7] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
-			values[8] = maybe_text(row->media_url, &nulls[8]);
+			values[8] = text_or_null(row->media_url, &nulls[8]);
 			values[9] = Int64GetDatum(batch_id);
 			values[10] = TimestampTzGetDatum(now);
 			nulls[10] = !ld->opt->approve;

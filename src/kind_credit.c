@@ -311,22 +311,6 @@ required_value(RecordCtx *rc, int col, const char *name, Size *len)
 	return v;
 }
 
-static const char *
-date_format_name(void)
-{
-	switch ((fc_date_format) credimport_date_format)
-	{
-		case FC_DATE_MDY_SLASH:
-			return "YYYY-MM-DD or MM/DD/YYYY";
-		case FC_DATE_DMY_SLASH:
-			return "YYYY-MM-DD or DD/MM/YYYY";
-		case FC_DATE_DMY_DOT:
-			return "YYYY-MM-DD or DD.MM.YYYY";
-		default:
-			return "YYYY-MM-DD";
-	}
-}
-
 static void
 check_identifier(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 {
@@ -413,7 +397,7 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 
 		if (fc_parse_date(v, len, (fc_date_format) credimport_date_format, &y, &m, &d) != FC_OK)
 			record_problem(rc, "completion_date", "invalid_date", v, len,
-						   "\"%s\" is not a valid date (expected %s)", v, date_format_name());
+						   "\"%s\" is not a valid date (expected %s)", v, date_formats_accepted());
 		else
 		{
 			row->date = fc_date_to_pg(y, m, d);
@@ -737,21 +721,6 @@ find_duplicates(CreditLoad *ld)
 }
 
 /* ---------------- writing ---------------- */
-
-static Oid
-identity_sequence(const char *table)
-{
-	Oid			nsp = get_namespace_oid("credimport", false);
-	Oid			rel = get_relname_relid(table, nsp);
-	List	   *seqs;
-
-	if (!OidIsValid(rel))
-		elog(ERROR, "credimport: table credimport.%s is missing", table);
-	seqs = getOwnedSequences(rel);
-	if (seqs == NIL)
-		elog(ERROR, "credimport: table credimport.%s has no identity sequence", table);
-	return linitial_oid(seqs);
-}
 
 static char *
 profile_json(CreditLoad *ld, NewLearner *nl)

@@ -534,13 +534,6 @@ profile_json(UserLoad *ld, UserRow *row)
 	return buf.data;
 }
 
-static inline Datum
-text_or_null(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
 static int
 create_learners(UserLoad *ld, int64 batch_id)
 {
@@ -548,8 +541,7 @@ create_learners(UserLoad *ld, int64 batch_id)
 	"username", "role", "profile", "created_by_batch"};
 	static const Oid types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	JSONBOID, INT8OID};
-	Oid			seq = linitial_oid(getOwnedSequences(get_relname_relid("learner",
-																	   get_namespace_oid("credimport", false))));
+	Oid			seq = identity_sequence("learner");
 	TableWriter *w = tw_begin("learner", 9, cols, types);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user row",
 												 ALLOCSET_SMALL_SIZES);

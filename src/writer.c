@@ -154,6 +154,7 @@ bulk_end(BulkInsert *b)
 #include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -445,4 +446,20 @@ bool
 tw_is_direct(TableWriter *w)
 {
 	return w->direct;
+}
+
+/* the sequence of credimport.<table>'s identity column */
+Oid
+identity_sequence(const char *table)
+{
+	Oid			nsp = get_namespace_oid("credimport", false);
+	Oid			rel = get_relname_relid(table, nsp);
+	List	   *seqs;
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "credimport: table credimport.%s is missing", table);
+	seqs = getOwnedSequences(rel);
+	if (seqs == NIL)
+		elog(ERROR, "credimport: table credimport.%s has no identity sequence", table);
+	return linitial_oid(seqs);
 }

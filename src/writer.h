@@ -7,6 +7,7 @@
 
 #include "credimport.h"
 #include "executor/spi.h"
+#include "utils/builtins.h"
 
 /* credimport.write_method */
 typedef enum WriteMethod
@@ -51,5 +52,16 @@ extern TableWriter *tw_begin(const char *table, int ncols, const char *const *co
 extern void tw_add(TableWriter *w, const Datum *values, const bool *nulls);
 extern void tw_end(TableWriter *w);
 extern bool tw_is_direct(TableWriter *w);
+
+/* the sequence of credimport.<table>'s identity column (ids are taken per row) */
+extern Oid	identity_sequence(const char *table);
+
+/* a text Datum, or NULL for a NULL string */
+static inline Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
 
 #endif
