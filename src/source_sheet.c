@@ -15,6 +15,7 @@
  * ever loaded, and a document with a DOCTYPE is refused outright.
  */
 #include "credimport.h"
+#include "sheet_values.h"
 
 #include <zip.h>
 #include <libxml/xmlreader.h>
@@ -554,32 +555,7 @@ read_shared_strings(Xlsx *x)
 static bool
 format_is_date(int id, const char *code)
 {
-	bool		quoted = false;
-
-	if ((id >= 14 && id <= 22) || (id >= 45 && id <= 47) || (id >= 27 && id <= 36) || (id >= 50 && id <= 58))
-		return true;
-	if (code == NULL)
-		return false;
-	for (const char *p = code; *p; p++)
-	{
-		if (*p == '"')
-			quoted = !quoted;
-		else if (quoted)
-			continue;
-		else if (*p == '\\' && p[1])
-			p++;
-		else if (*p == '[')
-		{
-			/* [Red], [$-409]: skip; [h] [mm] are elapsed time */
-			while (*p && *p != ']')
-				p++;
-			if (!*p)
-				break;
-		}
-		else if (strchr("dDmMyY", *p))
-			return true;
-	}
-	return false;
+	return sv_format_is_date(id, code);
 }
 
 static void
@@ -763,50 +739,29 @@ parse_ref(const char *ref, int *col, long *row)
 static char *
 format_number(const char *v)
 {
-	char	   *end;
-	double		d = strtod(v, &end);
+	double		d;
 	char		buf[64];
-	char	   *e;
 
-	if (end == v || *end != '\0' || isnan(d) || isinf(d))
+	if (!sv_parse_number(v, &d))
 		return pstrdup(v);
-	if (d == floor(d) && fabs(d) < 1e15)
-		snprintf(buf, sizeof(buf), "%.0f", d);
-	else
-	{
-		snprintf(buf, sizeof(buf), "%.15g", d);
-		/* %.15g may still use an exponent for very small or large values: keep it */
-		e = strchr(buf, 'e');
-		(void) e;
-	}
+	sv_format_number(d, buf, sizeof(buf));
 	return pstrdup(buf);
 }
 
-/* an Excel date serial as an ISO date (1900 system, with its phantom 1900-02-29; or 1904) */
+/*
+ * An Excel date serial as an ISO date (1900 system, with its phantom
+ * 1900-02-29, or 1904).  Only a finite decimal serial in range is a date;
+ * anything else stays as written (and the date check refuses it).
+ */
 static char *
 serial_to_date(const char *v, bool date1904)
 {
-	char	   *end;
-	double		d = strtod(v, &end);
-	long		days;
-	int			y,
-				m,
-				dd;
-	int			julian;
+	double		d;
+	char		buf[32];
 
-	if (end == v || *end != '\0' || d < 0 || d > 2958465)
+	if (!sv_parse_number(v, &d) || !sv_serial_to_iso(d, date1904, buf, sizeof(buf)))
 		return pstrdup(v);
-	days = (long) floor(d);
-	if (date1904)
-		julian = date2j(1904, 1, 1) + days;
-	else if (days == 60)
-		return pstrdup("1900-02-29");	/* Excel's phantom leap day: rejected as invalid_date */
-	else if (days < 60)
-		julian = date2j(1899, 12, 31) + days;
-	else
-		julian = date2j(1899, 12, 30) + days;
-	j2date(julian, &y, &m, &dd);
-	return psprintf("%04d-%02d-%02d", y, m, dd);
+	return pstrdup(buf);
 }
 
 void
