@@ -120,9 +120,15 @@ DECLARE
     b credimport.batch;
     problems pg_catalog.text;
     listed pg_catalog.text;
+    may_commit boolean;
 BEGIN
     IF source IS NULL OR match_mode IS NULL THEN
         RAISE EXCEPTION 'source and match_mode must not be null' USING ERRCODE = '22004';
+    END IF;
+    may_commit := credimport.procedure_may_commit();
+    IF NOT may_commit THEN
+        -- a rejected batch will roll back: the load's NOTICE must not name it
+        PERFORM pg_catalog.set_config('credimport_import.rolls_back', 'on', true);
     END IF;
     IF pg_catalog.left(source, 1) OPERATOR(pg_catalog.=) '/' THEN
         PERFORM pg_catalog.count(*) FROM @extschema@.credimport_load(source, match_mode, allow_edit);
@@ -134,6 +140,9 @@ BEGIN
                       HINT = 'Give the absolute path of a server file, or the name of a staging table.';
         END IF;
         PERFORM pg_catalog.count(*) FROM @extschema@.credimport_load(rel, match_mode, allow_edit);
+    END IF;
+    IF NOT may_commit THEN
+        PERFORM pg_catalog.set_config('credimport_import.rolls_back', '', true);
     END IF;
     SELECT * INTO b FROM credimport.batch
      WHERE id OPERATOR(pg_catalog.=) @extschema@.credimport_last_batch_id();
@@ -149,7 +158,7 @@ BEGIN
                  ORDER BY e.line_no, e.field, e.code LIMIT 10) e;
         listed := CASE WHEN b.invalid OPERATOR(pg_catalog.>) 10
                        THEN 'The first ten problems' ELSE 'The problems' END;
-        IF credimport.procedure_may_commit() THEN
+        IF may_commit THEN
             -- keep the rejected batch and its problems: the report exists
             COMMIT;
             RAISE EXCEPTION 'credimport batch % rejected: % of % records are invalid', b.id, b.invalid, b.records

@@ -25,6 +25,7 @@
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
+#include "utils/guc.h"
 
 static bool
 batch_has_kind(void)
@@ -129,6 +130,19 @@ report_update_counts(BatchInfo *b)
 		elog(ERROR, "credimport: could not update the batch: %s", SPI_result_code_string(ret));
 }
 
+/*
+ * credimport_import sets credimport_import.rolls_back when it will raise an
+ * error for a rejected batch inside a transaction block: the batch will
+ * not exist, so the NOTICE names none.
+ */
+static bool
+rejected_batch_rolls_back(void)
+{
+	const char *v = GetConfigOption("credimport_import.rolls_back", true, false);
+
+	return v != NULL && strcmp(v, "on") == 0;
+}
+
 void
 report_notice(const BatchInfo *b)
 {
@@ -146,6 +160,11 @@ report_notice(const BatchInfo *b)
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " validated: %d records, %d valid, %d invalid; nothing was written",
 						b->id, b->records, b->records - b->invalid, b->invalid)));
+	else if (rejected_batch_rolls_back())
+		ereport(NOTICE,
+				(errmsg("credimport batch rejected: %d records, %d invalid; nothing was imported",
+						b->records, b->invalid),
+				 errdetail("The batch is rolled back with the transaction.")));
 	else
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " rejected: %d records, %d invalid; nothing was imported",
