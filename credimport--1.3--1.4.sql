@@ -336,7 +336,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.credimport_revoke_loader(regrole) IS
-    'revoke what credimport_grant_loader granted';
+    'revoke what credimport_grant_loader granted: every privilege on the credimport tables and sequences, and EXECUTE on the loaders, reports and revert';
 REVOKE ALL ON FUNCTION @extschema@.credimport_revoke_loader(regrole) FROM PUBLIC;
 
 -- the approval right: credimport_approve on the batches the role may act
