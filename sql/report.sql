@@ -21,6 +21,17 @@ INSERT INTO hostile VALUES (
 SELECT line_no, status, errors FROM credimport_load_data((SELECT content FROM hostile), 'email', validate_only => true);
 SELECT credimport_last_batch_id() AS hostile_batch \gset
 
+-- the records are kept the same way by the INSERT route (taken under
+-- row-level security, BEFORE triggers or write_method = 'insert'), array
+-- column and all
+SET credimport.write_method = 'insert';
+SELECT count(*) FROM credimport_load_data((SELECT content FROM hostile), 'email', validate_only => true);
+RESET credimport.write_method;
+SELECT array_agg(a.fields ORDER BY a.line_no) = array_agg(o.fields ORDER BY o.line_no) AS same_records
+  FROM credimport.batch_record a
+  JOIN credimport.batch_record o ON o.batch_id = :hostile_batch AND o.line_no = a.line_no
+ WHERE a.batch_id = credimport_last_batch_id();
+
 -- CSV: a cell that starts with = + - @ TAB or CR gets a leading single
 -- quote and is quoted (OWASP); no other cell changes
 SELECT credimport_error_report(:hostile_batch);
