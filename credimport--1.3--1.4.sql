@@ -250,6 +250,28 @@ AS 'MODULE_PATHNAME', 'credimport_approve_1_4'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 
+-- the routines a loader may execute: every signature of these names (so
+-- that a later version's new arguments need no change here)
+CREATE FUNCTION credimport.loader_routines()
+RETURNS SETOF regprocedure
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.oid::pg_catalog.regprocedure
+      FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) p.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND d.deptype OPERATOR(pg_catalog.=) 'e'
+      JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+       AND e.extname OPERATOR(pg_catalog.=) 'credimport'
+     WHERE p.proname OPERATOR(pg_catalog.=) ANY (ARRAY[
+             'credimport_load', 'credimport_load_data', 'credimport_validate',
+             'credimport_load_users', 'credimport_load_users_data',
+             'credimport_load_credentials', 'credimport_load_credentials_data',
+             'credimport_import', 'credimport_error_report', 'credimport_revert'])
+     ORDER BY 1;
+$$;
+
 -- the least a loading role needs, in one call (and its undoing)
 CREATE FUNCTION @extschema@.credimport_grant_loader(role regrole)
 RETURNS void
@@ -258,40 +280,35 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r text := role::text;   -- regrole's output is a quoted identifier
+    fn regprocedure;
+    cols text;
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA credimport TO %s', r);
+    -- to match and check
     EXECUTE format('GRANT SELECT ON credimport.credit_type, credimport.credential_type, '
                    'credimport.profile_field TO %s', r);
+    -- what loads write (learners are updated by the users loader,
+    -- credentials by the credentials loader's update and delete actions)
     EXECUTE format('GRANT SELECT, INSERT, UPDATE ON credimport.learner TO %s', r);
     EXECUTE format('GRANT SELECT, INSERT ON credimport.credit TO %s', r);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON credimport.credential TO %s', r);
     EXECUTE format('GRANT INSERT ON credimport.learner_link, credimport.invitation TO %s', r);
-    EXECUTE format('GRANT SELECT, INSERT ON credimport.batch, credimport.batch_error, '
-                   'credimport.batch_record TO %s', r);
-    EXECUTE format('GRANT UPDATE (finished_at, imported, learners_created, learners_updated, '
-                   'learners_unchanged) ON credimport.batch TO %s', r);
     EXECUTE format('GRANT USAGE ON SEQUENCE credimport.learner_id_seq, credimport.credit_id_seq, '
                    'credimport.credential_id_seq TO %s', r);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION '
-        '@extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text), '
-        '@extschema@.credimport_load(regclass, text, boolean, boolean, integer, text), '
-        '@extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text), '
-        '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text), '
-        '@extschema@.credimport_validate(text, text), '
-        '@extschema@.credimport_validate(regclass, text), '
-        '@extschema@.credimport_load_users(text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_users(regclass, boolean, boolean, integer), '
-        '@extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer), '
-        '@extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_error_report(bigint), '
-        '@extschema@.credimport_error_report(bigint, text), '
-        '@extschema@.credimport_revert(bigint) TO %s', r);
-    EXECUTE format('GRANT EXECUTE ON PROCEDURE '
-        '@extschema@.credimport_import(text, text, boolean, bigint, integer, integer) TO %s', r);
+    -- its batches (row-level security: its own), and of a batch's row only
+    -- what a load fills in after the insert -- never who, what, or status
+    EXECUTE format('GRANT SELECT, INSERT ON credimport.batch, credimport.batch_error, '
+                   'credimport.batch_record TO %s', r);
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute a
+     WHERE a.attrelid = 'credimport.batch'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (ARRAY['id', 'source', 'sha256', 'match_mode', 'allow_edit',
+                                   'validate_only', 'status', 'started_at', 'imported_by',
+                                   'header', 'kind']);
+    EXECUTE format('GRANT UPDATE (%s) ON credimport.batch TO %s', cols, r);
+    FOR fn IN SELECT * FROM credimport.loader_routines() LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', fn, r);
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.credimport_grant_loader(regrole) IS
@@ -305,27 +322,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r text := role::text;
+    fn regprocedure;
 BEGIN
-    EXECUTE format('REVOKE EXECUTE ON PROCEDURE '
-        '@extschema@.credimport_import(text, text, boolean, bigint, integer, integer) FROM %s', r);
-    EXECUTE format('REVOKE EXECUTE ON FUNCTION '
-        '@extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text), '
-        '@extschema@.credimport_load(regclass, text, boolean, boolean, integer, text), '
-        '@extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text), '
-        '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text), '
-        '@extschema@.credimport_validate(text, text), '
-        '@extschema@.credimport_validate(regclass, text), '
-        '@extschema@.credimport_load_users(text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_users(regclass, boolean, boolean, integer), '
-        '@extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer), '
-        '@extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text), '
-        '@extschema@.credimport_error_report(bigint), '
-        '@extschema@.credimport_error_report(bigint, text), '
-        '@extschema@.credimport_revert(bigint) FROM %s', r);
+    FOR fn IN SELECT * FROM credimport.loader_routines() LOOP
+        EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM %s', fn, r);
+    END LOOP;
     EXECUTE format('REVOKE ALL ON SEQUENCE credimport.learner_id_seq, credimport.credit_id_seq, '
                    'credimport.credential_id_seq FROM %s', r);
     EXECUTE format('REVOKE ALL ON credimport.credit_type, credimport.credential_type, credimport.profile_field, '

@@ -285,15 +285,17 @@ batch_relid(void)
 
 /*
  * The rule of the row-level security policy on credimport.batch: a role
- * may act on the batches it imported; members of credimport_admin,
- * superusers and the table's owner on all.
+ * may act on the batches it imported; members of credimport_admin, and
+ * those whom row-level security does not restrict (superusers, BYPASSRLS
+ * roles, the table's owner), on all.
  */
 static bool
 may_act_on(Oid caller, const char *imported_by)
 {
 	Oid			admin = get_role_oid("credimport_admin", true);
 
-	if (superuser_arg(caller) || pg_class_ownercheck(batch_relid(), caller))
+	if (superuser_arg(caller) || has_bypassrls_privilege(caller) ||
+		pg_class_ownercheck(batch_relid(), caller))
 		return true;
 	if (strcmp(imported_by, GetUserNameFromId(caller, false)) == 0)
 		return true;
