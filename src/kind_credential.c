@@ -69,7 +69,7 @@ typedef struct CredRow
 	int32		type_id;
 	int32		issue_date;
 	int32		expiration_date;
-	int16		nproblems;
+	int			nproblems;		/* every problem, kept or not */
 	uint8		action;
 	bool		has_issue;
 	bool		has_expiration;
@@ -599,7 +599,7 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 		nulls[3] = (row->learner_id == 0);
 		values[4] = Int64GetDatum(row->credential_id);
 		nulls[4] = (row->credential_id == 0);
-		values[5] = report_errors_array(row->problems, row->nproblems);
+		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[5] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -128,7 +128,7 @@ typedef struct CreditRow
 	int32		pending;		/* full: NewLearner index + 1 */
 	int32		credit_type_id;
 	int32		date;
-	int16		nproblems;
+	int			nproblems;		/* every problem, kept or not */
 	bool		ident_ok;
 	bool		skipped;		/* identical to a credit on the transcript (if_exists => skip) */
 	uint8		ident_col;		/* C_EMAIL, C_REMOTE_ID or C_USER_ID */
@@ -889,7 +889,7 @@ emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		nulls[3] = (learner_id == 0);
 		values[4] = Int64GetDatum(row->credit_id);
 		nulls[4] = (row->credit_id == 0);
-		values[5] = report_errors_array(row->problems, row->nproblems);
+		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[5] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		if (!nulls[5])

@@ -86,7 +86,7 @@ typedef struct UserRow
 	DirEntry   *by_remote;
 	Assoc	   *assocs;
 	int64		learner_id;		/* existing, or assigned when created */
-	int16		nproblems;
+	int			nproblems;		/* every problem, kept or not */
 	uint8		role;			/* as given (ROLE_NONE: not given) */
 	uint8		eff_role;		/* the learner's role after this record */
 	bool		creates;		/* creates a new learner */
@@ -321,9 +321,16 @@ identify(UserLoad *ld, int64 i)
 {
 	UserRow    *row = urow(ld, i);
 	DirEntry   *key = row->email ? row->by_email : row->by_username;
-	DirEntry   *match = key->found ? key : NULL;
+	DirEntry   *match;
 	int			missing = 0;
 
+	if (key == NULL)
+	{
+		/* pass 1 records a problem for such a record; never rely on it here */
+		uproblem(ld, row, "email", "missing_value", NULL, "an email or a username is required");
+		return;
+	}
+	match = key->found ? key : NULL;
 	if (key->aux > 0)
 	{
 		uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
@@ -804,7 +811,7 @@ emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		values[2] = CStringGetTextDatum(status);
 		values[3] = Int64GetDatum(row->learner_id);
 		nulls[3] = (row->learner_id == 0);
-		values[4] = report_errors_array(row->problems, row->nproblems);
+		values[4] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[4] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

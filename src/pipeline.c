@@ -383,7 +383,7 @@ ident_resolve(IdentMode mode, Directory *learners)
 
 int64
 ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
-			Problem **problems, int16 *nproblems)
+			Problem **problems, int *nproblems)
 {
 	const char *name = ident_field_names[mode];
 
