@@ -22,6 +22,7 @@ extern int	credimport_max_rows;
 extern int	credimport_max_record_bytes;
 extern int	credimport_date_format;
 extern int	credimport_max_sheet_bytes;
+extern int	credimport_max_stored_problems;
 
 /* ---------- arena: dense storage for values kept until the write ---------- */
 typedef struct Arena
