@@ -10,9 +10,12 @@
 #include "credimport.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "utils/formatting.h"
 #include "catalog/pg_collation.h"
+
+#include "match.h"
 
 /* ---------------- arena ---------------- */
 
@@ -152,6 +155,15 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 	StringInfoData missing;
 	StringInfoData ignored;
 	bool		any_found = (nrequired_any == 0);
+	Directory  *seen;
+
+	if (header->nfields > CREDIMPORT_MAX_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("header has %d columns, more than the limit of %d",
+						header->nfields, CREDIMPORT_MAX_COLUMNS),
+				 errdetail("A file to import may have at most %d columns.", CREDIMPORT_MAX_COLUMNS),
+				 errhint("Check that the first line is the header, or remove the unused columns.")));
 
 	map->nfile = header->nfields;
 	map->file_names = palloc0(sizeof(char *) * Max(header->nfields, 1));
@@ -168,7 +180,10 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 	for (int f = 0; f < header->nfields; f++)
 	{
 		Size		len = header->lengths[f];
-		char	   *norm = palloc(len + 1);
+		char	   *norm;
+
+		CHECK_FOR_INTERRUPTS();
+		norm = palloc(len + 1);
 
 		if (header->field_nul[f] ||
 			pg_encoding_verifymbstr(PG_UTF8, header->fields[f], len) != (int) len)
@@ -183,19 +198,25 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 		appendStringInfo(&found, "%s%s", f ? ", " : "", norm);
 	}
 
+	/* repeated names: one hash table, linear in the number of columns */
+	seen = dir_create(CurrentMemoryContext, header->nfields);
 	for (int f = 0; f < header->nfields; f++)
 	{
 		const char *norm = map->file_names[f];
+		DirEntry   *e;
+		bool		existed;
 
+		CHECK_FOR_INTERRUPTS();
 		if (norm[0] == '\0')
 			continue;
-		for (int g = 0; g < f; g++)
-			if (strcmp(map->file_names[g], norm) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-						 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
-								norm, g + 1, f + 1),
-						 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		e = dir_insert(seen, norm, &existed);
+		if (existed)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
+							norm, (int) e->aux, f + 1),
+					 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		e->aux = f + 1;
 		for (int c = 0; c < ncols; c++)
 			if (cols[c].name && strcmp(cols[c].name, norm) == 0)
 			{

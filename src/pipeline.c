@@ -294,14 +294,14 @@ pipeline_record_problems(Source *src, int64 batch_id, int64 nrows, row_info_fn i
 {
 	TableWriter *errw = report_errors_begin();
 	Directory  *codes = dir_create(CurrentMemoryContext, 64);
-	uint8	   *saved = MemoryContextAllocHuge(CurrentMemoryContext, nrows / 8 + 1);
+	uint8	   *saved = MemoryContextAllocExtended(CurrentMemoryContext, nrows / 8 + 1,
+											   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	int64		nsaved = 0;
 	int64		last_saved = -1;
 	DirEntry  **seen = NULL;
 	int			nseen = 0;
 	int			cap = 0;
 
-	memset(saved, 0, nrows / 8 + 1);
 	for (int64 i = 0; i < nrows; i++)
 	{
 		int64		line_no;
