@@ -462,7 +462,7 @@ write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *d
 			Datum		values[12];
 			bool		nulls[12] = {0};
 
-			row->credential_id = nextval_internal(seq, true);
+			row->credential_id = nextval_internal(seq, false);
 			values[0] = Int64GetDatum(row->credential_id);
 			values[1] = Int64GetDatum(row->learner_id);
 			values[2] = Int32GetDatum(row->type_id);

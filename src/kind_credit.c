@@ -772,7 +772,7 @@ write_learners(CreditLoad *ld, int64 batch_id)
 		CHECK_FOR_INTERRUPTS();
 		if (!nl->used)
 			continue;
-		nl->id = nextval_internal(seq, true);
+		nl->id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(nl->id);
 		for (int c = 0; c < 4; c++)
@@ -823,7 +823,7 @@ write_credits(CreditLoad *ld, int64 batch_id)
 			continue;
 		if (row->learner_id == 0)
 			row->learner_id = ld->pending[row->pending - 1].id;
-		row->credit_id = nextval_internal(seq, true);
+		row->credit_id = nextval_internal(seq, false);
 		if (++written % 1000 == 0)
 			pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, written);
 		old = MemoryContextSwitchTo(rowcxt);

@@ -703,7 +703,7 @@ create_learners(UserLoad *ld, int64 batch_id)
 		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || !row->creates)
 			continue;
-		row->learner_id = nextval_internal(seq, true);
+		row->learner_id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(row->learner_id);
 		values[1] = text_or_null(row->email, &nulls[1]);

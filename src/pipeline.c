@@ -529,6 +529,18 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 			pipeline_progress_read(src, *nrows, counting);
 	}
 	MemoryContextDelete(reccxt);
+
+	/*
+	 * One rule for every door: a source with nothing to import is an error,
+	 * whether it is an empty file, a header without records or an empty
+	 * staging table.
+	 */
+	if (*nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
+				 errdetail("It has a header but no data records."),
+				 errhint("An import needs at least one record; nothing was written.")));
 	source_finish_digest(src);
 	pipeline_progress_read(src, *nrows, counting);
 }
