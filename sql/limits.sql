@@ -76,8 +76,8 @@ SELECT name, context FROM pg_settings WHERE name LIKE 'credimport.%' ORDER BY na
 CREATE ROLE credimport_limits_sender;
 SET ROLE credimport_limits_sender;
 SET credimport.max_rows = 0;
-SET credimport.max_record_bytes = '1GB';
-SET credimport.max_sheet_bytes = '1GB';
+SET credimport.max_record_bytes = '64MB';
+SET credimport.max_sheet_bytes = '512MB';
 SET credimport.max_stored_problems = 100000000;
 SET credimport.date_format = 'MM/DD/YYYY';    -- not a limit: anyone may
 RESET credimport.date_format;
