@@ -291,6 +291,7 @@ probe_credentials(CredLoad *ld)
 		{
 			CredRow    *row = crow(ld, next);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems > 0 || row->learner_id == 0)
 				continue;
 			cols[0][n] = Int64GetDatum(next);
@@ -330,6 +331,7 @@ probe_credentials(CredLoad *ld)
 	{
 		CredRow    *row = crow(ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || row->learner_id == 0)
 			continue;
 		if (row->action == ACT_ADD && row->credential_id != 0)

@@ -612,6 +612,7 @@ probe_transcripts(CreditLoad *ld)
 		{
 			CreditRow  *row = row_at(ld, next);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems > 0 || row->learner_id == 0)
 				continue;
 			cols[0][n] = Int64GetDatum(next);
@@ -976,6 +977,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	{
 		CreditRow  *row = row_at(&ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0)
 			invalid++;
 		else if (row->skipped)

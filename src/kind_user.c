@@ -817,6 +817,7 @@ update_learners(UserLoad *ld, int *updated, int *unchanged)
 	{
 		UserRow    *row = urow(ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || row->creates)
 			continue;
 		if (u.n > 0 && bsearch(&row->learner_id, u.ids, u.n, sizeof(int64), cmp_int64))
@@ -901,6 +902,7 @@ write_invitations(UserLoad *ld, int64 batch_id)
 		char		token[sizeof(raw) * 2 + 1];
 		Datum		values[3];
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || !row->creates)
 			continue;
 		if (!pg_strong_random(raw, sizeof(raw)))
