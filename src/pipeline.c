@@ -378,7 +378,7 @@ pipeline_check_max_rows(Source *src, int64 nrows, long line_no)
 				 errmsg("%s \"%s\" has more than %d data records", source_noun(src),
 						src->description, credimport_max_rows),
 				 errdetail("Line %ld starts record %d.", line_no, credimport_max_rows + 1),
-				 errhint("Split the file, or raise credimport.max_rows.")));
+				 errhint("Split the file, or have an administrator raise credimport.max_rows.")));
 }
 
 /* ---------------- identifying existing learners ---------------- */
