@@ -82,6 +82,26 @@ for my $ms (100, 400)
 	cmp_ok($took - $ms, '<', 500, sprintf('timeout at %d ms: the session ends %.0f ms after it', $ms, $took - $ms));
 }
 
+# a role that is not superuser cannot raise the limits, not even before the
+# library is loaded in its session (a placeholder setting is dropped then)
+$node->safe_psql('postgres', q{
+	CREATE ROLE sender LOGIN;
+	GRANT EXECUTE ON FUNCTION credimport_check_value(text, text) TO sender;
+});
+{
+	my ($ret, $out, $err) = $node->psql('postgres', q{
+		SET credimport.max_rows = 0;
+		SET credimport.max_record_bytes = '64MB';
+		SELECT credimport_check_value('date', '2024-01-01');
+		SHOW credimport.max_rows;
+		SHOW credimport.max_record_bytes;
+		SET credimport.max_sheet_bytes = '512MB';
+	}, extra_params => ['-U', 'sender']);
+	like($err, qr/permission denied to set parameter "credimport.max_rows"/, 'a placeholder max_rows set before loading is refused');
+	like($out, qr/^2024-01-01\n1000000\n1MB$/m, 'and the limits keep their defaults');
+	like($err, qr/permission denied to set parameter "credimport.max_sheet_bytes"/, 'SET after loading is refused');
+}
+
 ok(server_alive(), 'the server survived');
 unlike(slurp_file($node->logfile), qr/terminated by signal/, 'no backend died');
 
