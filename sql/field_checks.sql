@@ -47,6 +47,24 @@ SELECT fmt, count(*) AS checked,
                        generate_series(1, 31) d) v
  GROUP BY fmt ORDER BY fmt;
 
+-- the locale formats take one- or two-digit month and day (3/14/2024, as
+-- spreadsheet exports write them): every mix, against the server
+SELECT fmt, count(*) AS checked,
+       count(*) FILTER (WHERE credimport_check_value(fmt, s) <> pg_date(s, style)) AS disagreements,
+       count(*) FILTER (WHERE credimport_check_value(fmt, s) = 'invalid_date') AS invalid
+  FROM (VALUES ('date_mdy', 'ISO, MDY', '%2$s/%3$s/%1$s'),
+               ('date_dmy', 'ISO, DMY', '%3$s/%2$s/%1$s'),
+               ('date_dmy_dot', 'ISO, DMY', '%3$s.%2$s.%1$s')) f(fmt, style, pattern),
+       LATERAL (SELECT format(pattern, y, mm, dd) AS s
+                  FROM unnest(ARRAY[2023, 2024]) y, generate_series(1, 12) m, generate_series(1, 31) d,
+                       LATERAL (VALUES (m::text, d::text), (lpad(m::text, 2, '0'), d::text),
+                                       (m::text, lpad(d::text, 2, '0'))) p(mm, dd)) v
+ GROUP BY fmt ORDER BY fmt;
+SELECT s, credimport_check_value('date_mdy', s) AS mdy, credimport_check_value('date_dmy', s) AS dmy,
+       credimport_check_value('date_dmy_dot', s) AS dmy_dot, credimport_check_value('date', s) AS iso
+  FROM unnest(ARRAY['3/14/2024', '14/3/2024', '3/5/2024', '5.3.2024', '03/5/2024', '2/30/2024',
+                    '3/14/24', '003/14/2024', '3/14/2024 ', '2021-3-5']) s;
+
 -- where the server is lenient and we are strict (by design: a file that
 -- says 2021-3-5 or 20210315 is most likely not what the person meant)
 SELECT s, credimport_check_value('date', s) AS ours, pg_date(s) AS server

@@ -37,3 +37,10 @@ SELECT count(*) AS mismatched FROM credimport.credit c JOIN credimport.learner l
 SELECT status, count(*) FROM credimport_load(:'volume_file', 'email', validate_only => true) GROUP BY status;
 SELECT code, count(*) FROM credimport.batch_error
  WHERE batch_id = (SELECT max(id) FROM credimport.batch) GROUP BY code;
+-- every problem is counted; the first credimport.max_stored_problems (1000)
+-- of a code are stored, and one row says how many more there were
+SELECT invalid FROM credimport.batch WHERE id = (SELECT max(id) FROM credimport.batch);
+SELECT sum(CASE WHEN code = 'problems_not_stored' THEN split_part(message, ' ', 1)::int ELSE 1 END) AS counted,
+       string_agg(message, '' ORDER BY code) FILTER (WHERE line_no IS NULL) AS summary
+  FROM credimport.batch_error WHERE batch_id = (SELECT max(id) FROM credimport.batch);
+SELECT count(*) AS records_saved FROM credimport.batch_record WHERE batch_id = (SELECT max(id) FROM credimport.batch);

@@ -10,9 +10,12 @@
 #include "credimport.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "utils/formatting.h"
 #include "catalog/pg_collation.h"
+
+#include "match.h"
 
 /* ---------------- arena ---------------- */
 
@@ -152,6 +155,15 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 	StringInfoData missing;
 	StringInfoData ignored;
 	bool		any_found = (nrequired_any == 0);
+	Directory  *seen;
+
+	if (header->nfields > CREDIMPORT_MAX_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("header has %d columns, more than the limit of %d",
+						header->nfields, CREDIMPORT_MAX_COLUMNS),
+				 errdetail("A file to import may have at most %d columns.", CREDIMPORT_MAX_COLUMNS),
+				 errhint("Check that the first line is the header, or remove the unused columns.")));
 
 	map->nfile = header->nfields;
 	map->file_names = palloc0(sizeof(char *) * Max(header->nfields, 1));
@@ -168,7 +180,10 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 	for (int f = 0; f < header->nfields; f++)
 	{
 		Size		len = header->lengths[f];
-		char	   *norm = palloc(len + 1);
+		char	   *norm;
+
+		CHECK_FOR_INTERRUPTS();
+		norm = palloc(len + 1);
 
 		if (header->field_nul[f] ||
 			pg_encoding_verifymbstr(PG_UTF8, header->fields[f], len) != (int) len)
@@ -183,19 +198,25 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 		appendStringInfo(&found, "%s%s", f ? ", " : "", norm);
 	}
 
+	/* repeated names: one hash table, linear in the number of columns */
+	seen = dir_create(CurrentMemoryContext, header->nfields);
 	for (int f = 0; f < header->nfields; f++)
 	{
 		const char *norm = map->file_names[f];
+		DirEntry   *e;
+		bool		existed;
 
+		CHECK_FOR_INTERRUPTS();
 		if (norm[0] == '\0')
 			continue;
-		for (int g = 0; g < f; g++)
-			if (strcmp(map->file_names[g], norm) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-						 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
-								norm, g + 1, f + 1),
-						 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		e = dir_insert(seen, norm, &existed);
+		if (existed)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
+							norm, (int) e->aux, f + 1),
+					 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		e->aux = f + 1;
 		for (int c = 0; c < ncols; c++)
 			if (cols[c].name && strcmp(cols[c].name, norm) == 0)
 			{
@@ -252,52 +273,112 @@ record_begin(RecordCtx *rc, CsvRecord *rec, ColumnMap *map, Arena *arena)
 	rc->problems = NULL;
 	rc->tail = &rc->problems;
 	rc->nproblems = 0;
+	rc->more = NULL;
+}
+
+/*
+ * A record's problems are all counted (a record with any number of them is
+ * invalid), but only the first CREDIMPORT_MAX_RECORD_PROBLEMS are kept; the
+ * problem after them says how many more there were.  Its message is
+ * rewritten in place as the count grows.
+ */
+#define PROBLEM_MORE_CODE	"too_many_problems"
+#define PROBLEM_MORE_MSGLEN 160
+
+static Problem *
+problem_more_new(Arena *arena)
+{
+	Problem    *p = arena_alloc0(arena, sizeof(Problem));
+
+	p->field = "record";
+	p->code = PROBLEM_MORE_CODE;
+	p->message = arena_alloc0(arena, PROBLEM_MORE_MSGLEN);
+	return p;
+}
+
+static void
+problem_more_set(Problem *p, int total)
+{
+	snprintf(p->message, PROBLEM_MORE_MSGLEN,
+			 "%d more problems in this record are not listed (only the first %d are kept)",
+			 total - CREDIMPORT_MAX_RECORD_PROBLEMS, CREDIMPORT_MAX_RECORD_PROBLEMS);
+}
+
+static Problem *
+problem_new(Arena *arena, const char *field, const char *code,
+			const char *value, Size valuelen, const char *fmt, va_list args)
+{
+	Problem    *p = arena_alloc0(arena, sizeof(Problem));
+	char		msg[512];
+
+	pg_vsnprintf(msg, sizeof(msg), fmt, args);
+	p->field = field;
+	p->code = code;
+	p->message = arena_strndup(arena, msg, strlen(msg));
+	if (value)
+		p->value = arena_strndup(arena, value, valuelen);
+	return p;
 }
 
 void
 record_problem(RecordCtx *rc, const char *field, const char *code,
 			   const char *value, Size valuelen, const char *fmt,...)
 {
-	Problem    *p = arena_alloc0(rc->arena, sizeof(Problem));
-	char		msg[512];
-	va_list		args;
+	Problem    *p;
 
-	va_start(args, fmt);
-	pg_vsnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	p->field = field;
-	p->code = code;
-	p->message = arena_strndup(rc->arena, msg, strlen(msg));
-	if (value)
-		p->value = arena_strndup(rc->arena, value, valuelen);
-	*rc->tail = p;
-	rc->tail = &p->next;
-	rc->nproblems++;
+	if (rc->nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS)
+	{
+		va_list		args;
+
+		va_start(args, fmt);
+		p = problem_new(rc->arena, field, code, value, valuelen, fmt, args);
+		va_end(args);
+	}
+	else if (rc->more == NULL)
+		p = rc->more = problem_more_new(rc->arena);
+	else
+		p = NULL;
+	if (p)
+	{
+		*rc->tail = p;
+		rc->tail = &p->next;
+	}
+	if (rc->nproblems < PG_INT32_MAX)
+		rc->nproblems++;
+	if (rc->more)
+		problem_more_set(rc->more, rc->nproblems);
 }
 
 /*
  * Add a problem to a record's list after pass 1 (matching, duplicates, ...).
+ * The list holds at most CREDIMPORT_MAX_RECORD_PROBLEMS + 1 problems, so
+ * finding its end is bounded.
  */
 void
-problem_append(Arena *arena, Problem **list, int16 *nproblems, const char *field,
+problem_append(Arena *arena, Problem **list, int *nproblems, const char *field,
 			   const char *code, const char *value, const char *fmt,...)
 {
-	Problem    *p = arena_alloc0(arena, sizeof(Problem));
-	char		msg[512];
-	va_list		args;
+	Problem    *last = NULL;
 
-	va_start(args, fmt);
-	pg_vsnprintf(msg, sizeof(msg), fmt, args);
-	va_end(args);
-	p->field = field;
-	p->code = code;
-	p->message = arena_strndup(arena, msg, strlen(msg));
-	if (value)
-		p->value = arena_strndup(arena, value, strlen(value));
 	while (*list)
+	{
+		last = *list;
 		list = &(*list)->next;
-	*list = p;
-	(*nproblems)++;
+	}
+	if (*nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS)
+	{
+		va_list		args;
+
+		va_start(args, fmt);
+		*list = problem_new(arena, field, code, value, value ? strlen(value) : 0, fmt, args);
+		va_end(args);
+	}
+	else if (last == NULL || strcmp(last->code, PROBLEM_MORE_CODE) != 0)
+		*list = last = problem_more_new(arena);
+	if (*nproblems < PG_INT32_MAX)
+		(*nproblems)++;
+	if (*nproblems > CREDIMPORT_MAX_RECORD_PROBLEMS)
+		problem_more_set(last, *nproblems);
 }
 
 /*

@@ -19,7 +19,8 @@
 
 PG_MODULE_MAGIC;
 
-int			credimport_max_rows = 0;
+int			credimport_max_rows = 1000000;
+int			credimport_max_stored_problems = 1000;
 int			credimport_max_record_bytes = 1024 * 1024;
 int			credimport_date_format = FC_DATE_ISO;
 int			credimport_max_sheet_bytes = 256 * 1024 * 1024;
@@ -44,20 +45,33 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/*
+	 * The limits that protect the server from hostile content are the
+	 * administrator's (PGC_SUSET): the role that sends a file cannot raise
+	 * them.  A superuser may raise them per role with ALTER ROLE ... SET.
+	 */
 	DefineCustomIntVariable("credimport.max_rows",
 							"Largest number of data records one import may have (0 = no limit).",
-							NULL,
+							"Bounds the memory and time of one load; settable by superusers only.",
 							&credimport_max_rows,
-							0, 0, INT_MAX,
-							PGC_USERSET, 0,
+							1000000, 0, INT_MAX,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("credimport.max_record_bytes",
 							"Largest size of one record of an import file.",
 							"A longer record is reported as record_too_long and skipped; "
-							"this bounds the memory one malformed line can take.",
+							"this bounds the memory one malformed line can take.  Settable by superusers only.",
 							&credimport_max_record_bytes,
 							1024 * 1024, 1024, MaxAllocSize / 2,
-							PGC_USERSET, GUC_UNIT_BYTE,
+							PGC_SUSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("credimport.max_stored_problems",
+							"Most problems of one code stored in credimport.batch_error for one batch.",
+							"Every problem is counted; past this number a batch stores, per code, "
+							"one row saying how many more there were.  Settable by superusers only.",
+							&credimport_max_stored_problems,
+							1000, 1, INT_MAX,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomEnumVariable("credimport.date_format",
 							 "Date format accepted besides ISO YYYY-MM-DD.",
@@ -71,7 +85,7 @@ _PG_init(void)
 							"Bounds what a spreadsheet (or a zip bomb) can make a load hold in memory.",
 							&credimport_max_sheet_bytes,
 							256 * 1024 * 1024, 1024, MaxAllocSize,
-							PGC_USERSET, GUC_UNIT_BYTE,
+							PGC_SUSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 	DefineCustomEnumVariable("credimport.write_method",
 							 "How imported rows are written.",

@@ -22,6 +22,7 @@ extern int	credimport_max_rows;
 extern int	credimport_max_record_bytes;
 extern int	credimport_date_format;
 extern int	credimport_max_sheet_bytes;
+extern int	credimport_max_stored_problems;
 
 /* ---------- arena: dense storage for values kept until the write ---------- */
 typedef struct Arena
@@ -36,6 +37,18 @@ extern char *arena_strndup(Arena *a, const char *s, Size len);
 extern void *arena_alloc0(Arena *a, Size size);
 
 /* ---------- problems ---------- */
+
+/*
+ * Every problem of a record is counted (an int, never a narrower type: a
+ * record with any number of problems is invalid), but only the first
+ * CREDIMPORT_MAX_RECORD_PROBLEMS are kept, followed by one
+ * (too_many_problems) saying how many more there were.
+ */
+#define CREDIMPORT_MAX_RECORD_PROBLEMS 100
+#define PROBLEMS_KEPT(n) Min((n), CREDIMPORT_MAX_RECORD_PROBLEMS + 1)
+
+/* the most columns a header may have (Excel's limit) */
+#define CREDIMPORT_MAX_COLUMNS 16384
 typedef struct Problem
 {
 	struct Problem *next;
@@ -131,7 +144,8 @@ typedef struct RecordCtx
 	Arena	   *arena;
 	Problem    *problems;		/* in order found */
 	Problem   **tail;
-	int			nproblems;
+	int			nproblems;		/* all of them, kept or not */
+	Problem    *more;			/* the problem counting those not kept */
 } RecordCtx;
 
 extern void record_begin(RecordCtx *rc, CsvRecord *rec, ColumnMap *map, Arena *arena);
@@ -140,7 +154,7 @@ extern void record_problem(RecordCtx *rc, const char *field, const char *code,
 /* trimmed, encoding-checked value of kind column col; NULL when absent/bad */
 extern char *record_value(RecordCtx *rc, int col, const char *name, Size *len);
 extern bool record_check_shape(RecordCtx *rc);
-extern void problem_append(Arena *arena, Problem **list, int16 *nproblems, const char *field,
+extern void problem_append(Arena *arena, Problem **list, int *nproblems, const char *field,
 						   const char *code, const char *value, const char *fmt,...) pg_attribute_printf(7, 8);
 
 extern char *lower_text(const char *s, Size len);

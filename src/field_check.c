@@ -95,6 +95,37 @@ days_in_month(int year, int month)
 	return mdays[month - 1];
 }
 
+/*
+ * A run of one or two digits at s[*pos], followed by sep: its value in *v.
+ * The locale formats (US and European spreadsheet exports) write 3/14/2024
+ * as readily as 03/14/2024.
+ */
+static bool
+short_part(const char *s, size_t len, size_t *pos, char sep, int *v)
+{
+	size_t		i = *pos;
+	int			n = 0;
+
+	while (i + n < len && n < 3 && is_digit((unsigned char) s[i + n]))
+		n++;
+	if (n < 1 || n > 2 || i + n >= len || s[i + n] != sep)
+		return false;
+	digits(s + i, n, v);
+	*pos = i + n + 1;
+	return true;
+}
+
+/* first/second/YYYY with a one- or two-digit first and second part */
+static bool
+locale_date(const char *s, size_t len, char sep, int *first, int *second, int *y)
+{
+	size_t		pos = 0;
+
+	return short_part(s, len, &pos, sep, first) &&
+		short_part(s, len, &pos, sep, second) &&
+		len - pos == 4 && digits(s + pos, 4, y);
+}
+
 fc_result
 fc_parse_date(const char *s, size_t len, fc_date_format fmt,
 			  int *year, int *month, int *day)
@@ -106,17 +137,18 @@ fc_parse_date(const char *s, size_t len, fc_date_format fmt,
 
 	if (len == 0)
 		return FC_EMPTY;
-	if (len != 10)
+	if (len > 10)
 		return FC_INVALID;
 
-	if (s[4] == '-' && s[7] == '-')
+	/* ISO: exactly YYYY-MM-DD */
+	if (len == 10 && s[4] == '-' && s[7] == '-')
 		ok = digits(s, 4, &y) && digits(s + 5, 2, &m) && digits(s + 8, 2, &d);
-	else if (fmt == FC_DATE_MDY_SLASH && s[2] == '/' && s[5] == '/')
-		ok = digits(s, 2, &m) && digits(s + 3, 2, &d) && digits(s + 6, 4, &y);
-	else if (fmt == FC_DATE_DMY_SLASH && s[2] == '/' && s[5] == '/')
-		ok = digits(s, 2, &d) && digits(s + 3, 2, &m) && digits(s + 6, 4, &y);
-	else if (fmt == FC_DATE_DMY_DOT && s[2] == '.' && s[5] == '.')
-		ok = digits(s, 2, &d) && digits(s + 3, 2, &m) && digits(s + 6, 4, &y);
+	else if (fmt == FC_DATE_MDY_SLASH)
+		ok = locale_date(s, len, '/', &m, &d, &y);
+	else if (fmt == FC_DATE_DMY_SLASH)
+		ok = locale_date(s, len, '/', &d, &m, &y);
+	else if (fmt == FC_DATE_DMY_DOT)
+		ok = locale_date(s, len, '.', &d, &m, &y);
 
 	if (!ok || y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
 		return FC_INVALID;

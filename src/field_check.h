@@ -47,8 +47,10 @@ extern void fc_normalize_header(const char *in, size_t inlen, char *out, size_t 
 
 /*
  * Strict calendar date: ISO YYYY-MM-DD always, plus the given alternative
- * format.  Year 1..9999, real month and day (leap years honoured), exactly
- * two digits for month and day, four for the year.
+ * format.  Year 1..9999 in four digits, real month and day (leap years
+ * honoured).  ISO takes exactly two digits for month and day; the locale
+ * formats (MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY) take one or two, as
+ * spreadsheets export them (3/14/2024).
  */
 extern fc_result fc_parse_date(const char *s, size_t len, fc_date_format fmt,
 							   int *year, int *month, int *day);

@@ -69,7 +69,7 @@ typedef struct CredRow
 	int32		type_id;
 	int32		issue_date;
 	int32		expiration_date;
-	int16		nproblems;
+	int			nproblems;		/* every problem, kept or not */
 	uint8		action;
 	bool		has_issue;
 	bool		has_expiration;
@@ -291,6 +291,7 @@ probe_credentials(CredLoad *ld)
 		{
 			CredRow    *row = crow(ld, next);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems > 0 || row->learner_id == 0)
 				continue;
 			cols[0][n] = Int64GetDatum(next);
@@ -330,6 +331,7 @@ probe_credentials(CredLoad *ld)
 	{
 		CredRow    *row = crow(ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || row->learner_id == 0)
 			continue;
 		if (row->action == ACT_ADD && row->credential_id != 0)
@@ -462,7 +464,7 @@ write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *d
 			Datum		values[12];
 			bool		nulls[12] = {0};
 
-			row->credential_id = nextval_internal(seq, true);
+			row->credential_id = nextval_internal(seq, false);
 			values[0] = Int64GetDatum(row->credential_id);
 			values[1] = Int64GetDatum(row->learner_id);
 			values[2] = Int32GetDatum(row->type_id);
@@ -602,7 +604,7 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 		nulls[3] = (row->learner_id == 0);
 		values[4] = Int64GetDatum(row->credential_id);
 		nulls[4] = (row->credential_id == 0);
-		values[5] = report_errors_array(row->problems, row->nproblems);
+		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[5] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -128,7 +128,7 @@ typedef struct CreditRow
 	int32		pending;		/* full: NewLearner index + 1 */
 	int32		credit_type_id;
 	int32		date;
-	int16		nproblems;
+	int			nproblems;		/* every problem, kept or not */
 	bool		ident_ok;
 	bool		skipped;		/* identical to a credit on the transcript (if_exists => skip) */
 	uint8		ident_col;		/* C_EMAIL, C_REMOTE_ID or C_USER_ID */
@@ -612,6 +612,7 @@ probe_transcripts(CreditLoad *ld)
 		{
 			CreditRow  *row = row_at(ld, next);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems > 0 || row->learner_id == 0)
 				continue;
 			cols[0][n] = Int64GetDatum(next);
@@ -772,7 +773,7 @@ write_learners(CreditLoad *ld, int64 batch_id)
 		CHECK_FOR_INTERRUPTS();
 		if (!nl->used)
 			continue;
-		nl->id = nextval_internal(seq, true);
+		nl->id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(nl->id);
 		for (int c = 0; c < 4; c++)
@@ -823,7 +824,7 @@ write_credits(CreditLoad *ld, int64 batch_id)
 			continue;
 		if (row->learner_id == 0)
 			row->learner_id = ld->pending[row->pending - 1].id;
-		row->credit_id = nextval_internal(seq, true);
+		row->credit_id = nextval_internal(seq, false);
 		if (++written % 1000 == 0)
 			pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, written);
 		old = MemoryContextSwitchTo(rowcxt);
@@ -889,7 +890,7 @@ emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		nulls[3] = (learner_id == 0);
 		values[4] = Int64GetDatum(row->credit_id);
 		nulls[4] = (row->credit_id == 0);
-		values[5] = report_errors_array(row->problems, row->nproblems);
+		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[5] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		if (!nulls[5])
@@ -976,6 +977,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	{
 		CreditRow  *row = row_at(&ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0)
 			invalid++;
 		else if (row->skipped)

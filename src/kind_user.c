@@ -86,11 +86,10 @@ typedef struct UserRow
 	DirEntry   *by_remote;
 	Assoc	   *assocs;
 	int64		learner_id;		/* existing, or assigned when created */
-	int16		nproblems;
+	int			nproblems;		/* every problem, kept or not */
 	uint8		role;			/* as given (ROLE_NONE: not given) */
 	uint8		eff_role;		/* the learner's role after this record */
 	bool		creates;		/* creates a new learner */
-	bool		has_parent;		/* an associated parent (username-only students) */
 	char		status;			/* 'c'reated, 'u'pdated, 'n' unchanged */
 } UserRow;
 
@@ -321,9 +320,16 @@ identify(UserLoad *ld, int64 i)
 {
 	UserRow    *row = urow(ld, i);
 	DirEntry   *key = row->email ? row->by_email : row->by_username;
-	DirEntry   *match = key->found ? key : NULL;
+	DirEntry   *match;
 	int			missing = 0;
 
+	if (key == NULL)
+	{
+		/* pass 1 records a problem for such a record; never rely on it here */
+		uproblem(ld, row, "email", "missing_value", NULL, "an email or a username is required");
+		return;
+	}
+	match = key->found ? key : NULL;
 	if (key->aux > 0)
 	{
 		uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
@@ -429,79 +435,218 @@ identify(UserLoad *ld, int64 i)
 }
 
 /*
+ * The association checks of one valid record: every associate exists or is
+ * created by a valid record of this file, and none is the record's own
+ * person.  Records a problem and returns false otherwise.
+ */
+static bool
+associates_ok(UserLoad *ld, int64 i)
+{
+	UserRow    *row = urow(ld, i);
+
+	for (Assoc *a = row->assocs; a; a = a->next)
+	{
+		DirEntry   *e = a->entry;
+		bool		self;
+
+		if (!row_valid(ld, e->aux) && !e->found)
+		{
+			uproblem(ld, row, user_col_names[a->col], "unknown_associate", a->token,
+					 "no learner and no record of this file is \"%s\"", a->token);
+			return false;
+		}
+		self = row_valid(ld, e->aux) ? (e->aux == i + 1) :
+			(!row->creates && e->id == row->learner_id);
+		if (self)
+		{
+			uproblem(ld, row, user_col_names[a->col], "invalid_value", a->token,
+					 "a learner cannot be associated with themselves");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* a new username-only student: needs an associated parent */
+static inline bool
+needs_parent(UserRow *row)
+{
+	return row->nproblems == 0 && row->creates && row->email == NULL &&
+		row->eff_role == ROLE_STUDENT;
+}
+
+typedef struct AssocWork
+{
+	int64	   *dep_start;		/* record k -> dep[dep_start[k] .. dep_start[k+1]) */
+	int64	   *dep;			/* records naming the person of record k */
+	int64	   *queue;			/* ring of records to check again */
+	bool	   *queued;
+	int64		qhead;
+	int64		qlen;
+	int64	   *fallen;			/* records found invalid since the parents were counted */
+	int64		nfallen;
+} AssocWork;
+
+/* record k was found invalid: check again those that name its person */
+static void
+assoc_fall(UserLoad *ld, AssocWork *w, int64 k)
+{
+	for (int64 d = w->dep_start[k]; d < w->dep_start[k + 1]; d++)
+	{
+		int64		j = w->dep[d];
+
+		if (w->queued[j] || urow(ld, j)->nproblems > 0)
+			continue;
+		w->queued[j] = true;
+		w->queue[(w->qhead + w->qlen++) % ld->nrows] = j;
+	}
+	w->fallen[w->nfallen++] = k;
+}
+
+static void
+assoc_drain(UserLoad *ld, AssocWork *w)
+{
+	while (w->qlen > 0)
+	{
+		int64		j = w->queue[w->qhead];
+
+		CHECK_FOR_INTERRUPTS();
+		w->qhead = (w->qhead + 1) % ld->nrows;
+		w->qlen--;
+		w->queued[j] = false;
+		if (urow(ld, j)->nproblems == 0 && !associates_ok(ld, j))
+			assoc_fall(ld, w, j);
+	}
+}
+
+/*
  * Associates must exist or be created by a valid record of this file, and
  * a new username-only student needs a parent.  A record found invalid
- * creates nobody, which may make others invalid: repeat until stable.
+ * creates nobody, which may make others invalid: a worklist carries that
+ * through the records that name its person (each record is checked again
+ * only when one it depends on falls), so the whole is linear in the number
+ * of records and associations.
  */
 static void
 check_associations(UserLoad *ld)
 {
-	bool		changed = true;
+	int64		n = ld->nrows;
+	AssocWork	w;
+	int64	   *fill;
+	int32	   *parents;		/* valid parent sources of each record */
+	bool	   *counted;		/* a record's parent contributions are in parents[] */
+	int64	   *cand;
+	int64		ncand = 0;
 
-	while (changed)
+	if (n == 0)
+		return;
+	memset(&w, 0, sizeof(w));
+	w.dep_start = MemoryContextAllocExtended(ld->cxt, sizeof(int64) * (n + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (int64 i = 0; i < n; i++)
 	{
-		changed = false;
+		UserRow    *row = urow(ld, i);
+
 		CHECK_FOR_INTERRUPTS();
-		for (int64 i = 0; i < ld->nrows; i++)
-		{
-			UserRow    *row = urow(ld, i);
-
-			if (row->nproblems > 0)
-				continue;
-			row->has_parent = false;
-			for (Assoc *a = row->assocs; a; a = a->next)
-			{
-				DirEntry   *e = a->entry;
-				bool		self;
-
-				if (!row_valid(ld, e->aux) && !e->found)
-				{
-					uproblem(ld, row, user_col_names[a->col], "unknown_associate", a->token,
-							 "no learner and no record of this file is \"%s\"", a->token);
-					changed = true;
-					break;
-				}
-				self = row_valid(ld, e->aux) ? (e->aux == i + 1) :
-					(!row->creates && e->id == row->learner_id);
-				if (self)
-				{
-					uproblem(ld, row, user_col_names[a->col], "invalid_value", a->token,
-							 "a learner cannot be associated with themselves");
-					changed = true;
-					break;
-				}
-			}
-		}
-		if (changed)
+		if (row->nproblems > 0)
 			continue;
+		for (Assoc *a = row->assocs; a; a = a->next)
+			if (row_valid(ld, a->entry->aux) && a->entry->aux != i + 1)
+				w.dep_start[a->entry->aux]++;	/* counted at k + 1 */
+	}
+	for (int64 k = 0; k < n; k++)
+		w.dep_start[k + 1] += w.dep_start[k];
+	w.dep = MemoryContextAllocHuge(ld->cxt, sizeof(int64) * Max(w.dep_start[n], 1));
+	fill = MemoryContextAllocHuge(ld->cxt, sizeof(int64) * n);
+	memcpy(fill, w.dep_start, sizeof(int64) * n);
+	for (int64 i = 0; i < n; i++)
+	{
+		UserRow    *row = urow(ld, i);
 
-		/* parents of new username-only students */
-		for (int64 i = 0; i < ld->nrows; i++)
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			continue;
+		for (Assoc *a = row->assocs; a; a = a->next)
+			if (row_valid(ld, a->entry->aux) && a->entry->aux != i + 1)
+				w.dep[fill[a->entry->aux - 1]++] = i;
+	}
+	pfree(fill);
+	w.queue = MemoryContextAllocHuge(ld->cxt, sizeof(int64) * n);
+	w.queued = MemoryContextAllocExtended(ld->cxt, sizeof(bool) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	w.fallen = MemoryContextAllocHuge(ld->cxt, sizeof(int64) * n);
+
+	/* every record once, in file order; then those whose associates fell */
+	for (int64 i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (urow(ld, i)->nproblems == 0 && !associates_ok(ld, i))
+			assoc_fall(ld, &w, i);
+	}
+	assoc_drain(ld, &w);
+
+	/* parents of new username-only students: count each student's sources */
+	parents = MemoryContextAllocExtended(ld->cxt, sizeof(int32) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	counted = MemoryContextAllocExtended(ld->cxt, sizeof(bool) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	cand = MemoryContextAllocHuge(ld->cxt, sizeof(int64) * n);
+	for (int64 i = 0; i < n; i++)
+	{
+		UserRow    *row = urow(ld, i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			continue;
+		counted[i] = true;
+		for (Assoc *a = row->assocs; a; a = a->next)
 		{
-			UserRow    *row = urow(ld, i);
+			if (a->col == U_PARENT)
+				parents[i] = 1;
+			else if (a->col == U_STUDENT && row->eff_role == ROLE_PARENT && row_valid(ld, a->entry->aux))
+				parents[a->entry->aux - 1]++;
+		}
+	}
+	for (int64 i = 0; i < n; i++)
+		if (needs_parent(urow(ld, i)) && parents[i] == 0)
+			cand[ncand++] = i;
+	w.nfallen = 0;
 
+	while (ncand > 0)
+	{
+		/* these students have no parent left: they fall, and so may others */
+		for (int64 c = 0; c < ncand; c++)
+		{
+			UserRow    *row = urow(ld, cand[c]);
+
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems > 0)
 				continue;
+			uproblem(ld, row, "username", "missing_parent_for_username", row->username,
+					 "a student with a username but no e-mail needs an associated parent, who completes the account activation");
+			assoc_fall(ld, &w, cand[c]);
+		}
+		ncand = 0;
+		assoc_drain(ld, &w);
+
+		/* a parent's record that fell no longer counts for its students */
+		for (int64 f = 0; f < w.nfallen; f++)
+		{
+			int64		p = w.fallen[f];
+			UserRow    *row = urow(ld, p);
+
+			CHECK_FOR_INTERRUPTS();
+			if (!counted[p] || row->eff_role != ROLE_PARENT)
+				continue;
+			counted[p] = false;
 			for (Assoc *a = row->assocs; a; a = a->next)
 			{
-				if (a->col == U_PARENT)
-					row->has_parent = true;
-				else if (a->col == U_STUDENT && row->eff_role == ROLE_PARENT && row_valid(ld, a->entry->aux))
-					urow(ld, a->entry->aux - 1)->has_parent = true;
-			}
-		}
-		for (int64 i = 0; i < ld->nrows; i++)
-		{
-			UserRow    *row = urow(ld, i);
+				int64		s;
 
-			if (row->nproblems == 0 && row->creates && row->email == NULL &&
-				row->eff_role == ROLE_STUDENT && !row->has_parent)
-			{
-				uproblem(ld, row, "username", "missing_parent_for_username", row->username,
-						 "a student with a username but no e-mail needs an associated parent, who completes the account activation");
-				changed = true;
+				if (a->col != U_STUDENT || a->entry->aux <= 0)
+					continue;
+				s = a->entry->aux - 1;
+				if (--parents[s] == 0 && needs_parent(urow(ld, s)))
+					cand[ncand++] = s;
 			}
 		}
+		w.nfallen = 0;
 	}
 }
 
@@ -558,7 +703,7 @@ create_learners(UserLoad *ld, int64 batch_id)
 		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || !row->creates)
 			continue;
-		row->learner_id = nextval_internal(seq, true);
+		row->learner_id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(row->learner_id);
 		values[1] = text_or_null(row->email, &nulls[1]);
@@ -672,6 +817,7 @@ update_learners(UserLoad *ld, int *updated, int *unchanged)
 	{
 		UserRow    *row = urow(ld, i);
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || row->creates)
 			continue;
 		if (u.n > 0 && bsearch(&row->learner_id, u.ids, u.n, sizeof(int64), cmp_int64))
@@ -756,6 +902,7 @@ write_invitations(UserLoad *ld, int64 batch_id)
 		char		token[sizeof(raw) * 2 + 1];
 		Datum		values[3];
 
+		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0 || !row->creates)
 			continue;
 		if (!pg_strong_random(raw, sizeof(raw)))
@@ -804,7 +951,7 @@ emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		values[2] = CStringGetTextDatum(status);
 		values[3] = Int64GetDatum(row->learner_id);
 		nulls[3] = (row->learner_id == 0);
-		values[4] = report_errors_array(row->problems, row->nproblems);
+		values[4] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[4] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -7,6 +7,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -101,6 +102,8 @@ dir_fill_from_result(Directory *d, bool add)
 		char	   *key;
 		DirEntry   *e;
 
+		CHECK_FOR_INTERRUPTS();
+
 		if (isnull)
 			continue;
 		key = TextDatumGetCString(k);
@@ -124,7 +127,32 @@ dir_fill_from_result(Directory *d, bool add)
  * Directory queries run with read_only = false, so that in READ COMMITTED
  * each takes a fresh snapshot: after waiting for a concurrent load's lock,
  * a load must see what that load committed.
+ *
+ * The keys go in chunks of DIR_CHUNK: one query over a million-element
+ * array would build its hash table without a chance to notice a cancel.
  */
+#define DIR_CHUNK 10000
+
+static void
+dir_resolve_chunk(Directory *d, const char *sql, Datum *elems, int n)
+{
+	ArrayType  *arr;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			ret;
+
+	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	values[0] = PointerGetDatum(arr);
+	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: directory query failed: %s", SPI_result_code_string(ret));
+	dir_fill_from_result(d, false);
+	SPI_freetuptable(SPI_tuptable);
+	for (int j = 0; j < n; j++)
+		pfree(DatumGetPointer(elems[j]));
+	pfree(arr);
+}
+
 void
 dir_resolve(Directory *d, const char *sql)
 {
@@ -132,29 +160,25 @@ dir_resolve(Directory *d, const char *sql)
 	Datum	   *elems;
 	strdir_iterator it;
 	DirSlot    *e;
-	uint32		i = 0;
-	ArrayType  *arr;
-	Oid			argtypes[1] = {TEXTARRAYOID};
-	Datum		values[1];
-	int			ret;
+	int			i = 0;
 
 	if (n == 0)
 		return;
-	elems = palloc(sizeof(Datum) * n);
+	elems = palloc(sizeof(Datum) * Min(n, DIR_CHUNK));
 	strdir_start_iterate(d->tab, &it);
 	while ((e = strdir_iterate(d->tab, &it)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
 		elems[i++] = CStringGetTextDatum(e->key);
-	arr = construct_array(elems, (int) i, TEXTOID, -1, false, TYPALIGN_INT);
-	values[0] = PointerGetDatum(arr);
-	ret = SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "credimport: directory query failed: %s", SPI_result_code_string(ret));
-	dir_fill_from_result(d, false);
-	SPI_freetuptable(SPI_tuptable);
-	for (uint32 j = 0; j < i; j++)
-		pfree(DatumGetPointer(elems[j]));
+		if (i == DIR_CHUNK)
+		{
+			dir_resolve_chunk(d, sql, elems, i);
+			i = 0;
+		}
+	}
+	if (i > 0)
+		dir_resolve_chunk(d, sql, elems, i);
 	pfree(elems);
-	pfree(arr);
 }
 
 void

@@ -146,7 +146,8 @@ pipeline_warn_same_file(Source *src, const char *detail)
  * (invalid records are usually few; a clean load never comes here).
  */
 static void
-save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info, void *arg)
+save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info, void *arg,
+					 const uint8 *saved)
 {
 	static const char *const cols[3] = {"batch_id", "line_no", "fields"};
 	static const Oid types[3] = {INT8OID, INT8OID, TEXTARRAYOID};
@@ -162,6 +163,7 @@ save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info,
 	w = tw_begin("batch_record", 3, cols, types);
 	while (i < nrows && next_nonblank(src, &rec))
 	{
+		int64		idx = i;
 		int64		line_no;
 		Problem    *problems;
 		int			nproblems;
@@ -178,7 +180,7 @@ save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info,
 							source_noun(src), src->description, batch_id)));
 			break;
 		}
-		if (nproblems == 0)
+		if (nproblems == 0 || !(saved[idx / 8] & (1 << (idx % 8))))
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(batch_id);
@@ -279,10 +281,26 @@ pipeline_progress_read(Source *src, int64 records, bool counting_records)
 		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, records);
 }
 
+/*
+ * batch_error rows for the problems, and batch_record rows for the invalid
+ * records.  Every problem is counted, but a batch stores at most
+ * credimport.max_stored_problems problems of each code; past that, one row
+ * per code (line_no NULL, code problems_not_stored, value the code) says how
+ * many more there were.  A record is saved in batch_record only when one of
+ * its problems was stored, so that both tables are bounded whatever the file.
+ */
 void
 pipeline_record_problems(Source *src, int64 batch_id, int64 nrows, row_info_fn info, void *arg)
 {
 	TableWriter *errw = report_errors_begin();
+	Directory  *codes = dir_create(CurrentMemoryContext, 64);
+	uint8	   *saved = MemoryContextAllocExtended(CurrentMemoryContext, nrows / 8 + 1,
+											   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	int64		nsaved = 0;
+	int64		last_saved = -1;
+	DirEntry  **seen = NULL;
+	int			nseen = 0;
+	int			cap = 0;
 
 	for (int64 i = 0; i < nrows; i++)
 	{
@@ -293,10 +311,62 @@ pipeline_record_problems(Source *src, int64 batch_id, int64 nrows, row_info_fn i
 		CHECK_FOR_INTERRUPTS();
 		info(arg, i, &line_no, &problems, &nproblems);
 		for (Problem *p = problems; p; p = p->next)
-			report_errors_add(errw, batch_id, line_no, p);
+		{
+			bool		existed;
+			DirEntry   *c = dir_insert(codes, p->code, &existed);
+
+			if (!existed)
+			{
+				if (nseen == cap)
+				{
+					cap = cap ? cap * 2 : 16;
+					seen = seen ? repalloc(seen, sizeof(DirEntry *) * cap) : palloc(sizeof(DirEntry *) * cap);
+				}
+				seen[nseen++] = c;
+			}
+
+			/* aux: problems of this code stored; id: not stored */
+			if (c->aux < credimport_max_stored_problems)
+			{
+				c->aux++;
+				report_errors_add(errw, batch_id, line_no, p);
+				if (!(saved[i / 8] & (1 << (i % 8))))
+				{
+					saved[i / 8] |= (uint8) (1 << (i % 8));
+					nsaved++;
+					last_saved = i;
+				}
+			}
+			else
+				c->id++;
+		}
 	}
 	report_errors_end(errw);
-	save_invalid_records(src, batch_id, nrows, info, arg);
+	errw = NULL;
+	for (int k = 0; k < nseen; k++)
+	{
+		static const char *const cols[5] = {"batch_id", "field", "code", "message", "value"};
+		static const Oid types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		DirEntry   *c = seen[k];
+		Datum		values[5];
+
+		if (c->id == 0)
+			continue;
+		if (errw == NULL)
+			errw = tw_begin("batch_error", 5, cols, types);
+		values[0] = Int64GetDatum(batch_id);
+		values[1] = CStringGetTextDatum("batch");
+		values[2] = CStringGetTextDatum("problems_not_stored");
+		values[3] = CStringGetTextDatum(psprintf(INT64_FORMAT " more problems with code %s are not stored "
+												 "(credimport.max_stored_problems is %d)",
+												 c->id, c->key, credimport_max_stored_problems));
+		values[4] = CStringGetTextDatum(c->key);
+		tw_add(errw, values, NULL);
+	}
+	if (errw)
+		tw_end(errw);
+	if (nsaved > 0)
+		save_invalid_records(src, batch_id, last_saved + 1, info, arg, saved);
 }
 
 void
@@ -308,7 +378,7 @@ pipeline_check_max_rows(Source *src, int64 nrows, long line_no)
 				 errmsg("%s \"%s\" has more than %d data records", source_noun(src),
 						src->description, credimport_max_rows),
 				 errdetail("Line %ld starts record %d.", line_no, credimport_max_rows + 1),
-				 errhint("Split the file, or raise credimport.max_rows.")));
+				 errhint("Split the file, or have an administrator raise credimport.max_rows.")));
 }
 
 /* ---------------- identifying existing learners ---------------- */
@@ -383,7 +453,7 @@ ident_resolve(IdentMode mode, Directory *learners)
 
 int64
 ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
-			Problem **problems, int16 *nproblems)
+			Problem **problems, int *nproblems)
 {
 	const char *name = ident_field_names[mode];
 
@@ -459,6 +529,18 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 			pipeline_progress_read(src, *nrows, counting);
 	}
 	MemoryContextDelete(reccxt);
+
+	/*
+	 * One rule for every door: a source with nothing to import is an error,
+	 * whether it is an empty file, a header without records or an empty
+	 * staging table.
+	 */
+	if (*nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
+				 errdetail("It has a header but no data records."),
+				 errhint("An import needs at least one record; nothing was written.")));
 	source_finish_digest(src);
 	pipeline_progress_read(src, *nrows, counting);
 }

@@ -114,6 +114,6 @@ extern DirEntry *ident_check(IdentMode mode, RecordCtx *rc, int col, Directory *
 extern void ident_resolve(IdentMode mode, Directory *learners);
 /* unknown_learner / inactive_learner; returns the learner id or 0 */
 extern int64 ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
-						 Problem **problems, int16 *nproblems);
+						 Problem **problems, int *nproblems);
 
 #endif

@@ -229,6 +229,9 @@ direct_route_possible(Relation rel, int ncols, const char *const *columns,
 
 		if (a <= 0 || TupleDescAttr(rel->rd_att, a - 1)->atttypid != types[c])
 			return false;
+		/* a value for a generated column: INSERT refuses it, let it say so */
+		if (TupleDescAttr(rel->rd_att, a - 1)->attgenerated)
+			return false;
 		attnos[c] = a - 1;
 	}
 	return true;
@@ -392,6 +395,27 @@ direct_end(TableWriter *w)
 	MemoryContextDelete(w->rowcxt);
 }
 
+/*
+ * Does the writer give a value for an identity column GENERATED ALWAYS?
+ * The loaders give an identity column only the values they drew from that
+ * column's own sequence (identity_sequence()), which is what the identity
+ * would have given: both routes write them (the INSERT route says
+ * OVERRIDING SYSTEM VALUE, as the multi-insert route needs not), so that
+ * a load gives the same result whichever route it takes.
+ */
+static bool
+gives_identity_always(Relation rel, int ncols, const char *const *columns)
+{
+	for (int c = 0; c < ncols; c++)
+	{
+		AttrNumber	a = attnameAttNum(rel, columns[c], false);
+
+		if (a > 0 && TupleDescAttr(rel->rd_att, a - 1)->attidentity == ATTRIBUTE_IDENTITY_ALWAYS)
+			return true;
+	}
+	return false;
+}
+
 TableWriter *
 tw_begin(const char *table, int ncols, const char *const *columns, const Oid *types)
 {
@@ -411,15 +435,16 @@ tw_begin(const char *table, int ncols, const char *const *columns, const Oid *ty
 		StringInfoData sql;
 		Oid		   *btypes = palloc(sizeof(Oid) * ncols);
 
-		table_close(w->rel, NoLock);
-		w->rel = NULL;
 		initStringInfo(&sql);
 		w->asText = palloc0(sizeof(FmgrInfo) * ncols);
 		w->fbvalues = palloc(sizeof(Datum) * ncols);
 		appendStringInfo(&sql, "INSERT INTO credimport.%s (", quote_identifier(table));
 		for (int c = 0; c < ncols; c++)
 			appendStringInfo(&sql, "%s%s", c ? ", " : "", quote_identifier(columns[c]));
-		appendStringInfoString(&sql, ") SELECT ");
+		appendStringInfoChar(&sql, ')');
+		if (gives_identity_always(w->rel, ncols, columns))
+			appendStringInfoString(&sql, " OVERRIDING SYSTEM VALUE");
+		appendStringInfoString(&sql, " SELECT ");
 		for (int c = 0; c < ncols; c++)
 		{
 			btypes[c] = types[c];
@@ -443,6 +468,8 @@ tw_begin(const char *table, int ncols, const char *const *columns, const Oid *ty
 		for (int c = 0; c < ncols; c++)
 			appendStringInfo(&sql, "%sc%d", c ? ", " : "", c + 1);
 		appendStringInfoChar(&sql, ')');
+		table_close(w->rel, NoLock);
+		w->rel = NULL;
 		w->bulk = bulk_begin(sql.data, ncols, btypes, 10000);
 	}
 	return w;

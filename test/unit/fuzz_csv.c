@@ -258,7 +258,8 @@ check_field(const char *f, size_t len)
 						m2,
 						d2;
 
-			FUZZ_ASSERT(tl == 10);
+			/* ISO is exactly 10 bytes; the locale formats take 3/5/2024 too */
+			FUZZ_ASSERT(tl == 10 || (fmts[i] != FC_DATE_ISO && tl >= 8 && tl < 10));
 			FUZZ_ASSERT(y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31);
 			FUZZ_ASSERT(pg >= -730119 && pg <= 2921939);
 			/* the same date in ISO parses to the same value */

@@ -242,7 +242,30 @@ test_parse_date(void)
 	check_date_ok("02/29/2024", FC_DATE_MDY_SLASH, 2024, 2, 29);
 	check_date_bad("02/29/2021", FC_DATE_MDY_SLASH, FC_INVALID);
 	check_date_bad("15/03/2021", FC_DATE_MDY_SLASH, FC_INVALID);
-	check_date_bad("3/15/2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	/* one- or two-digit month and day, as US spreadsheet exports write them */
+	check_date_ok("3/15/2021", FC_DATE_MDY_SLASH, 2021, 3, 15);
+	check_date_ok("3/14/2024", FC_DATE_MDY_SLASH, 2024, 3, 14);
+	check_date_ok("3/5/2024", FC_DATE_MDY_SLASH, 2024, 3, 5);
+	check_date_ok("12/5/2024", FC_DATE_MDY_SLASH, 2024, 12, 5);
+	check_date_ok("03/5/2024", FC_DATE_MDY_SLASH, 2024, 3, 5);
+	check_date_bad("2/30/2024", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("13/1/2024", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("0/1/2024", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("003/15/2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/015/2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("/15/2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3//2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/202", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/20211", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/2021 ", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad(" 3/15/2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("+3/15/2021", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/+202", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/0000", FC_DATE_MDY_SLASH, FC_INVALID);
+	check_date_bad("3/15/2021", FC_DATE_ISO, FC_INVALID);
 	check_date_bad("03/15/21", FC_DATE_MDY_SLASH, FC_INVALID);
 	check_date_bad("12/31/0000", FC_DATE_MDY_SLASH, FC_INVALID);
 	check_date_bad("03.15.2021", FC_DATE_MDY_SLASH, FC_INVALID);
@@ -257,6 +280,10 @@ test_parse_date(void)
 	check_date_ok("01/02/2021", FC_DATE_MDY_SLASH, 2021, 1, 2);
 	check_date_bad("29/02/2023", FC_DATE_DMY_SLASH, FC_INVALID);
 	check_date_bad("15.03.2021", FC_DATE_DMY_SLASH, FC_INVALID);
+	check_date_ok("5/3/2021", FC_DATE_DMY_SLASH, 2021, 3, 5);
+	check_date_ok("14/3/2024", FC_DATE_DMY_SLASH, 2024, 3, 14);
+	check_date_bad("3/14/2024", FC_DATE_DMY_SLASH, FC_INVALID);
+	check_date_bad("29/2/2023", FC_DATE_DMY_SLASH, FC_INVALID);
 
 	/* DD.MM.YYYY */
 	check_date_bad("15.03.2021", FC_DATE_ISO, FC_INVALID);
@@ -265,7 +292,11 @@ test_parse_date(void)
 	check_date_ok("31.12.9999", FC_DATE_DMY_DOT, 9999, 12, 31);
 	check_date_bad("31.04.2021", FC_DATE_DMY_DOT, FC_INVALID);
 	check_date_bad("15/03/2021", FC_DATE_DMY_DOT, FC_INVALID);
-	check_date_bad("15.3.2021", FC_DATE_DMY_DOT, FC_INVALID);
+	check_date_ok("15.3.2021", FC_DATE_DMY_DOT, 2021, 3, 15);
+	check_date_ok("5.3.2021", FC_DATE_DMY_DOT, 2021, 3, 5);
+	check_date_bad("5.3.2021", FC_DATE_DMY_SLASH, FC_INVALID);
+	check_date_bad("31.4.2021", FC_DATE_DMY_DOT, FC_INVALID);
+	check_date_bad("5.3.21", FC_DATE_DMY_DOT, FC_INVALID);
 
 	/*
 	 * Exhaustive: every year 1..9999 and month/day 0..13/0..32 in ISO, and
