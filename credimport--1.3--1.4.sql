@@ -293,8 +293,7 @@ BEGIN
     EXECUTE format('GRANT SELECT, INSERT ON credimport.credit TO %s', r);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON credimport.credential TO %s', r);
     EXECUTE format('GRANT INSERT ON credimport.learner_link, credimport.invitation TO %s', r);
-    EXECUTE format('GRANT USAGE ON SEQUENCE credimport.learner_id_seq, credimport.credit_id_seq, '
-                   'credimport.credential_id_seq TO %s', r);
+    -- (no sequence privilege: a load, like an INSERT, needs none)
     -- its batches (row-level security: its own), and of a batch's row only
     -- what a load fills in after the insert -- never who, what, or status
     EXECUTE format('GRANT SELECT, INSERT ON credimport.batch, credimport.batch_error, '

@@ -31,6 +31,13 @@ SELECT credimport_grant_loader(r)
   FROM unnest('{credimport_clerk,credimport_reader,credimport_other,credimport_approver}'::regrole[]) r;
 SELECT credimport_grant_approver('credimport_approver');
 
+-- neither a sequence nor the tokens nor deleting: not needed to load
+SELECT has_sequence_privilege('credimport_clerk', 'credimport.credit_id_seq', 'USAGE') AS sequence_usage,
+       has_table_privilege('credimport_clerk', 'credimport.invitation', 'SELECT') AS reads_invitations,
+       has_table_privilege('credimport_clerk', 'credimport.credit', 'DELETE') AS deletes_credits,
+       has_column_privilege('credimport_clerk', 'credimport.batch', 'status', 'UPDATE') AS updates_status,
+       has_column_privilege('credimport_clerk', 'credimport.batch', 'finished_at', 'UPDATE') AS updates_finished_at;
+
 -- without pg_read_server_files: refused before the file is opened (the
 -- same message for a file that does not exist)
 SET ROLE credimport_clerk;
