@@ -172,6 +172,10 @@ struct XlsReader
 
 /* ---------------- errors, memory, interrupts ---------------- */
 
+#if defined(__GNUC__) || defined(__clang__)
+static int	fail(XlsReader *r, int code, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+#endif
+
 static int
 fail(XlsReader *r, int code, const char *fmt,...)
 {
