@@ -317,8 +317,8 @@ choose_sheet(XlsSource *xs, const char *sheet)
 				 errhint("Name the worksheet to read with the sheet argument.")));
 	if (skipped.len > 0)
 		ereport(NOTICE,
-				(errmsg("reading worksheet \"%s\" of \"%s\", the first visible one; skipped hidden worksheets %s",
-						xls_sheet_info(r, chosen)->name, xs->label, skipped.data)));
+				(errmsg("reading worksheet \"%s\", the first visible one; skipped hidden worksheets %s",
+						xls_sheet_info(r, chosen)->name, skipped.data)));
 	return chosen;
 }
 
