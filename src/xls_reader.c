@@ -203,8 +203,9 @@ r_alloc(XlsReader *r, size_t size, int *rc)
 {
 	AllocHeader *h;
 
-	if (size > r->limit || r->used > r->limit - size ||
-		size > SIZE_MAX - sizeof(AllocHeader))
+	/* what is counted is what is asked of the allocator, header included */
+	if (size > SIZE_MAX - sizeof(AllocHeader) || size + sizeof(AllocHeader) > r->limit ||
+		r->used > r->limit - size - sizeof(AllocHeader))
 	{
 		*rc = fail(r, XLS_ELIMIT, "reading it needs more than %zu bytes of memory", r->limit);
 		return NULL;
@@ -215,8 +216,8 @@ r_alloc(XlsReader *r, size_t size, int *rc)
 		*rc = fail(r, XLS_ENOMEM, "out of memory");
 		return NULL;
 	}
-	h->size = size;
-	r->used += size;
+	h->size = size + sizeof(AllocHeader);
+	r->used += h->size;
 	if (r->used > r->peak)
 		r->peak = r->used;
 	return h + 1;
@@ -360,17 +361,17 @@ xls_reader_create(const xls_allocator *alloc, size_t max_bytes,
 	}
 	if (max_bytes == 0)
 		max_bytes = (size_t) 1 << 30;
-	if (max_bytes < sizeof(XlsReader))
+	if (max_bytes < sizeof(AllocHeader) + sizeof(XlsReader))
 		return NULL;
 	h = a.alloc(a.ctx, sizeof(AllocHeader) + sizeof(XlsReader));
 	if (h == NULL)
 		return NULL;
-	h->size = sizeof(XlsReader);
+	h->size = sizeof(AllocHeader) + sizeof(XlsReader);
 	r = (XlsReader *) (h + 1);
 	memset(r, 0, sizeof(*r));
 	r->alloc = a;
 	r->limit = max_bytes;
-	r->used = r->peak = sizeof(XlsReader);
+	r->used = r->peak = h->size;
 	r->interrupt = interrupt;
 	r->ictx = interrupt_ctx;
 	r->cur_sheet = -1;
