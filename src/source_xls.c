@@ -174,8 +174,24 @@ xls_next(Source *src, CsvRecord *rec)
 		xs->header_done = true;
 		xs->width = 0;
 		for (int i = 0; i < row.ncells; i++)
-			if (cell_is_value(&row.cells[i]))
-				xs->width = row.cells[i].col + 1;
+		{
+			const XlsCell *c = &row.cells[i];
+
+			/* a header names a column: an error value or an unknown one cannot */
+			if (c->kind == XLS_CELL_ERROR || c->kind == XLS_CELL_UNKNOWN)
+			{
+				char		col[8];
+
+				xls_column_name(c->col, col);
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("header cell %s%ld of worksheet \"%s\" of \"%s\" holds the error value %s",
+								col, row.row_no, xs->sheet, xs->label, c->text),
+						 errhint("Put the column's name in that cell.")));
+			}
+			if (cell_is_value(c))
+				xs->width = c->col + 1;
+		}
 	}
 
 	/* cells right of the header's last column have no name: not part of the record */
