@@ -423,6 +423,42 @@ test_cells(void)
 	CHECK_EQ_STR(s, "1:1=tb1 again\n3:0=ta3|2=tc3\n65536:255=tlast cell\n");
 	free(s);
 
+	/* 65,536 rows listed bottom-up, each with two cells right to left: read in order, fast */
+	{
+		clock_t		t0 = clock();
+		size_t		len;
+		uint8_t    *f;
+		XlsReader  *x;
+		XlsRow		row;
+		long		n = 0,
+					prev = 0;
+		bool		ordered = true;
+
+		c.n = 0;
+		for (unsigned row_no = 65536; row_no >= 1; row_no--)
+		{
+			xb_number(&c, row_no, 1, 15, row_no);
+			xb_number(&c, row_no, 0, 15, -(double) row_no);
+		}
+		f = workbook(&c, NULL, 0, NULL, &len);
+		x = xls_reader_create(NULL, 0, NULL, NULL);
+		CHECK_EQ_INT(xls_open(x, f, len), XLS_OK);
+		CHECK_EQ_INT(xls_select_sheet(x, 0), XLS_OK);
+		while (xls_next_row(x, &row) == XLS_OK)
+		{
+			if (row.row_no != prev + 1 || row.ncells != 2 || row.cells[0].col != 0 ||
+				strtod(row.cells[0].text, NULL) != -(double) row.row_no)
+				ordered = false;
+			prev = row.row_no;
+			n++;
+		}
+		CHECK(ordered);
+		CHECK_EQ_INT(n, 65536);
+		CHECK((double) (clock() - t0) / CLOCKS_PER_SEC < 2.0);	/* (under ASan) */
+		xls_reader_destroy(x);
+		free(f);
+	}
+
 	/* a column beyond IV; a truncated cell record; a shared string that does not exist */
 	c.n = 0;
 	xb_label(&c, 1, 256, "x");
