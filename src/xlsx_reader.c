@@ -78,8 +78,17 @@ struct XrReader
 	uint64_t	part_read;		/* inflated so far */
 	char		io_error[800];
 	XrCode		io_code;
+	const char *io_hint;
 	xmlTextReaderPtr xr;
 	char		xml_msg[256];
+	/* the attribute counter (see scan_tags) */
+	int			tag_state;
+	int			tag_count;
+	char		tag_quote;
+	const char *tag_term;
+	int			tag_k;
+	char		tag_bang[8];
+	int			tag_nb;
 
 	/* workbook */
 	bool		date1904;
@@ -242,18 +251,142 @@ xr_column_name(int col, char *out)
 
 /* ---------------- parts: inflated through a bounded callback ---------------- */
 
+/*
+ * libxml2 checks an element's attributes for duplicates pairwise: 100,000
+ * attributes on one element take it most of a minute, beyond the reach of
+ * a cancel.  The bytes are scanned as they are handed to it (in linear
+ * time, across chunks) and an element with too many attributes is refused
+ * before libxml2 sees it.  The scanner knows only what it must: tags,
+ * quoted values, comments, CDATA sections and processing instructions.
+ */
+enum
+{
+	T_TEXT, T_LT, T_BANG, T_TAG, T_QUOTE, T_SKIP
+};
+
+static bool
+scan_tags(XrReader *r, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = buf[i];
+
+again:
+		switch (r->tag_state)
+		{
+			case T_TEXT:
+				{
+					const char *lt = memchr(buf + i, '<', n - i);
+
+					if (lt == NULL)
+						return true;
+					i = (size_t) (lt - buf);
+					r->tag_state = T_LT;
+					break;
+				}
+			case T_LT:
+				if (c == '!')
+				{
+					r->tag_state = T_BANG;
+					r->tag_nb = 0;
+				}
+				else if (c == '?')
+				{
+					r->tag_state = T_SKIP;
+					r->tag_term = "?>";
+					r->tag_k = 0;
+				}
+				else
+				{
+					r->tag_state = T_TAG;
+					r->tag_count = 0;
+					goto again;
+				}
+				break;
+			case T_BANG:
+				r->tag_bang[r->tag_nb++] = c;
+				if (r->tag_nb == 2 && memcmp(r->tag_bang, "--", 2) == 0)
+				{
+					r->tag_state = T_SKIP;
+					r->tag_term = "-->";
+					r->tag_k = 0;
+				}
+				else if (r->tag_nb == 7 && memcmp(r->tag_bang, "[CDATA[", 7) == 0)
+				{
+					r->tag_state = T_SKIP;
+					r->tag_term = "]]>";
+					r->tag_k = 0;
+				}
+				else if (!(r->tag_nb < 2 && c == '-') && !(r->tag_nb < 7 && memcmp(r->tag_bang, "[CDATA[", r->tag_nb) == 0))
+				{
+					/* a declaration: read as a tag from here */
+					r->tag_state = T_TAG;
+					r->tag_count = 0;
+					goto again;
+				}
+				break;
+			case T_TAG:
+				if (c == '"' || c == '\'')
+				{
+					r->tag_quote = c;
+					r->tag_state = T_QUOTE;
+				}
+				else if (c == '=')
+				{
+					if (++r->tag_count > XR_MAX_COLS)
+						return false;
+				}
+				else if (c == '>')
+					r->tag_state = T_TEXT;
+				break;
+			case T_QUOTE:
+				{
+					const char *q = memchr(buf + i, r->tag_quote, n - i);
+
+					if (q == NULL)
+						return true;
+					i = (size_t) (q - buf);
+					r->tag_state = T_TAG;
+					break;
+				}
+			case T_SKIP:
+				if (c == r->tag_term[r->tag_k])
+				{
+					if (r->tag_term[++r->tag_k] == '\0')
+						r->tag_state = T_TEXT;
+				}
+				else if (c == r->tag_term[0])
+					r->tag_k = (r->tag_term[1] == r->tag_term[0] && r->tag_k >= 2) ? 2 : 1;
+				else
+					r->tag_k = 0;
+				break;
+		}
+	}
+	return true;
+}
+
 static int
 part_read_cb(void *ctx, char *buf, int len)
 {
 	XrReader   *r = (XrReader *) ctx;
 	zip_int64_t n;
 
-	if (r->zf == NULL)
-		return -1;
-	n = zip_fread(r->zf, buf, (zip_uint64_t) len);
+	if (r->is_xml)
+	{
+		/* the XML door: the document is in memory */
+		n = (zip_int64_t) (r->len - r->part_read < (size_t) len ? r->len - r->part_read : (size_t) len);
+		memcpy(buf, r->data + r->part_read, (size_t) n);
+	}
+	else
+	{
+		if (r->zf == NULL)
+			return -1;
+		n = zip_fread(r->zf, buf, (zip_uint64_t) len);
+	}
 	if (n < 0)
 	{
 		r->io_code = XR_FORMAT;
+		r->io_hint = NULL;
 		snprintf(r->io_error, sizeof(r->io_error), "part %s of \"%s\" is corrupt: %s",
 				 r->part, r->label, zip_file_strerror(r->zf));
 		return -1;
@@ -262,12 +395,32 @@ part_read_cb(void *ctx, char *buf, int len)
 	if (r->part_read > r->lim.part_bytes || r->part_read > r->part_size)
 	{
 		r->io_code = XR_LIMIT;
+		r->io_hint = "Split the workbook, or raise credimport.max_sheet_bytes if it is genuine.";
 		snprintf(r->io_error, sizeof(r->io_error),
 				 "part %s of \"%s\" inflates to more than it declares or than credimport.max_sheet_bytes allows",
 				 r->part, r->label);
 		return -1;
 	}
+	if (!scan_tags(r, buf, (size_t) n))
+	{
+		r->io_code = XR_LIMIT;
+		r->io_hint = "Records, rows and cells need far fewer attributes: check that this is the right file.";
+		snprintf(r->io_error, sizeof(r->io_error), "an element of \"%s\" has more than 16,384 attributes",
+				 r->is_xml ? r->label : r->part);
+		return -1;
+	}
 	return (int) n;
+}
+
+static void
+reset_scan(XrReader *r)
+{
+	r->tag_state = T_TEXT;
+	r->tag_count = 0;
+	r->tag_k = 0;
+	r->tag_nb = 0;
+	r->part_read = 0;
+	r->io_error[0] = '\0';
 }
 
 static void
@@ -317,8 +470,7 @@ open_part(XrReader *r, const char *name, bool required)
 
 	close_part(r);
 	snprintf(r->part, sizeof(r->part), "%s", name);
-	r->io_error[0] = '\0';
-	r->part_read = 0;
+	reset_scan(r);
 	zip_stat_init(&st);
 	if (zip_stat(r->zip, name, ZIP_FL_NOCASE, &st) != 0)
 	{
@@ -357,8 +509,7 @@ step(XrReader *r)
 	{
 		if (r->io_error[0])
 		{
-			set_detail(r, NULL, r->io_code == XR_LIMIT ?
-					   "Split the workbook, or raise credimport.max_sheet_bytes if it is genuine." : NULL);
+			set_detail(r, NULL, r->io_hint);
 			fail(r, r->io_code, "%s", r->io_error);
 		}
 		snprintf(r->err->detail, sizeof(r->err->detail), "Near line %d.", xmlTextReaderGetParserLineNumber(r->xr));
@@ -785,8 +936,7 @@ has_merges(XrReader *r)
 		n = part_read_cb(r, chunk + carry, 65536);
 		if (n < 0)
 		{
-			set_detail(r, NULL, r->io_code == XR_LIMIT ?
-					   "Split the workbook, or raise credimport.max_sheet_bytes if it is genuine." : NULL);
+			set_detail(r, NULL, r->io_hint);
 			fail(r, r->io_code, "%s", r->io_error);
 		}
 		if (n == 0)
@@ -1351,7 +1501,10 @@ static void
 open_xml_reader(XrReader *r)
 {
 	close_part(r);
-	r->xr = xmlReaderForMemory(r->data, (int) r->len, NULL, NULL, XR_PARSE_OPTIONS);
+	snprintf(r->part, sizeof(r->part), "%s", r->label);
+	reset_scan(r);
+	r->part_size = r->len;
+	r->xr = xmlReaderForIO(part_read_cb, NULL, r, NULL, NULL, XR_PARSE_OPTIONS);
 	start_reader(r);
 }
 
@@ -1616,18 +1769,8 @@ xr_rewind(XrReader *r, XrError *err)
 void
 xr_progress(XrReader *r, uint64_t *done, uint64_t *total)
 {
-	if (r->is_xml)
-	{
-		long		n = r->xr ? xmlTextReaderByteConsumed(r->xr) : (long) r->len;
-
-		*done = n < 0 ? 0 : (uint64_t) n;
-		*total = r->len;
-	}
-	else
-	{
-		*done = r->done ? r->part_size : r->part_read;
-		*total = r->part_size;
-	}
+	*done = r->done ? r->part_size : r->part_read;
+	*total = r->part_size;
 	if (*done > *total)
 		*done = *total;
 }
