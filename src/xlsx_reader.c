@@ -96,6 +96,8 @@ struct XrReader
 	char		sheet_part[264];
 	Buf			sst;			/* shared strings, NUL-terminated, back to back */
 	size_t	   *sst_off;
+	uint32_t   *sst_len;
+	size_t		sst_len_cap;
 	size_t		nsst;
 	size_t		sst_cap;
 	unsigned char *xf_date;
@@ -326,6 +328,9 @@ again:
 				}
 				break;
 			case T_TAG:
+				/* the common case: plain characters of a tag */
+				while (c != '"' && c != '\'' && c != '=' && c != '>' && i + 1 < n)
+					c = buf[++i];
 				if (c == '"' || c == '\'')
 				{
 					r->tag_quote = c;
@@ -557,29 +562,41 @@ static unsigned
 get_attrs(XrReader *r, const char *const *names, int n, char (*out)[XR_NAME_MAX], bool *prefixed)
 {
 	unsigned	found = 0;
+	xmlNodePtr	node = xmlTextReaderCurrentNode(r->xr);
 
 	for (int i = 0; i < n; i++)
 		out[i][0] = '\0';
-	if (xmlTextReaderMoveToFirstAttribute(r->xr) != 1)
+	if (node == NULL || node->type != XML_ELEMENT_NODE)
 		return 0;
-	do
+	/* the element's attributes, read from the node itself (no copies) */
+	for (xmlAttrPtr a = node->properties; a != NULL; a = a->next)
 	{
-		const xmlChar *ln = xmlTextReaderConstLocalName(r->xr);
-
 		interrupt(r);
-		if (ln == NULL)
+		if (a->name == NULL)
 			continue;
 		for (int i = 0; i < n; i++)
-			if (!(found & (1u << i)) && strcmp((const char *) ln, names[i]) == 0 &&
-				(prefixed == NULL || !prefixed[i] || xmlTextReaderConstPrefix(r->xr) != NULL))
+			if (!(found & (1u << i)) && strcmp((const char *) a->name, names[i]) == 0 &&
+				(prefixed == NULL || !prefixed[i] || (a->ns != NULL && a->ns->prefix != NULL)))
 			{
-				const xmlChar *v = xmlTextReaderConstValue(r->xr);
+				size_t		len = 0;
 
-				snprintf(out[i], XR_NAME_MAX, "%s", v ? (const char *) v : "");
+				for (xmlNodePtr t = a->children; t != NULL; t = t->next)
+				{
+					size_t		k;
+
+					if (t->content == NULL)
+						continue;
+					k = strlen((const char *) t->content);
+					if (k > XR_NAME_MAX - 1 - len)
+						k = XR_NAME_MAX - 1 - len;
+					memcpy(out[i] + len, t->content, k);
+					len += k;
+				}
+				out[i][len] = '\0';
 				found |= 1u << i;
+				break;
 			}
-	} while (xmlTextReaderMoveToNextAttribute(r->xr) == 1);
-	xmlTextReaderMoveToElement(r->xr);
+	}
 	return found;
 }
 
@@ -638,6 +655,53 @@ parse_ref(const char *ref, int *col, long *row)
 	*col = c - 1;
 	*row = rr;
 	return true;
+}
+
+/*
+ * Is this stored number already what sv_format_number would write (up to
+ * 15 significant digits, no exponent, no leading or trailing zeros)?  Most
+ * are: skip the round trip through double and printf.
+ */
+static bool
+number_is_canonical(const char *s, size_t len)
+{
+	const char *p = s,
+			   *end = s + len;
+	int			sig = 0;
+	int			lead_zeros = 0;
+	bool		int_zero;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p == end || !isdigit((unsigned char) *p))
+		return false;
+	int_zero = (*p == '0');
+	if (int_zero)
+	{
+		p++;
+		if (p < end && isdigit((unsigned char) *p))
+			return false;		/* 007 */
+	}
+	else
+		for (; p < end && isdigit((unsigned char) *p); p++)
+			sig++;
+	if (p == end)
+		return sig <= 15 && !(int_zero && s[0] == '-');	/* -0 */
+	if (*p != '.')
+		return false;
+	p++;
+	if (p == end || end[-1] == '0')
+		return false;
+	for (; p < end && *p == '0' && int_zero; p++)
+		lead_zeros++;
+	for (; p < end; p++)
+	{
+		if (!isdigit((unsigned char) *p))
+			return false;
+		sig++;
+	}
+	/* %g writes 0.0001 but 1e-05 */
+	return sig >= 1 && sig <= 15 && lead_zeros <= 3;
 }
 
 /* ---------------- workbook, relationships ---------------- */
@@ -784,8 +848,16 @@ read_shared_strings(XrReader *r)
 		if (!is_elem(r, "si"))
 			continue;
 		grow(r, (void **) &r->sst_off, &r->sst_cap, r->nsst + 1, sizeof(size_t));
-		r->sst_off[r->nsst++] = r->sst.len;
+		grow(r, (void **) &r->sst_len, &r->sst_len_cap, r->nsst + 1, sizeof(uint32_t));
+		r->sst_off[r->nsst] = r->sst.len;
 		collect_text(r, "si", &r->sst);
+		if (r->sst.len - r->sst_off[r->nsst] > UINT32_MAX)
+		{
+			set_detail(r, NULL, NULL);
+			fail(r, XR_LIMIT, "a shared string of \"%s\" is longer than 4 GB", r->label);
+		}
+		r->sst_len[r->nsst] = (uint32_t) (r->sst.len - r->sst_off[r->nsst]);
+		r->nsst++;
 		buf_append(r, &r->sst, "", 0);
 		r->sst.len++;			/* keep the NUL */
 	}
@@ -1224,8 +1296,7 @@ read_cell(XrReader *r, long *row_no, bool row_has_r, bool first_cell, int *next_
 			fail(r, XR_FORMAT, "cell %s of \"%s\" refers to shared string %ld, which does not exist",
 				 (f & 1) ? a[0] : "?", r->label, idx);
 		}
-		set_cell_ptr(r, col, r->sst.data + r->sst_off[idx],
-					 strlen(r->sst.data + r->sst_off[idx]), 0);
+		set_cell_ptr(r, col, r->sst.data + r->sst_off[idx], r->sst_len[idx], 0);
 	}
 	else if (strcmp(t, "inlineStr") == 0)
 	{
@@ -1281,6 +1352,8 @@ read_cell(XrReader *r, long *row_no, bool row_has_r, bool first_cell, int *next_
 			else
 				set_cell_off(r, col, voff, vlen, 0);
 		}
+		else if (number_is_canonical(r->rowbuf.data + voff, vlen))
+			set_cell_off(r, col, voff, vlen, 0);
 		else
 		{
 			sv_format_number(dv, tmp, sizeof(tmp));
@@ -1807,6 +1880,7 @@ xr_close(XrReader *r)
 	free(r->active);
 	free(r->sst.data);
 	free(r->sst_off);
+	free(r->sst_len);
 	free(r->xf_date);
 	free(r->cells);
 	free(r->cell_off);
