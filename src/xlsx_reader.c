@@ -943,7 +943,8 @@ read_styles(XrReader *r)
 	{
 		size_t		cap = 0;
 
-		qsort(fmts, nfmt, sizeof(NumFmt), numfmt_cmp);
+		if (nfmt > 1)
+			qsort(fmts, nfmt, sizeof(NumFmt), numfmt_cmp);
 		grow(r, (void **) &r->xf_date, &cap, r->nxf, 1);
 		for (size_t i = 0; i < r->nxf; i++)
 		{
@@ -1080,7 +1081,8 @@ read_merges(XrReader *r)
 		r->nmerge++;
 	}
 	close_part(r);
-	qsort(r->merges, r->nmerge, sizeof(Merge), merge_cmp);
+	if (r->nmerge > 1)
+		qsort(r->merges, r->nmerge, sizeof(Merge), merge_cmp);
 }
 
 /* ---------------- the current row ---------------- */
