@@ -103,6 +103,13 @@ struct XrReader
 	unsigned char *xf_date;
 	size_t		nxf;
 
+	/* scratch of the workbook and styles passes: here so an error frees them */
+	Buf			wbnames;
+	NumFmt	   *fmts;
+	size_t		fmt_cap;
+	int		   *xf_fid;
+	size_t		xf_cap;
+
 	/* merged ranges, by first row */
 	Merge	   *merges;
 	size_t		nmerge;
@@ -223,6 +230,13 @@ buf_append(XrReader *r, Buf *b, const char *s, size_t n)
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+}
+
+static void
+release(XrReader *r, void *p, size_t bytes)
+{
+	free(p);
+	r->used -= bytes < r->used ? bytes : r->used;
 }
 
 static inline void
@@ -715,7 +729,7 @@ read_workbook(XrReader *r, const char *sheet)
 	char		rid[XR_NAME_MAX] = "";
 	char		chosen[XR_NAME_MAX] = "";
 	bool		found = false;
-	Buf			names = {0};
+	Buf		   *names = &r->wbnames;
 	bool		have_target = false;
 
 	open_part(r, "xl/workbook.xml", true);
@@ -735,15 +749,15 @@ read_workbook(XrReader *r, const char *sheet)
 		{
 			unsigned	f = get_attrs(r, wanted, 4, a, (bool *) prefixed);
 
-			if (names.len < 2000)
+			if (names->len < 2000)
 			{
 				char		item[XR_NAME_MAX + 8];
 
-				snprintf(item, sizeof(item), "%s\"%s\"", names.len ? ", " : "", (f & 1) ? a[0] : "?");
-				buf_append(r, &names, item, strlen(item));
+				snprintf(item, sizeof(item), "%s\"%s\"", names->len ? ", " : "", (f & 1) ? a[0] : "?");
+				buf_append(r, names, item, strlen(item));
 			}
-			else if (names.len < 2010)
-				buf_append(r, &names, ", ...", 5);
+			else if (names->len < 2010)
+				buf_append(r, names, ", ...", 5);
 			if (!found && (sheet == NULL || ((f & 1) && strcmp(a[0], sheet) == 0)))
 			{
 				found = true;
@@ -753,21 +767,19 @@ read_workbook(XrReader *r, const char *sheet)
 		}
 	}
 	close_part(r);
-	if (names.len == 0)
+	if (names->len == 0)
 	{
 		set_detail(r, NULL, NULL);
 		fail(r, XR_FORMAT, "workbook \"%s\" has no worksheets", r->label);
 	}
 	if (!found)
 	{
-		snprintf(r->err->detail, sizeof(r->err->detail), "Its worksheets are %s.", names.data);
+		snprintf(r->err->detail, sizeof(r->err->detail), "Its worksheets are %s.", names->data);
 		snprintf(r->err->hint, sizeof(r->err->hint), "Sheet names are compared exactly, case included.");
-		free(names.data);
-		r->used -= names.cap;
 		fail(r, XR_NOSHEET, "workbook \"%s\" has no worksheet named \"%s\"", r->label, sheet);
 	}
-	free(names.data);
-	r->used -= names.cap;
+	release(r, names->data, names->cap);
+	memset(names, 0, sizeof(*names));
 	if (rid[0] == '\0')
 	{
 		set_detail(r, "Its <sheet> element has no r:id attribute.", "Open the workbook in a spreadsheet program and save it again.");
@@ -882,11 +894,7 @@ read_styles(XrReader *r)
 {
 	static const char *const wanted[] = {"numFmtId", "formatCode"};
 	char		a[2][XR_NAME_MAX];
-	NumFmt	   *fmts = NULL;
-	size_t		nfmt = 0,
-				fmt_cap = 0;
-	int		   *xf_fid = NULL;
-	size_t		xf_cap = 0;
+	size_t		nfmt = 0;
 	bool		in_fmts = false,
 				in_xfs = false;
 
@@ -914,10 +922,10 @@ read_styles(XrReader *r)
 			code = owned;
 			if ((f & 1) && parse_uint(a[0], INT_MAX, &id))
 			{
-				grow(r, (void **) &fmts, &fmt_cap, nfmt + 1, sizeof(NumFmt));
-				fmts[nfmt].id = (int) id;
-				fmts[nfmt].seq = (int) nfmt;
-				fmts[nfmt].is_date = sv_format_is_date((int) id, (const char *) code);
+				grow(r, (void **) &r->fmts, &r->fmt_cap, nfmt + 1, sizeof(NumFmt));
+				r->fmts[nfmt].id = (int) id;
+				r->fmts[nfmt].seq = (int) nfmt;
+				r->fmts[nfmt].is_date = sv_format_is_date((int) id, (const char *) code);
 				nfmt++;
 			}
 			if (owned)
@@ -932,8 +940,8 @@ read_styles(XrReader *r)
 				if (!parse_uint(a[0], INT_MAX, &id))
 					id = -1;
 			}
-			grow(r, (void **) &xf_fid, &xf_cap, r->nxf + 1, sizeof(int));
-			xf_fid[r->nxf++] = (int) id;
+			grow(r, (void **) &r->xf_fid, &r->xf_cap, r->nxf + 1, sizeof(int));
+			r->xf_fid[r->nxf++] = (int) id;
 		}
 	}
 	close_part(r);
@@ -944,11 +952,11 @@ read_styles(XrReader *r)
 		size_t		cap = 0;
 
 		if (nfmt > 1)
-			qsort(fmts, nfmt, sizeof(NumFmt), numfmt_cmp);
+			qsort(r->fmts, nfmt, sizeof(NumFmt), numfmt_cmp);
 		grow(r, (void **) &r->xf_date, &cap, r->nxf, 1);
 		for (size_t i = 0; i < r->nxf; i++)
 		{
-			int			fid = xf_fid[i];
+			int			fid = r->xf_fid[i];
 			size_t		lo = 0,
 						hi = nfmt;
 
@@ -958,21 +966,23 @@ read_styles(XrReader *r)
 			{
 				size_t		mid = lo + (hi - lo) / 2;
 
-				if (fmts[mid].id <= fid)
+				if (r->fmts[mid].id <= fid)
 					lo = mid + 1;
 				else
 					hi = mid;
 			}
-			if (lo > 0 && fmts[lo - 1].id == fid)
-				r->xf_date[i] = fmts[lo - 1].is_date;
+			if (lo > 0 && r->fmts[lo - 1].id == fid)
+				r->xf_date[i] = r->fmts[lo - 1].is_date;
 			else
 				r->xf_date[i] = fid >= 0 && sv_format_is_date(fid, NULL);
 		}
 	}
-	free(fmts);
-	r->used -= fmt_cap * sizeof(NumFmt);
-	free(xf_fid);
-	r->used -= xf_cap * sizeof(int);
+	release(r, r->fmts, r->fmt_cap * sizeof(NumFmt));
+	r->fmts = NULL;
+	r->fmt_cap = 0;
+	release(r, r->xf_fid, r->xf_cap * sizeof(int));
+	r->xf_fid = NULL;
+	r->xf_cap = 0;
 }
 
 /* ---------------- merged ranges ---------------- */
@@ -1031,13 +1041,6 @@ has_merges(XrReader *r)
 	}
 	close_part(r);
 	return found;
-}
-
-static void
-release(XrReader *r, void *p, size_t bytes)
-{
-	free(p);
-	r->used -= bytes < r->used ? bytes : r->used;
 }
 
 static void
@@ -1884,6 +1887,9 @@ xr_close(XrReader *r)
 	free(r->sst_off);
 	free(r->sst_len);
 	free(r->xf_date);
+	free(r->wbnames.data);
+	free(r->fmts);
+	free(r->xf_fid);
 	free(r->cells);
 	free(r->cell_off);
 	free(r->rowbuf.data);
