@@ -79,6 +79,7 @@ struct XrReader
 	char		io_error[800];
 	XrCode		io_code;
 	const char *io_hint;
+	bool		no_scan;		/* bytes not for libxml2: no need to count attributes */
 	xmlTextReaderPtr xr;
 	char		xml_msg[256];
 	/* the attribute counter (see scan_tags) */
@@ -420,7 +421,7 @@ part_read_cb(void *ctx, char *buf, int len)
 				 r->part, r->label);
 		return -1;
 	}
-	if (!scan_tags(r, buf, (size_t) n))
+	if (!r->no_scan && !scan_tags(r, buf, (size_t) n))
 	{
 		r->io_code = XR_LIMIT;
 		r->io_hint = "Records, rows and cells need far fewer attributes: check that this is the right file.";
@@ -1011,6 +1012,7 @@ has_merges(XrReader *r)
 	bool		found = false;
 
 	open_part(r, r->sheet_part, true);
+	r->no_scan = true;
 	for (;;)
 	{
 		int			n;
@@ -1019,17 +1021,23 @@ has_merges(XrReader *r)
 		n = part_read_cb(r, chunk + carry, 65536);
 		if (n < 0)
 		{
+			r->no_scan = false;
 			set_detail(r, NULL, r->io_hint);
 			fail(r, r->io_code, "%s", r->io_error);
 		}
 		if (n == 0)
 			break;
-		for (size_t i = 0; i + 9 <= carry + (size_t) n; i++)
-			if (chunk[i] == 'm' && memcmp(chunk + i, "mergeCell", 9) == 0)
+		{
+			const char *p = chunk,
+					   *end = chunk + carry + (size_t) n;
+
+			while (!found && end - p >= 9 && (p = memchr(p, 'm', (size_t) (end - p - 8))) != NULL)
 			{
-				found = true;
-				break;
+				if (memcmp(p, "mergeCell", 9) == 0)
+					found = true;
+				p++;
 			}
+		}
 		if (found)
 			break;
 		{
@@ -1039,6 +1047,7 @@ has_merges(XrReader *r)
 			memmove(chunk, chunk + total - carry, carry);
 		}
 	}
+	r->no_scan = false;
 	close_part(r);
 	return found;
 }
