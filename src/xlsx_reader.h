@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sheet_values.h"
+
 typedef enum XrCode
 {
 	XR_OK = 0,
@@ -49,7 +51,7 @@ typedef struct XrLimits
 #define XR_CELL_ERROR 2
 
 /* the message of a formula cell whose cached value the workbook says is stale */
-#define XR_FORMULA_NOT_CALCULATED "formula not calculated; open and save the file in a spreadsheet program"
+#define XR_FORMULA_NOT_CALCULATED SV_FORMULA_NOT_CALCULATED
 
 typedef struct XrCell
 {
