@@ -450,6 +450,35 @@ test_zip(void)
 	CHECK_EQ_STR(err.msg, "part xl/worksheets/sheet1.xml of \"t.xlsx\" would inflate to 8388608 bytes, more than credimport.max_sheet_bytes (1048576)");
 	free(zip);
 	free(spaces);
+
+	/* a zip of 10,001 parts is refused before libzip reads its directory */
+	{
+		int			n = 10001;
+		XbPart	   *many = calloc(n, sizeof(XbPart));
+		char	  (*names)[16] = calloc(n, 16);
+
+		many[0] = (XbPart) {"xl/workbook.xml", XB_WORKBOOK, 0};
+		many[1] = (XbPart) {"xl/_rels/workbook.xml.rels", XB_RELS, 0};
+		many[2] = (XbPart) {"xl/worksheets/sheet1.xml", SHEET("<row><c><v>1</v></c></row>"), 0};
+		for (int i = 3; i < n; i++)
+		{
+			snprintf(names[i], 16, "x/%d", i);
+			many[i] = (XbPart) {names[i], " ", 1};
+		}
+		zip = xb_zip(many, n, &len);
+		CHECK(zip != NULL);
+		r = xr_open_xlsx((const char *) zip, len, "t.xlsx", NULL, &LIM, &err);
+		CHECK(r == NULL && err.code == XR_LIMIT);
+		CHECK_EQ_STR(err.msg, "\"t.xlsx\" has more than 10000 parts");
+		free(zip);
+		zip = xb_zip(many, 10000, &len);
+		r = xr_open_xlsx((const char *) zip, len, "t.xlsx", NULL, &LIM, &err);
+		CHECK(r != NULL);
+		xr_close(r);
+		free(zip);
+		free(many);
+		free(names);
+	}
 }
 
 int
