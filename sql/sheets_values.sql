@@ -20,6 +20,8 @@ SELECT * FROM credimport_validate(:'fx' || 'nocache.xlsx', 'email');
 
 -- a sheet without r:id is named in the error
 \set VERBOSITY default
+-- (and a header cell whose formula is not calculated names no column)
+SELECT * FROM load_error(:'fx' || 'stale_header.xlsx', 'email');
 SELECT * FROM load_error(:'fx' || 'norid.xlsx', 'email');
 -- rows out of order are refused at once
 SELECT * FROM load_error(:'fx' || 'rows_reversed.xlsx', 'email');

@@ -443,6 +443,19 @@ stream_next(Source *src, CsvRecord *rec)
 		for (int i = 0; i < row->ncells; i++)
 			if (row->cells[i].value && row->cells[i].len > 0)
 				st->width = i + 1;
+		/* a header cell holding an error (or a formula not calculated) names no column */
+		for (int i = 0; i < st->width; i++)
+			if (row->cells[i].flag == XR_CELL_ERROR)
+			{
+				char		col[8];
+
+				sheet_column_name(i, col);
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("header cell %s%ld of \"%s\" holds the error value %s",
+								col, row->line_no, src->description, row->cells[i].value),
+						 errhint("Give every column a plain text name.")));
+			}
 		/* cells right of the header's last column have no name: never read */
 		xr_set_width(st->xr, st->width);
 		if (st->ptrs == NULL)
