@@ -81,6 +81,8 @@ struct XrReader
 	const char *io_hint;
 	bool		no_scan;		/* bytes not for libxml2: no need to count attributes */
 	xmlTextReaderPtr xr;
+	int			cur_type;		/* the current node's type and depth (set by step) */
+	int			cur_depth;
 	char		xml_msg[256];
 	/* the attribute counter (see scan_tags) */
 	int			tag_state;
@@ -537,7 +539,9 @@ step(XrReader *r)
 		fail(r, XR_XML, "\"%s\" is not well-formed XML: %s", r->is_xml ? r->label : r->part,
 			 r->xml_msg[0] ? r->xml_msg : "parse error");
 	}
-	if (ret == 1 && xmlTextReaderNodeType(r->xr) == XML_READER_TYPE_DOCUMENT_TYPE)
+	r->cur_type = ret == 1 ? xmlTextReaderNodeType(r->xr) : -1;
+	r->cur_depth = ret == 1 ? xmlTextReaderDepth(r->xr) : -1;
+	if (r->cur_type == XML_READER_TYPE_DOCUMENT_TYPE)
 	{
 		set_detail(r, NULL, "Remove the <!DOCTYPE ...> line: credimport never loads DTDs or expands entities.");
 		fail(r, XR_XML, "\"%s\" has a document type declaration, which credimport does not accept",
@@ -551,7 +555,7 @@ is_elem(XrReader *r, const char *name)
 {
 	const xmlChar *n;
 
-	if (xmlTextReaderNodeType(r->xr) != XML_READER_TYPE_ELEMENT)
+	if (r->cur_type != XML_READER_TYPE_ELEMENT)
 		return false;
 	n = xmlTextReaderConstLocalName(r->xr);
 	return n && strcmp((const char *) n, name) == 0;
@@ -562,7 +566,7 @@ is_end(XrReader *r, const char *name)
 {
 	const xmlChar *n;
 
-	if (xmlTextReaderNodeType(r->xr) != XML_READER_TYPE_END_ELEMENT)
+	if (r->cur_type != XML_READER_TYPE_END_ELEMENT)
 		return false;
 	n = xmlTextReaderConstLocalName(r->xr);
 	return n && strcmp((const char *) n, name) == 0;
@@ -819,7 +823,7 @@ read_workbook(XrReader *r, const char *sheet)
 static void
 collect_text(XrReader *r, const char *end, Buf *b)
 {
-	int			depth = xmlTextReaderDepth(r->xr);
+	int			depth = r->cur_depth;
 	bool		in_t = false;
 	int			in_rph = 0;
 
@@ -827,9 +831,9 @@ collect_text(XrReader *r, const char *end, Buf *b)
 		return;
 	while (step(r))
 	{
-		int			type = xmlTextReaderNodeType(r->xr);
+		int			type = r->cur_type;
 
-		if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth && is_end(r, end))
+		if (type == XML_READER_TYPE_END_ELEMENT && r->cur_depth == depth && is_end(r, end))
 			break;
 		if (is_elem(r, "rPh"))
 			in_rph += xmlTextReaderIsEmptyElement(r->xr) ? 0 : 1;
@@ -1194,15 +1198,15 @@ static size_t
 element_text(XrReader *r, size_t *len)
 {
 	size_t		off = r->rowbuf.len;
-	int			depth = xmlTextReaderDepth(r->xr);
+	int			depth = r->cur_depth;
 
 	if (!xmlTextReaderIsEmptyElement(r->xr))
 	{
 		while (step(r))
 		{
-			int			type = xmlTextReaderNodeType(r->xr);
+			int			type = r->cur_type;
 
-			if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
+			if (type == XML_READER_TYPE_END_ELEMENT && r->cur_depth == depth)
 				break;
 			if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
 				type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE || type == XML_READER_TYPE_WHITESPACE)
@@ -1263,15 +1267,15 @@ read_cell(XrReader *r, long *row_no, bool row_has_r, bool first_cell, int *next_
 
 	if (!xmlTextReaderIsEmptyElement(r->xr))
 	{
-		int			depth = xmlTextReaderDepth(r->xr);
+		int			depth = r->cur_depth;
 
 		while (step(r))
 		{
-			int			type = xmlTextReaderNodeType(r->xr);
+			int			type = r->cur_type;
 
-			if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
+			if (type == XML_READER_TYPE_END_ELEMENT && r->cur_depth == depth)
 				break;
-			if (type != XML_READER_TYPE_ELEMENT || xmlTextReaderDepth(r->xr) != depth + 1)
+			if (type != XML_READER_TYPE_ELEMENT || r->cur_depth != depth + 1)
 				continue;
 			if (is_elem(r, "v"))
 			{
@@ -1479,15 +1483,15 @@ next_xlsx_row(XrReader *r)
 		r->row.hidden = (f & 2) && truthy(a[1]);
 		if (!xmlTextReaderIsEmptyElement(r->xr))
 		{
-			int			depth = xmlTextReaderDepth(r->xr);
+			int			depth = r->cur_depth;
 
 			while (step(r))
 			{
-				int			type = xmlTextReaderNodeType(r->xr);
+				int			type = r->cur_type;
 
-				if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
+				if (type == XML_READER_TYPE_END_ELEMENT && r->cur_depth == depth)
 					break;
-				if (type == XML_READER_TYPE_ELEMENT && xmlTextReaderDepth(r->xr) == depth + 1 && is_elem(r, "c"))
+				if (type == XML_READER_TYPE_ELEMENT && r->cur_depth == depth + 1 && is_elem(r, "c"))
 				{
 					read_cell(r, &row_no, (f & 1) != 0, first, &next_col);
 					first = false;
@@ -1623,8 +1627,8 @@ read_record(XrReader *r, bool scan)
 		return;
 	while (step(r))
 	{
-		int			depth = xmlTextReaderDepth(r->xr);
-		int			type = xmlTextReaderNodeType(r->xr);
+		int			depth = r->cur_depth;
+		int			type = r->cur_type;
 
 		if (type == XML_READER_TYPE_END_ELEMENT && depth == 1)
 			break;
@@ -1658,7 +1662,7 @@ scan_xml(XrReader *r)
 	{
 		long		line;
 
-		if (xmlTextReaderNodeType(r->xr) != XML_READER_TYPE_ELEMENT || xmlTextReaderDepth(r->xr) != 1)
+		if (r->cur_type != XML_READER_TYPE_ELEMENT || r->cur_depth != 1)
 			continue;
 		line = xmlGetLineNo(xmlTextReaderCurrentNode(r->xr));
 		if (n > 0 && line <= prev)
@@ -1696,7 +1700,7 @@ next_xml_row(XrReader *r)
 		return 0;
 	while (step(r))
 	{
-		if (xmlTextReaderNodeType(r->xr) != XML_READER_TYPE_ELEMENT || xmlTextReaderDepth(r->xr) != 1)
+		if (r->cur_type != XML_READER_TYPE_ELEMENT || r->cur_depth != 1)
 			continue;
 		row_reset(r);
 		r->row.hidden = false;
