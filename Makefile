@@ -1,7 +1,7 @@
 # credimport -- PGXS build
 EXTENSION    = credimport
 MODULE_big   = credimport
-OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o \
+OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o src/xlsx_reader.o \
                src/columns.o src/match.o src/pipeline.o src/kind_credit.o src/kind_user.o src/kind_credential.o src/writer.o src/report.o src/report_xlsx.o \
                src/xls_reader.o src/source_xls.o
 DATA         = $(wildcard credimport--*.sql)
@@ -9,7 +9,7 @@ PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 
 # pg_regress suite: sql/*.sql compared with expected/*.out
 # (run in this order: later files build on the objects of earlier ones)
-REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths etl users credentials limits sheets xls \
+REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths etl users credentials limits sheets sheets_values xls \
                report privileges upgrade
 REGRESS_OPTS = --inputdir=.
 

@@ -45,6 +45,14 @@ extern bool sv_serial_to_iso(double serial, bool date1904, char *out, size_t out
  */
 extern bool sv_iso_datetime_to_ymd(const char *s, int *y, int *m, int *d);
 
+/*
+ * The value of a formula cell whose result is not in the file (the workbook
+ * says its cached values are stale, or there is none): the cell is flagged
+ * as an error cell (CSV_FIELD_CELL_ERROR), so the record gets a problem
+ * naming the cell, never an empty or stale value.
+ */
+#define SV_FORMULA_NOT_CALCULATED "formula not calculated; open and save the file in a spreadsheet program"
+
 /* a number as a person wrote it: up to 15 significant digits, no binary noise */
 extern void sv_format_number(double d, char *out, size_t outlen);
 

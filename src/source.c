@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_authid.h"
@@ -531,6 +532,31 @@ table_next(Source *src, CsvRecord *rec)
 	else
 		rec->line_no = (long) ts->position;
 	rec->end_line_no = rec->line_no;
+
+	/*
+	 * A record is bounded like a CSV record: longer than max_record_bytes,
+	 * it is a record_too_long problem, and its values are never copied
+	 * (sizes are read from the tuple, no value is detoasted to measure it).
+	 */
+	{
+		Size		total = 0;
+
+		for (int c = 0; c < ts->ncols; c++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(tup, desc, first + c, &isnull);
+
+			if (!isnull)
+				total += toast_raw_datum_size(d) - VARHDRSZ;
+			total += 1;
+		}
+		if (total > (Size) credimport_max_record_bytes)
+		{
+			rec->problems = CSV_PROBLEM_TOO_LONG;
+			rec->bytes = total;
+			return true;
+		}
+	}
 
 	resetStringInfo(&ts->buf);
 	for (int c = 0; c < ts->ncols; c++)

@@ -14,6 +14,13 @@ Writes into OUTDIR:
                                    completion_date, number_credits, provider,
                                    course_title, course_id, user_editable, batch_id)
 
+  wide-<N>-s<SEED>.csv / .xlsx     with --wide N: the same N credit rows (no
+                                   source_ref) plus 60 extra columns the loader
+                                   ignores (67 in all), as CSV and as an .xlsx
+                                   written the way XlsxWriter writes one (shared
+                                   strings, numbers, dates as styled serials,
+                                   fullCalcOnLoad)
+
 The learners and credit types depend only on --seed and --learners, so files of
 several sizes made with one seed share them.  Files already made with the same
 parameters by the same gen.py are kept (see the .stamp files); --force remakes.
@@ -26,6 +33,7 @@ course titles (and one provider) contain commas and are quoted; every
 """
 import argparse
 import datetime
+import zipfile
 import hashlib
 import json
 import os
@@ -124,6 +132,136 @@ def gen_courses(seed):
     return courses
 
 
+WIDE_EXTRA = 60
+WORDS = ["alpha", "beta", "gamma", "delta", "north", "south", "east", "west", "red", "green",
+         "blue", "amber", "river", "stone", "cloud", "field", "harbor", "maple", "cedar", "pine"]
+
+
+def col_name(i):
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def xml_escape(v):
+    return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def gen_wide(a, learners, n):
+    """n credit rows x 67 columns, as CSV and as an XlsxWriter-like .xlsx."""
+    base = f"wide-{n}-s{a.seed}"
+    cpath = os.path.join(a.outdir, base + ".csv")
+    xpath = os.path.join(a.outdir, base + ".xlsx")
+    meta = {"seed": a.seed, "learners": a.learners, "rows": n, "wide": WIDE_EXTRA,
+            "gen": hashlib.sha256(open(os.path.abspath(__file__), "rb").read()).hexdigest()[:16]}
+    stamp = os.path.join(a.outdir, base + ".stamp")
+    if not a.force and stamp_ok(stamp, meta) and os.path.exists(cpath) and os.path.exists(xpath):
+        return cpath, xpath
+    courses = gen_courses(a.seed)
+    rng = random.Random(f"wide:{a.seed}:{n}")
+    header = ["email", "provider", "course_title", "course_id", "completion_date", "number_credits",
+              "credit_type"] + [f"extra_{i + 1:02d}" for i in range(WIDE_EXTRA)]
+    sst, sst_index = [], {}
+
+    def si(v):
+        i = sst_index.get(v)
+        if i is None:
+            i = sst_index[v] = len(sst)
+            sst.append(v)
+        return i
+
+    seen = set()
+    nl, nc, nt = len(learners), len(courses), len(CREDIT_TYPES)
+    epoch = datetime.date(1899, 12, 30)
+    with open(cpath + ".tmp", "w", newline="") as cf, \
+            zipfile.ZipFile(xpath + ".tmp", "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        cf.write(",".join(header) + "\n")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sf:
+            out = []
+            out.append('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                       '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                       f'<dimension ref="A1:{col_name(len(header) - 1)}{n + 1}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+                       '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
+            out.append('<row r="1" spans="1:67">' + "".join(
+                f'<c r="{col_name(i)}1" t="s"><v>{si(h)}</v></c>' for i, h in enumerate(header)) + "</row>")
+            for line in range(n):
+                while True:
+                    li, ci, ti, di = rng.randrange(nl), rng.randrange(nc), rng.randrange(nt), rng.randrange(NDAYS)
+                    key = ((li * nc + ci) * nt + ti) * NDAYS + di
+                    if key not in seen:
+                        seen.add(key)
+                        break
+                cid, prov, title = courses[ci]
+                day = DATE0 + datetime.timedelta(days=di)
+                cr = CREDITS[rng.randrange(len(CREDITS))]
+                vals = [learners[li][1], prov, title, cid, day, cr, CREDIT_TYPES[ti][1]]
+                for k in range(WIDE_EXTRA):
+                    if k % 3 == 2:
+                        vals.append(str(rng.randrange(100000) / 100))
+                    elif k % 3 == 1:
+                        vals.append(f"{WORDS[rng.randrange(20)]} {WORDS[rng.randrange(20)]}")
+                    else:
+                        vals.append(f"ref-{rng.randrange(10 ** 7):07d}")
+                r = line + 2
+                csv_vals, cells = [], []
+                for i, v in enumerate(vals):
+                    ref = f"{col_name(i)}{r}"
+                    if isinstance(v, datetime.date):
+                        csv_vals.append(v.isoformat())
+                        cells.append(f'<c r="{ref}" s="1"><v>{(v - epoch).days}</v></c>')
+                    elif i == 5 or (i >= 7 and (i - 7) % 3 == 2):
+                        csv_vals.append(v)
+                        cells.append(f'<c r="{ref}"><v>{v}</v></c>')
+                    else:
+                        csv_vals.append(quote(v))
+                        cells.append(f'<c r="{ref}" t="s"><v>{si(v)}</v></c>')
+                cf.write(",".join(csv_vals) + "\n")
+                out.append(f'<row r="{r}" spans="1:67">' + "".join(cells) + "</row>")
+                if len(out) >= 1000:
+                    sf.write("".join(out).encode())
+                    out = []
+            out.append('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+            sf.write("".join(out).encode())
+        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                   '<workbookPr defaultThemeVersion="124226"/><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>'
+                   '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                   '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+                   '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                   '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/></numFmts>'
+                   '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                   '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>')
+        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as f:
+            f.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     f'count="{len(sst)}" uniqueCount="{len(sst)}">').encode())
+            for i in range(0, len(sst), 10000):
+                f.write("".join(f"<si><t>{xml_escape(v)}</t></si>" for v in sst[i:i + 10000]).encode())
+            f.write(b"</sst>")
+    os.replace(cpath + ".tmp", cpath)
+    os.replace(xpath + ".tmp", xpath)
+    write_stamp(stamp, meta)
+    print(f"gen.py: wrote {n} x {len(header)} rows as CSV and .xlsx ({len(sst)} shared strings)", file=sys.stderr)
+    return cpath, xpath
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1000000)
@@ -131,6 +269,8 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--outdir", required=True)
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--wide", type=int, default=0,
+                    help="write only the wide CSV and .xlsx of N rows (prints their paths)")
     a = ap.parse_args()
     if a.rows < 1 or a.learners < 1:
         sys.exit("gen.py: --rows and --learners must be positive")
@@ -153,6 +293,11 @@ def main():
                 f.write(f"{t[0]},{t[1]},{quote(t[2])}\n")
         write_stamp(lstamp, lmeta)
         print(f"gen.py: wrote {a.learners} learners and {len(CREDIT_TYPES)} credit types", file=sys.stderr)
+
+    if a.wide:
+        for p in gen_wide(a, learners, a.wide):
+            print(p)
+        return
 
     # --- the credit file and its resolved twin
     base = f"{a.rows}-s{a.seed}"
