@@ -258,8 +258,12 @@ check_field(const char *f, size_t len)
 						m2,
 						d2;
 
-			/* ISO is exactly 10 bytes; the locale formats take 3/5/2024 too */
-			FUZZ_ASSERT(tl == 10 || (fmts[i] != FC_DATE_ISO && tl >= 8 && tl < 10));
+			/*
+			 * ISO is exactly 10 bytes; its slash variant (every setting) and
+			 * the locale formats take 2024/3/5 and 3/5/2024 too
+			 */
+			FUZZ_ASSERT(tl == 10 || (tl >= 8 && tl < 10 &&
+									 (fmts[i] != FC_DATE_ISO || t[4] == '/')));
 			FUZZ_ASSERT(y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31);
 			FUZZ_ASSERT(pg >= -730119 && pg <= 2921939);
 			/* the same date in ISO parses to the same value */
@@ -287,6 +291,22 @@ check_field(const char *f, size_t len)
 		}
 		else
 			FUZZ_ASSERT(v == -1);
+	}
+
+	/* with a decimal comma: the same value as the point, no '.' accepted */
+	v = -1;
+	r = fc_parse_credits_sep(t, tl, 6, ',', &v);
+	FUZZ_ASSERT(r >= FC_OK && r <= FC_OUT_OF_RANGE);
+	if (r == FC_OK)
+	{
+		char	   *dot = malloc(tl + 1);
+		int64_t		v2 = -1;
+
+		FUZZ_ASSERT(dot != NULL && memchr(t, '.', tl) == NULL);
+		for (size_t k = 0; k < tl; k++)
+			dot[k] = t[k] == ',' ? '.' : t[k];
+		FUZZ_ASSERT(fc_parse_credits(dot, tl, 6, &v2) == FC_OK && v2 == v);
+		free(dot);
 	}
 
 	v = -1;
