@@ -14,6 +14,11 @@
 #include "mb/pg_wchar.h"
 #include "utils/formatting.h"
 #include "catalog/pg_collation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "match.h"
 
@@ -139,23 +144,192 @@ name_in(const char *name, const char *const *list, int n)
 	return false;
 }
 
+static int
+kind_column(const char *name, const KindColumn *cols, int ncols)
+{
+	for (int c = 0; c < ncols; c++)
+		if (cols[c].name && strcmp(cols[c].name, name) == 0)
+			return c;
+	return -1;
+}
+
 /*
- * Map a header record onto the kind's columns.  Raises the whole-file
- * errors (missing or repeated headers); names ignored columns in a NOTICE.
- * required_any: at least one of these must be present (e.g. the identifier
- * of full mode); extra_known: further names that are used, not ignored.
+ * The aliases of a kind, with one query: the kind's own rows before the
+ * rows for every kind, the administrator's before the shipped ones; the
+ * first row of a normalised alias wins.
  */
+Directory *
+columns_load_aliases(const char *kind)
+{
+	Oid			nsp = get_namespace_oid("credimport", true);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	char		nulls[1] = {' '};
+	Directory  *d;
+	int			ret;
+
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("header_alias", nsp)))
+		return NULL;
+	if (kind == NULL)
+		nulls[0] = 'n';
+	else
+		values[0] = CStringGetTextDatum(kind);
+	ret = SPI_execute_with_args("SELECT alias, field FROM credimport.header_alias "
+								"WHERE kind IS NULL OR kind OPERATOR(pg_catalog.=) $1 "
+								"ORDER BY kind IS NULL, shipped, alias",
+								1, types, values, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read credimport.header_alias");
+	d = dir_create(CurrentMemoryContext, Max((uint32) SPI_processed, 16));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *alias = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *field = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		Size		len;
+		char	   *norm;
+		bool		existed;
+		DirEntry   *e;
+
+		CHECK_FOR_INTERRUPTS();
+		if (alias == NULL)
+			continue;
+		len = strlen(alias);
+		norm = palloc(len + 1);
+		fc_normalize_header(alias, len, norm, len + 1);
+		if (norm[0] == '\0')
+			continue;
+		e = dir_insert(d, norm, &existed);
+		if (existed)
+			continue;
+		if (field)
+		{
+			Size		flen = strlen(field);
+			char	   *fnorm = palloc(flen + 1);
+
+			fc_normalize_header(field, flen, fnorm, flen + 1);
+			e->extra = fnorm;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return d;
+}
+
+/*
+ * The field a normalised header is read as: the kind's column of that name
+ * or a further known name, else the alias's field when the kind has that
+ * field and no header of the file names it itself (direct: the normalised
+ * headers of the file, as a set).  *aliased says whether an alias was used.
+ */
+static const char *
+resolve_name(const char *norm, const KindColumn *cols, int ncols,
+			 const char *const *extra_known, int nextra, Directory *aliases,
+			 Directory *direct, bool *aliased)
+{
+	DirEntry   *e;
+
+	*aliased = false;
+	if (norm[0] == '\0' || kind_column(norm, cols, ncols) >= 0 || name_in(norm, extra_known, nextra))
+		return norm;
+	if (aliases == NULL || (e = dir_lookup(aliases, norm)) == NULL || e->extra == NULL)
+		return norm;
+	if (kind_column(e->extra, cols, ncols) < 0 && !name_in(e->extra, extra_known, nextra))
+		return norm;
+	if (dir_lookup(direct, e->extra) != NULL)
+		return norm;
+	*aliased = true;
+	return e->extra;
+}
+
+/* the normalised headers of a record (NULL for one that is not valid UTF-8), and their set */
+static char **
+normalise_headers(CsvRecord *rec, Directory **direct)
+{
+	char	  **norms = palloc0(sizeof(char *) * Max(rec->nfields, 1));
+
+	*direct = dir_create(CurrentMemoryContext, Max(rec->nfields, 16));
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		Size		len = rec->lengths[f];
+
+		CHECK_FOR_INTERRUPTS();
+		if (rec->field_nul[f] ||
+			pg_encoding_verifymbstr(PG_UTF8, rec->fields[f], len) != (int) len)
+			continue;
+		norms[f] = palloc(len + 1);
+		fc_normalize_header(rec->fields[f], len, norms[f], len + 1);
+		if (norms[f][0] != '\0')
+			dir_insert(*direct, norms[f], NULL);
+	}
+	return norms;
+}
+
+bool
+columns_header_complete(CsvRecord *rec, const KindColumn *cols, int ncols,
+						const char *const *required_any, int nrequired_any,
+						Directory *aliases)
+{
+	bool	   *have;
+	bool		any_found = (nrequired_any == 0);
+	bool		complete = true;
+	char	  **norms;
+	Directory  *direct;
+
+	if (rec->nfields == 0 || rec->nfields > CREDIMPORT_MAX_COLUMNS)
+		return false;
+	have = palloc0(sizeof(bool) * Max(ncols, 1));
+	norms = normalise_headers(rec, &direct);
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		const char *name;
+		bool		aliased;
+		int			c;
+
+		if (norms[f] == NULL)
+			continue;
+		name = resolve_name(norms[f], cols, ncols, NULL, 0, aliases, direct, &aliased);
+		if ((c = kind_column(name, cols, ncols)) >= 0)
+			have[c] = true;
+		if (name_in(name, required_any, nrequired_any))
+			any_found = true;
+	}
+	for (int c = 0; c < ncols; c++)
+		if ((cols[c].flags & COL_REQUIRED) && !have[c])
+			complete = false;
+	return complete && any_found;
+}
+
 ColumnMap *
 columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 				   const char *const *required_any, int nrequired_any,
 				   const char *const *extra_known, int nextra)
 {
+	return columns_map_header_aliases(header, cols, ncols, required_any, nrequired_any,
+									  extra_known, nextra, NULL);
+}
+
+/*
+ * Map a header record onto the kind's columns.  Raises the whole-file
+ * errors (missing or repeated headers); names ignored columns, and the
+ * headers read through an alias, in NOTICEs.
+ * required_any: at least one of these must be present (e.g. the identifier
+ * of full mode); extra_known: further names that are used, not ignored.
+ */
+ColumnMap *
+columns_map_header_aliases(CsvRecord *header, const KindColumn *cols, int ncols,
+						   const char *const *required_any, int nrequired_any,
+						   const char *const *extra_known, int nextra,
+						   Directory *aliases)
+{
 	ColumnMap  *map = palloc0(sizeof(ColumnMap));
 	StringInfoData found;
 	StringInfoData missing;
 	StringInfoData ignored;
+	StringInfoData aliased_list;
 	bool		any_found = (nrequired_any == 0);
+	bool	   *via_alias;
 	Directory  *seen;
+	Directory  *direct;
+	char	  **norms;
 
 	if (header->nfields > CREDIMPORT_MAX_COLUMNS)
 		ereport(ERROR,
@@ -170,32 +344,34 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 	map->file_to_col = palloc(sizeof(int) * Max(header->nfields, 1));
 	map->ncols = ncols;
 	map->col_to_file = palloc(sizeof(int) * Max(ncols, 1));
+	via_alias = palloc0(sizeof(bool) * Max(header->nfields, 1));
 	for (int c = 0; c < ncols; c++)
 		map->col_to_file[c] = -1;
 
 	initStringInfo(&found);
 	initStringInfo(&missing);
 	initStringInfo(&ignored);
+	initStringInfo(&aliased_list);
 
+	norms = normalise_headers(header, &direct);
 	for (int f = 0; f < header->nfields; f++)
 	{
 		Size		len = header->lengths[f];
-		char	   *norm;
+		char	   *norm = norms[f];
 
-		CHECK_FOR_INTERRUPTS();
-		norm = palloc(len + 1);
-
-		if (header->field_nul[f] ||
-			pg_encoding_verifymbstr(PG_UTF8, header->fields[f], len) != (int) len)
+		if (norm == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 					 errmsg("header of column %d is not valid UTF-8: \"%s\"",
 							f + 1, sanitize_value(header->fields[f], len)),
 					 errhint("Save the file with UTF-8 encoding.")));
-		fc_normalize_header(header->fields[f], len, norm, len + 1);
-		map->file_names[f] = norm;
-		map->file_to_col[f] = -1;
 		appendStringInfo(&found, "%s%s", f ? ", " : "", norm);
+		map->file_names[f] = (char *) resolve_name(norm, cols, ncols, extra_known, nextra,
+												   aliases, direct, &via_alias[f]);
+		map->file_to_col[f] = -1;
+		if (via_alias[f])
+			appendStringInfo(&aliased_list, "%s\"%s\" as %s", aliased_list.len ? ", " : "",
+							 sanitize_value(header->fields[f], len), map->file_names[f]);
 	}
 
 	/* repeated names: one hash table, linear in the number of columns */
@@ -211,11 +387,24 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 			continue;
 		e = dir_insert(seen, norm, &existed);
 		if (existed)
+		{
+			int			first = (int) e->aux - 1;
+
+			if (via_alias[first] || via_alias[f])
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
+								norm, first + 1, f + 1),
+						 errdetail("Headers \"%s\" and \"%s\" are both read as %s (credimport.header_alias).",
+								   sanitize_value(header->fields[first], header->lengths[first]),
+								   sanitize_value(header->fields[f], header->lengths[f]), norm),
+						 errhint("Remove one of them.  Headers found: %s.", found.data)));
 			ereport(ERROR,
 					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 					 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
 							norm, (int) e->aux, f + 1),
 					 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		}
 		e->aux = f + 1;
 		for (int c = 0; c < ncols; c++)
 			if (cols[c].name && strcmp(cols[c].name, norm) == 0)
@@ -256,6 +445,10 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 				 errdetail("Headers found: %s.", found.len ? found.data : "(none)"),
 				 errhint("The header line must name these columns: %s.", required.data)));
 	}
+	if (aliased_list.len > 0)
+		ereport(NOTICE,
+				(errmsg("reading headers as fields: %s", aliased_list.data),
+				 errdetail("These headers are aliases in credimport.header_alias.")));
 	if (ignored.len > 0)
 		ereport(NOTICE,
 				(errmsg("ignoring columns not used by this import: %s", ignored.data)));
@@ -477,4 +670,63 @@ date_formats_accepted(void)
 		default:
 			return "YYYY-MM-DD";
 	}
+}
+
+/*
+ * The setting that would read a date the current credimport.date_format
+ * does not, for the problem's message: "" when none would.
+ */
+const char *
+date_setting_hint(const char *v, Size len)
+{
+	static const struct
+	{
+		fc_date_format fmt;
+		const char *name;
+	}			fmts[3] = {
+		{FC_DATE_MDY_SLASH, "MM/DD/YYYY"},
+		{FC_DATE_DMY_SLASH, "DD/MM/YYYY"},
+		{FC_DATE_DMY_DOT, "DD.MM.YYYY"}
+	};
+	StringInfoData buf;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < 3; i++)
+	{
+		int			y,
+					m,
+					d;
+
+		if (fmts[i].fmt == (fc_date_format) credimport_date_format ||
+			fc_parse_date(v, len, fmts[i].fmt, &y, &m, &d) != FC_OK)
+			continue;
+		appendStringInfo(&buf, "%s'%s'", n++ ? " or " : "; SET credimport.date_format = ",
+						 fmts[i].name);
+	}
+	if (n > 0)
+		appendStringInfoString(&buf, " to read it");
+	return buf.data;
+}
+
+/*
+ * What would read a number the current credimport.decimal_separator does
+ * not: the other separator, or (with both a point and a comma) nothing,
+ * since thousands separators are not read.
+ */
+const char *
+number_setting_hint(const char *v, Size len)
+{
+	char		sep = (char) credimport_decimal_separator;
+	char		other = sep == '.' ? ',' : '.';
+	int64		cents;
+
+	if (memchr(v, '.', len) && memchr(v, ',', len))
+		return psprintf("; thousands separators are not read (write it without them, with '%c' "
+						"before the decimals)", sep);
+	if (memchr(v, other, len) &&
+		fc_parse_credits_sep(v, len, 18, other, &cents) != FC_INVALID)
+		return psprintf("; with a decimal %s, SET credimport.decimal_separator = '%c'",
+						other == ',' ? "comma" : "point", other);
+	return "";
 }

@@ -24,6 +24,13 @@ int			credimport_max_stored_problems = 1000;
 int			credimport_max_record_bytes = 1024 * 1024;
 int			credimport_date_format = FC_DATE_ISO;
 int			credimport_max_sheet_bytes = 256 * 1024 * 1024;
+int			credimport_decimal_separator = '.';
+
+static const struct config_enum_entry decimal_separator_options[] = {
+	{".", '.', false},
+	{",", ',', false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry date_format_options[] = {
 	{"YYYY-MM-DD", FC_DATE_ISO, false},
@@ -78,6 +85,14 @@ _PG_init(void)
 							 NULL,
 							 &credimport_date_format,
 							 FC_DATE_ISO, date_format_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("credimport.decimal_separator",
+							 "Decimal separator of numbers in imported files: '.' or ','.",
+							 "With ',' (German or French exports) 1,5 is 1.5; a thousands "
+							 "separator is never guessed at.",
+							 &credimport_decimal_separator,
+							 '.', decimal_separator_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("credimport.max_sheet_bytes",
@@ -383,7 +398,7 @@ credimport_check_value(PG_FUNCTION_ARGS)
 	{
 		int64		cents;
 
-		switch (fc_parse_credits(v, len, 6, &cents))
+		switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &cents))
 		{
 			case FC_OK:
 				out = psprintf(INT64_FORMAT ".%02d", cents / 100, (int) (cents % 100));

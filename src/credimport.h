@@ -23,6 +23,7 @@ extern int	credimport_max_record_bytes;
 extern int	credimport_date_format;
 extern int	credimport_max_sheet_bytes;
 extern int	credimport_max_stored_problems;
+extern int	credimport_decimal_separator;	/* '.' or ',' */
 
 /* ---------- arena: dense storage for values kept until the write ---------- */
 typedef struct Arena
@@ -79,6 +80,10 @@ typedef struct Source
 	bool		(*rewind) (struct Source *src);
 	void		(*close) (struct Source *src);
 	void	   *state;
+	/* set by the kind before the header is read: credits, users, credentials */
+	const char *import_kind;
+	/* line of the header (rows above it are skipped, here and on rewind) */
+	long		header_line;
 } Source;
 
 extern Source *source_open_file(const char *path);
@@ -136,6 +141,23 @@ extern ColumnMap *columns_map_header(CsvRecord *header, const KindColumn *cols, 
 									 const char *const *required_any, int nrequired_any,
 									 const char *const *extra_known, int nextra);
 
+/*
+ * Header aliases (credimport.header_alias) of a kind, read with one query:
+ * a Directory keyed by the normalised alias, the field in DirEntry.extra
+ * (NULL: the alias is turned off).  NULL when the table does not exist.
+ */
+struct Directory;
+extern struct Directory *columns_load_aliases(const char *kind);
+/* columns_map_header, reading headers through the aliases (may be NULL) */
+extern ColumnMap *columns_map_header_aliases(CsvRecord *header, const KindColumn *cols, int ncols,
+											 const char *const *required_any, int nrequired_any,
+											 const char *const *extra_known, int nextra,
+											 struct Directory *aliases);
+/* does this record name every required column (no error raised)? */
+extern bool columns_header_complete(CsvRecord *rec, const KindColumn *cols, int ncols,
+									const char *const *required_any, int nrequired_any,
+									struct Directory *aliases);
+
 /* ---------- per-record field access and checks ---------- */
 typedef struct RecordCtx
 {
@@ -159,6 +181,10 @@ extern void problem_append(Arena *arena, Problem **list, int *nproblems, const c
 
 extern char *lower_text(const char *s, Size len);
 extern const char *date_formats_accepted(void);
+/* "" or "; SET credimport.date_format = '...' to read it" */
+extern const char *date_setting_hint(const char *v, Size len);
+/* "" or what about the decimal separator would read the number */
+extern const char *number_setting_hint(const char *v, Size len);
 extern char *sanitize_value(const char *s, Size len);
 
 #endif							/* CREDIMPORT_H */
