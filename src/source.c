@@ -21,11 +21,13 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
@@ -103,6 +105,103 @@ content_read(void *arg, char *buf, size_t cap)
 	return (long) n;
 }
 
+/*
+ * Would the whole input read as the given encoding, through PostgreSQL's
+ * own conversion to UTF-8?  Read again in blocks (the error path only).
+ */
+static bool
+input_reads_as(ReaderSource *st, int encoding)
+{
+	Oid			proc = FindDefaultConversionProc(encoding, PG_UTF8);
+	char	   *block;
+	unsigned char *dest;
+	const Size	blocksz = 65536;
+	Size		pos = 0;
+	bool		ok = true;
+
+	if (!OidIsValid(proc))
+		return false;
+	block = palloc(blocksz);
+	dest = palloc(blocksz * MAX_CONVERSION_GROWTH + 1);
+	if (st->fp && fseeko(st->fp, 0, SEEK_SET) != 0)
+		return false;
+	for (;;)
+	{
+		size_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (st->fp)
+			n = fread(block, 1, blocksz, st->fp);
+		else
+		{
+			n = Min(blocksz, st->datalen - pos);
+			memcpy(block, st->data + pos, n);
+			pos += n;
+		}
+		if (n == 0)
+			break;
+		/* a NUL byte is its field's own problem, whatever the encoding */
+		for (size_t i = 0; i < n; i++)
+			if (block[i] == '\0')
+				block[i] = ' ';
+		/* a single-byte encoding: any block boundary is a character boundary */
+		if (pg_encoding_max_length(encoding) == 1 &&
+			pg_do_encoding_conversion_buf(proc, encoding, PG_UTF8, (unsigned char *) block, (int) n,
+										  dest, (int) (blocksz * MAX_CONVERSION_GROWTH + 1),
+										  true) != (int) n)
+		{
+			ok = false;
+			break;
+		}
+	}
+	pfree(block);
+	pfree(dest);
+	return ok;
+}
+
+/*
+ * A file (or content) that is not UTF-8 is one whole-file error, not a
+ * problem per field: the first record with a byte that is not UTF-8 names
+ * its line and the byte; the HINT offers Windows-1252 when PostgreSQL's
+ * conversion reads every byte of the input as that.
+ */
+static void
+check_record_utf8(Source *src, CsvRecord *rec)
+{
+	ReaderSource *st = (ReaderSource *) src->state;
+
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		int			ok;
+		Size		len = rec->lengths[f];
+
+		if (rec->field_nul[f])
+			continue;			/* a NUL byte is the field's own problem */
+		ok = pg_encoding_verifymbstr(PG_UTF8, rec->fields[f], (int) len);
+		if (ok == (int) len)
+			continue;
+		{
+			unsigned char bad = (unsigned char) rec->fields[f][ok];
+			Size		from = ok > 20 ? ok - 20 : 0;
+			char	   *around = sanitize_value(rec->fields[f] + from, Min(len - from, 40));
+			bool		win1252 = input_reads_as(st, PG_WIN1252);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("%s \"%s\" is not valid UTF-8: line %ld has the byte 0x%02X",
+							src->kind == SOURCE_CONTENT ? "content" : "file",
+							src->description, rec->line_no, bad),
+					 errdetail("Field %d of the record on line %ld reads \"%s\".",
+							   f + 1, rec->line_no, around),
+					 win1252 ?
+					 errhint("Every byte of it reads as Windows-1252 (Excel's \"CSV\" on Windows): "
+							 "load it with encoding => 'WIN1252', or save it as UTF-8.") :
+					 errhint("Save the file as UTF-8 (\"CSV UTF-8\" in Excel), or give the encoding it "
+							 "was written in with encoding => '...'.")));
+		}
+	}
+}
+
 static bool
 reader_next(Source *src, CsvRecord *rec)
 {
@@ -111,7 +210,10 @@ reader_next(Source *src, CsvRecord *rec)
 
 	src->bytes_read = (int64) csv_reader_bytes_read(st->reader);
 	if (rc == CSV_OK)
+	{
+		check_record_utf8(src, rec);
 		return true;
+	}
 	if (rc == CSV_EOF)
 		return false;
 	if (rc == CSV_ENOMEM)
@@ -243,6 +345,55 @@ check_server_file(const char *path)
 	return stbuf.st_size;
 }
 
+/*
+ * UTF-16 input (with its byte order mark) converted to UTF-8 up front, in
+ * memory; NULL when data is not UTF-16.
+ */
+static char *
+utf16_to_utf8(const char *data, Size len, const char *what, Size *outlen)
+{
+	csv_allocator alloc;
+	char	   *out = NULL;
+	size_t		olen = 0;
+	size_t		bad = 0;
+	int			rc;
+
+	alloc.alloc = cxt_alloc;
+	alloc.realloc = cxt_realloc;
+	alloc.free = cxt_free;
+	alloc.ctx = CurrentMemoryContext;
+	rc = csv_utf16_to_utf8(data, len, &alloc, &out, &olen, &bad);
+	if (rc == CSV_UTF16_NONE)
+		return NULL;
+	if (rc == CSV_UTF16_ENOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while reading \"%s\"", what)));
+	if (rc == CSV_UTF16_INVALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("\"%s\" starts with a UTF-16 byte order mark but is not valid UTF-16 at byte %zu",
+						what, bad),
+				 errhint("Save the file as UTF-8.")));
+	*outlen = olen;
+	return out;
+}
+
+/* does the file start with a UTF-16 byte order mark? */
+static bool
+file_is_utf16(FILE *fp)
+{
+	unsigned char mark[2];
+	bool		utf16 = fread(mark, 1, 2, fp) == 2 &&
+		((mark[0] == 0xFF && mark[1] == 0xFE) || (mark[0] == 0xFE && mark[1] == 0xFF));
+
+	if (fseeko(fp, 0, SEEK_SET) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek in file: %m")));
+	return utf16;
+}
+
 Source *
 source_open_file(const char *path)
 {
@@ -264,6 +415,40 @@ source_open_file(const char *path)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
+
+	/*
+	 * UTF-16 (Excel's "Unicode Text"): read whole, within the bound on
+	 * in-memory files, and converted to UTF-8; then read as content.
+	 */
+	if (file_is_utf16(st->fp))
+	{
+		char	   *data;
+		char	   *utf8;
+		size_t		got;
+		Size		utf8len = 0;
+
+		if ((uint64) size > (uint64) credimport_max_sheet_bytes)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("UTF-16 file \"%s\" is larger than credimport.max_sheet_bytes (%d bytes)",
+							path, credimport_max_sheet_bytes),
+					 errdetail("A UTF-16 file is converted to UTF-8 in memory."),
+					 errhint("Save the file as UTF-8, or have an administrator raise credimport.max_sheet_bytes.")));
+		data = palloc_extended((Size) size + 1, MCXT_ALLOC_HUGE);
+		got = fread(data, 1, (size_t) size, st->fp);
+		if (got != (size_t) size && ferror(st->fp))
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		FreeFile(st->fp);
+		st->fp = NULL;
+		utf8 = utf16_to_utf8(data, got, path, &utf8len);
+		pfree(data);
+		src = source_open_content(utf8, utf8len, src->description);
+		src->kind = SOURCE_FILE;
+		src->bytes_total = (int64) size;
+		return src;
+	}
 
 	start_digest(st);
 	reader_start(src, st, file_read);
@@ -385,7 +570,14 @@ source_open_content(const char *data, Size len, const char *label)
 {
 	Source	   *src = palloc0(sizeof(Source));
 	ReaderSource *st = palloc0(sizeof(ReaderSource));
+	Size		utf8len = 0;
+	char	   *utf8 = utf16_to_utf8(data, len, label, &utf8len);
 
+	if (utf8)
+	{
+		data = utf8;
+		len = utf8len;
+	}
 	src->description = label;
 	src->kind = SOURCE_CONTENT;
 	src->state = st;
