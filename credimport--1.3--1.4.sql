@@ -19,6 +19,363 @@
 -- section: results file and least privilege
 -- ---------------------------------------------------------------------------
 
+/*
+ * The results file.  A report is opened by someone other than the sender of
+ * the data: no cell may become a formula.  CSV follows OWASP's advice on
+ * CSV injection: a cell that starts with = + - @ TAB or CR is prefixed with
+ * a single quote (and quoted), so spreadsheets show it as text.  That
+ * changes the value (the quote stays when the CSV is loaded again); the
+ * workbook report (format => 'xlsx') writes every cell as a text cell and
+ * round-trips exactly.
+ */
+CREATE OR REPLACE FUNCTION credimport.csv_line(fields text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN (SELECT pg_catalog.string_agg(
+            CASE WHEN f IS NULL THEN ''
+                 WHEN f OPERATOR(pg_catalog.~) E'^[-=+@\t\r]'
+                 THEN '"''' OPERATOR(pg_catalog.||) pg_catalog.replace(f, '"', '""') OPERATOR(pg_catalog.||) '"'
+                 WHEN f OPERATOR(pg_catalog.~) '[",\r\n]' OR f OPERATOR(pg_catalog.~) '^\s' OR f OPERATOR(pg_catalog.~) '\s$'
+                 THEN '"' OPERATOR(pg_catalog.||) pg_catalog.replace(f, '"', '""') OPERATOR(pg_catalog.||) '"'
+                 ELSE f END, ',' ORDER BY n) OPERATOR(pg_catalog.||) E'\n'
+          FROM pg_catalog.unnest(fields) WITH ORDINALITY AS u(f, n));
+
+-- the report's rows: the header (line_no 0, with an errors column), then
+-- each invalid record as it was followed by its problems.  A batch the
+-- caller may not see (row-level security below) does not exist for it.
+CREATE FUNCTION credimport.error_report_rows(batch_id bigint)
+RETURNS TABLE (line_no bigint, fields text[])
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    b credimport.batch;
+    width integer;
+BEGIN
+    SELECT * INTO b FROM credimport.batch WHERE id = error_report_rows.batch_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'credimport batch % does not exist', error_report_rows.batch_id
+            USING ERRCODE = '22023';
+    END IF;
+    width := coalesce(array_length(b.header, 1), 0);
+    RETURN QUERY
+        SELECT 0::bigint, b.header || 'errors'::text
+        UNION ALL
+        SELECT r.line_no,
+               -- the record as it was (NULL: too long to keep), then its problems
+               coalesce(r.fields, array_fill(''::text, ARRAY[width]))
+               || (SELECT string_agg(e.field || ': ' || e.message, '; ' ORDER BY e.field, e.code)
+                     FROM credimport.batch_error e
+                    WHERE e.batch_id = r.batch_id AND e.line_no = r.line_no)
+          FROM credimport.batch_record r
+         WHERE r.batch_id = b.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.credimport_error_report(batch_id bigint)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.string_agg(credimport.csv_line(r.fields), '' ORDER BY r.line_no)
+      FROM credimport.error_report_rows($1) r;
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_error_report(bigint) IS
+    'CSV text of a batch''s invalid records as they were, with an errors column (cells that a spreadsheet would read as a formula get a leading single quote)';
+REVOKE ALL ON FUNCTION @extschema@.credimport_error_report(bigint) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_error_report(batch_id bigint, format text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'credimport_error_report_file'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_error_report(bigint, text) IS
+    'the error report as a file: format xlsx (a workbook of text cells, which loads back exactly) or csv (UTF-8 bytes of the CSV report)';
+REVOKE ALL ON FUNCTION @extschema@.credimport_error_report(bigint, text) FROM PUBLIC;
+
+-- whether the calling procedure may COMMIT (CALL outside a transaction block)
+CREATE FUNCTION credimport.procedure_may_commit()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'credimport_procedure_may_commit'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+/*
+ * A rejected batch raises an ERROR, which rolls the batch back.  Called
+ * outside a transaction block, the procedure first commits the batch and
+ * its problems so that the report it points at exists; inside one, the
+ * message names no batch.
+ */
+CREATE OR REPLACE PROCEDURE @extschema@.credimport_import(
+    source text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    INOUT batch_id bigint DEFAULT NULL,
+    INOUT imported integer DEFAULT NULL,
+    INOUT invalid integer DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+#variable_conflict use_column
+DECLARE
+    rel pg_catalog.regclass;
+    b credimport.batch;
+    problems pg_catalog.text;
+    listed pg_catalog.text;
+    may_commit boolean;
+BEGIN
+    IF source IS NULL OR match_mode IS NULL THEN
+        RAISE EXCEPTION 'source and match_mode must not be null' USING ERRCODE = '22004';
+    END IF;
+    may_commit := credimport.procedure_may_commit();
+    IF NOT may_commit THEN
+        -- a rejected batch will roll back: the load's NOTICE must not name it
+        PERFORM pg_catalog.set_config('credimport_import.rolls_back', 'on', true);
+    END IF;
+    IF pg_catalog.left(source, 1) OPERATOR(pg_catalog.=) '/' THEN
+        PERFORM pg_catalog.count(*) FROM @extschema@.credimport_load(source, match_mode, allow_edit);
+    ELSE
+        rel := pg_catalog.to_regclass(source);
+        IF rel IS NULL THEN
+            RAISE EXCEPTION 'source "%" is neither an absolute path nor a table', source
+                USING ERRCODE = '22023',
+                      HINT = 'Give the absolute path of a server file, or the name of a staging table.';
+        END IF;
+        PERFORM pg_catalog.count(*) FROM @extschema@.credimport_load(rel, match_mode, allow_edit);
+    END IF;
+    IF NOT may_commit THEN
+        PERFORM pg_catalog.set_config('credimport_import.rolls_back', '', true);
+    END IF;
+    SELECT * INTO b FROM credimport.batch
+     WHERE id OPERATOR(pg_catalog.=) @extschema@.credimport_last_batch_id();
+    batch_id := b.id;
+    imported := b.imported;
+    invalid := b.invalid;
+    IF b.status OPERATOR(pg_catalog.=) 'rejected' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.format('line %s, %s: %s', e.line_no, e.field, e.message),
+                                     E'\n' ORDER BY e.line_no, e.field, e.code)
+          INTO problems
+          FROM (SELECT * FROM credimport.batch_error e
+                 WHERE e.batch_id OPERATOR(pg_catalog.=) b.id
+                 ORDER BY e.line_no, e.field, e.code LIMIT 10) e;
+        listed := CASE WHEN b.invalid OPERATOR(pg_catalog.>) 10
+                       THEN 'The first ten problems' ELSE 'The problems' END;
+        IF may_commit THEN
+            -- keep the rejected batch and its problems: the report exists
+            COMMIT;
+            RAISE EXCEPTION 'credimport batch % rejected: % of % records are invalid', b.id, b.invalid, b.records
+                USING ERRCODE = '22P04',
+                      DETAIL = pg_catalog.format(E'Batch %s was kept with its problems. %s:\n%s', b.id, listed, problems),
+                      HINT = pg_catalog.format('See credimport.batch_error for batch %s (or credimport_error_report(%s)), fix the records and run the step again, or allow some invalid records with credimport_load(..., max_errors => n).', b.id, b.id);
+        END IF;
+        RAISE EXCEPTION 'credimport import rejected: % of % records are invalid', b.invalid, b.records
+            USING ERRCODE = '22P04',
+                  DETAIL = pg_catalog.format(E'Nothing was kept: the error rolls back the batch with the transaction. %s:\n%s', listed, problems),
+                  HINT = 'Fix the records and run the step again, or allow some invalid records with credimport_load(..., max_errors => n). Called outside a transaction block, the procedure keeps the rejected batch and its problems.';
+    END IF;
+END
+$$;
+
+/*
+ * Least privilege.
+ *
+ * A loader needs to read the directories (learners, credit and credential
+ * types, transcripts), write what its loads write, and read its own
+ * batches, problems and invalid records -- not other roles'.  Row-level
+ * security on batch, batch_error and batch_record keeps every role to the
+ * batches it imported (batch.imported_by), except members of
+ * credimport_admin (and superusers and the tables' owner, whom row-level
+ * security does not restrict).  Invitation tokens are for the
+ * administrator (the mail sender) only.  Credentials are approved only by
+ * roles with the approval right, EXECUTE on credimport_approve: a load
+ * with approve => true checks it, and row-level security on credential
+ * refuses an approved row written by anyone else.
+ */
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'credimport_admin') THEN
+        CREATE ROLE credimport_admin NOLOGIN;
+        COMMENT ON ROLE credimport_admin IS 'credimport: may read, report, revert and approve every batch, and send invitations';
+    END IF;
+END
+$$;
+
+ALTER TABLE credimport.batch ENABLE ROW LEVEL SECURITY;
+CREATE POLICY batch_own ON credimport.batch
+    USING (imported_by OPERATOR(pg_catalog.=) CURRENT_USER
+           OR (SELECT pg_catalog.pg_has_role('credimport_admin', 'USAGE')))
+    WITH CHECK (imported_by OPERATOR(pg_catalog.=) CURRENT_USER
+           OR (SELECT pg_catalog.pg_has_role('credimport_admin', 'USAGE')));
+
+-- problems and invalid records follow their batch (its policy applies in
+-- the subquery)
+ALTER TABLE credimport.batch_error ENABLE ROW LEVEL SECURITY;
+CREATE POLICY batch_error_own ON credimport.batch_error
+    USING (EXISTS (SELECT FROM credimport.batch b WHERE b.id OPERATOR(pg_catalog.=) batch_error.batch_id));
+ALTER TABLE credimport.batch_record ENABLE ROW LEVEL SECURITY;
+CREATE POLICY batch_record_own ON credimport.batch_record
+    USING (EXISTS (SELECT FROM credimport.batch b WHERE b.id OPERATOR(pg_catalog.=) batch_record.batch_id));
+
+-- a loader writes invitations for its batches and reads none
+ALTER TABLE credimport.invitation ENABLE ROW LEVEL SECURITY;
+CREATE POLICY invitation_admin ON credimport.invitation
+    USING ((SELECT pg_catalog.pg_has_role('credimport_admin', 'USAGE')));
+CREATE POLICY invitation_insert ON credimport.invitation FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM credimport.batch b WHERE b.id OPERATOR(pg_catalog.=) invitation.batch_id));
+
+-- an approved credential is written only with the approval right
+ALTER TABLE credimport.credential ENABLE ROW LEVEL SECURITY;
+CREATE POLICY credential_read ON credimport.credential FOR SELECT USING (true);
+CREATE POLICY credential_delete ON credimport.credential FOR DELETE USING (true);
+CREATE POLICY credential_insert ON credimport.credential FOR INSERT
+    WITH CHECK (status OPERATOR(pg_catalog.=) 'pending'
+                OR (SELECT pg_catalog.has_function_privilege('@extschema@.credimport_approve(bigint)', 'EXECUTE')));
+CREATE POLICY credential_update ON credimport.credential FOR UPDATE USING (true)
+    WITH CHECK (status OPERATOR(pg_catalog.=) 'pending'
+                OR (SELECT pg_catalog.has_function_privilege('@extschema@.credimport_approve(bigint)', 'EXECUTE')));
+
+/*
+ * Revert and approve act on a batch the caller may act on -- its own, or
+ * any for credimport_admin -- and refuse any other as if it did not exist.
+ * They then write as the tables' owner, so that a loader needs no DELETE
+ * on credits nor an approver UPDATE on credentials.
+ */
+CREATE OR REPLACE FUNCTION @extschema@.credimport_revert(batch_id bigint)
+RETURNS TABLE (credits_removed integer, learners_removed integer)
+AS 'MODULE_PATHNAME', 'credimport_revert_1_4'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.credimport_approve(batch_id bigint)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'credimport_approve_1_4'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- the routines a loader may execute: every signature of these names (so
+-- that a later version's new arguments need no change here)
+CREATE FUNCTION credimport.loader_routines()
+RETURNS SETOF regprocedure
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.oid::pg_catalog.regprocedure
+      FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) p.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND d.deptype OPERATOR(pg_catalog.=) 'e'
+      JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+       AND e.extname OPERATOR(pg_catalog.=) 'credimport'
+     WHERE p.proname OPERATOR(pg_catalog.=) ANY (ARRAY[
+             'credimport_load', 'credimport_load_data', 'credimport_validate',
+             'credimport_load_users', 'credimport_load_users_data',
+             'credimport_load_credentials', 'credimport_load_credentials_data',
+             'credimport_import', 'credimport_error_report', 'credimport_revert'])
+     ORDER BY 1;
+$$;
+
+-- the least a loading role needs, in one call (and its undoing)
+CREATE FUNCTION @extschema@.credimport_grant_loader(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r text := role::text;   -- regrole's output is a quoted identifier
+    fn regprocedure;
+    cols text;
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA credimport TO %s', r);
+    -- to match and check
+    EXECUTE format('GRANT SELECT ON credimport.credit_type, credimport.credential_type, '
+                   'credimport.profile_field TO %s', r);
+    -- what loads write (learners are updated by the users loader,
+    -- credentials by the credentials loader's update and delete actions)
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON credimport.learner TO %s', r);
+    EXECUTE format('GRANT SELECT, INSERT ON credimport.credit TO %s', r);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON credimport.credential TO %s', r);
+    EXECUTE format('GRANT INSERT ON credimport.learner_link, credimport.invitation TO %s', r);
+    -- (no sequence privilege: a load, like an INSERT, needs none)
+    -- its batches (row-level security: its own), and of a batch's row only
+    -- what a load fills in after the insert -- never who, what, or status
+    EXECUTE format('GRANT SELECT, INSERT ON credimport.batch, credimport.batch_error, '
+                   'credimport.batch_record TO %s', r);
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute a
+     WHERE a.attrelid = 'credimport.batch'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname <> ALL (ARRAY['id', 'source', 'sha256', 'match_mode', 'allow_edit',
+                                   'validate_only', 'status', 'started_at', 'imported_by',
+                                   'header', 'kind']);
+    EXECUTE format('GRANT UPDATE (%s) ON credimport.batch TO %s', cols, r);
+    FOR fn IN SELECT * FROM credimport.loader_routines() LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', fn, r);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_grant_loader(regrole) IS
+    'grant a role what loading needs: the loaders, its own batches'' reports and reverts; not the approval right, nor server files';
+REVOKE ALL ON FUNCTION @extschema@.credimport_grant_loader(regrole) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_revoke_loader(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r text := role::text;
+    fn regprocedure;
+BEGIN
+    FOR fn IN SELECT * FROM credimport.loader_routines() LOOP
+        EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM %s', fn, r);
+    END LOOP;
+    EXECUTE format('REVOKE ALL ON SEQUENCE credimport.learner_id_seq, credimport.credit_id_seq, '
+                   'credimport.credential_id_seq FROM %s', r);
+    EXECUTE format('REVOKE ALL ON credimport.credit_type, credimport.credential_type, credimport.profile_field, '
+                   'credimport.learner, credimport.credit, credimport.credential, credimport.learner_link, '
+                   'credimport.invitation, credimport.batch, credimport.batch_error, credimport.batch_record '
+                   'FROM %s', r);
+    EXECUTE format('REVOKE USAGE ON SCHEMA credimport FROM %s', r);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_revoke_loader(regrole) IS
+    'revoke what credimport_grant_loader granted: every privilege on the credimport tables and sequences, and EXECUTE on the loaders, reports and revert';
+REVOKE ALL ON FUNCTION @extschema@.credimport_revoke_loader(regrole) FROM PUBLIC;
+
+-- the approval right: credimport_approve on the batches the role may act
+-- on, and approve => true in the credentials loaders
+CREATE FUNCTION @extschema@.credimport_grant_approver(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA credimport TO %s', role::text);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.credimport_approve(bigint) TO %s', role::text);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_grant_approver(regrole) IS
+    'grant a role the approval right of credentials (credimport_approve, and approve => true when loading)';
+REVOKE ALL ON FUNCTION @extschema@.credimport_grant_approver(regrole) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_revoke_approver(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.credimport_approve(bigint) FROM %s', role::text);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credimport_revoke_approver(regrole) IS
+    'revoke the approval right granted by credimport_grant_approver';
+REVOKE ALL ON FUNCTION @extschema@.credimport_revoke_approver(regrole) FROM PUBLIC;
+
+-- the administrator role: a loader and approver of every batch, who may
+-- read every table and send the invitations
+SELECT @extschema@.credimport_grant_loader('credimport_admin');
+SELECT @extschema@.credimport_grant_approver('credimport_admin');
+GRANT SELECT ON ALL TABLES IN SCHEMA credimport TO credimport_admin;
+GRANT UPDATE (sent_at) ON credimport.invitation TO credimport_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.credimport_invitation_sent(text) TO credimport_admin;
+
 -- ---------------------------------------------------------------------------
 -- section: files as people export them
 -- ---------------------------------------------------------------------------

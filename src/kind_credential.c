@@ -523,6 +523,9 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 				deleted = 0;
 
 	INSTR_TIME_SET_CURRENT(t);
+	/* approving needs the approval right, whichever way it is asked for */
+	if (opt->approve)
+		report_check_approval_right();
 	memset(&ld, 0, sizeof(ld));
 	memset(&batch, 0, sizeof(batch));
 	ld.opt = opt;

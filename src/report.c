@@ -11,6 +11,21 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "catalog/namespace.h"
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "funcapi.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/syscache.h"
+#include "utils/guc.h"
 
 static bool
 batch_has_kind(void)
@@ -115,6 +130,19 @@ report_update_counts(BatchInfo *b)
 		elog(ERROR, "credimport: could not update the batch: %s", SPI_result_code_string(ret));
 }
 
+/*
+ * credimport_import sets credimport_import.rolls_back when it will raise an
+ * error for a rejected batch inside a transaction block: the batch will
+ * not exist, so the NOTICE names none.
+ */
+static bool
+rejected_batch_rolls_back(void)
+{
+	const char *v = GetConfigOption("credimport_import.rolls_back", true, false);
+
+	return v != NULL && strcmp(v, "on") == 0;
+}
+
 void
 report_notice(const BatchInfo *b)
 {
@@ -132,6 +160,11 @@ report_notice(const BatchInfo *b)
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " validated: %d records, %d valid, %d invalid; nothing was written",
 						b->id, b->records, b->records - b->invalid, b->invalid)));
+	else if (rejected_batch_rolls_back())
+		ereport(NOTICE,
+				(errmsg("credimport batch rejected: %d records, %d invalid; nothing was imported",
+						b->records, b->invalid),
+				 errdetail("The batch is rolled back with the transaction.")));
 	else
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " rejected: %d records, %d invalid; nothing was imported",
@@ -193,4 +226,261 @@ report_errors_array(const Problem *list, int n)
 		pfree(s);
 	}
 	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* ======================================================================
+ * Least privilege: who may act on a batch, and the approval right
+ * ====================================================================== */
+
+/* credimport_approve(bigint), wherever the extension was installed */
+static Oid
+approve_function_oid(void)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Oid			nsp = InvalidOid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *nspname;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("credimport"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nsp) || (nspname = get_namespace_name(nsp)) == NULL)
+		return InvalidOid;
+	return LookupFuncName(list_make2(makeString(nspname), makeString("credimport_approve")),
+						  1, argtypes, true);
+}
+
+void
+report_check_approval_right(void)
+{
+	Oid			fn = approve_function_oid();
+
+	if (OidIsValid(fn) && pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to approve credentials"),
+			 errdetail("Loading with approve => true approves the credentials written, which needs the approval right (EXECUTE on credimport_approve)."),
+			 errhint("Load without approve and have an approver call credimport_approve(batch_id); an administrator grants the right with credimport_grant_approver().")));
+}
+
+static Oid
+batch_relid(void)
+{
+	Oid			rel = get_relname_relid("batch", get_namespace_oid("credimport", false));
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "credimport: table credimport.batch is missing");
+	return rel;
+}
+
+/*
+ * The rule of the row-level security policy on credimport.batch: a role
+ * may act on the batches it imported; members of credimport_admin, and
+ * those whom row-level security does not restrict (superusers, BYPASSRLS
+ * roles, the table's owner), on all.
+ */
+static bool
+may_act_on(Oid caller, const char *imported_by)
+{
+	Oid			admin = get_role_oid("credimport_admin", true);
+
+	if (superuser_arg(caller) || has_bypassrls_privilege(caller) ||
+		pg_class_ownercheck(batch_relid(), caller))
+		return true;
+	if (strcmp(imported_by, GetUserNameFromId(caller, false)) == 0)
+		return true;
+	return OidIsValid(admin) && has_privs_of_role(caller, admin);
+}
+
+/* run what follows as the owner of the credimport tables */
+static void
+become_table_owner(Oid *saved_uid, int *saved_ctx)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(batch_relid()));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "credimport: cache lookup failed for credimport.batch");
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	GetUserIdAndSecContext(saved_uid, saved_ctx);
+	SetUserIdAndSecContext(owner, *saved_ctx | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+/*
+ * The batch's status and kind, read (and locked when asked) as the owner;
+ * a batch the caller may not act on is refused as if it did not exist.
+ */
+static void
+batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	int			ret;
+
+	values[0] = Int64GetDatum(id);
+	ret = SPI_execute_with_args(lock ?
+								"SELECT imported_by::pg_catalog.text, status, kind FROM credimport.batch "
+								"WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE" :
+								"SELECT imported_by::pg_catalog.text, status, kind FROM credimport.batch "
+								"WHERE id OPERATOR(pg_catalog.=) $1",
+								1, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read the batch: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1 ||
+		!may_act_on(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("credimport batch " INT64_FORMAT " does not exist", id)));
+	*status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	*kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+}
+
+/*
+ * credimport_revert(batch_id): undo an imported batch the caller may act
+ * on -- its credits, and the learners it created that have nothing else.
+ */
+PG_FUNCTION_INFO_V1(credimport_revert_1_4);
+Datum
+credimport_revert_1_4(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			caller = GetUserId();
+	Oid			saved_uid;
+	int			saved_ctx;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1];
+	char	   *status;
+	char	   *kind;
+	uint64		credits;
+	uint64		learners;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	bool		isnull;
+	int			ret;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "credimport: return type must be a row type");
+	args[0] = Int64GetDatum(id);
+	SPI_connect();
+
+	/* the lock the loaders take: a revert and a load never interleave */
+	ret = SPI_execute("SELECT pg_catalog.pg_try_advisory_xact_lock(7165901439040028417)", false, 1);
+	if (ret != SPI_OK_SELECT ||
+		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	{
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent credimport load"),
+					 errhint("Retry the transaction, or revert in READ COMMITTED.")));
+		SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(7165901439040028417)", false, 1);
+	}
+
+	become_table_owner(&saved_uid, &saved_ctx);
+	batch_for_caller(caller, id, true, &status, &kind);
+	if (strcmp(status, "imported") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("credimport batch " INT64_FORMAT " is %s, not imported", id, status),
+				 errhint("Only an imported batch can be reverted.")));
+	if (strcmp(kind, "credentials") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("credimport batch " INT64_FORMAT " is a credentials batch, which cannot be reverted", id),
+				 errdetail("Its updates and deletions of credentials cannot be undone."),
+				 errhint("Load a file that reverses it, with action update or delete.")));
+	ret = SPI_execute_with_args("DELETE FROM credimport.credit WHERE batch_id OPERATOR(pg_catalog.=) $1",
+								1, types, args, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "credimport: could not delete the batch's credits: %s", SPI_result_code_string(ret));
+	credits = SPI_processed;
+	ret = SPI_execute_with_args("DELETE FROM credimport.learner lr "
+								"WHERE lr.created_by_batch OPERATOR(pg_catalog.=) $1 "
+								"AND NOT EXISTS (SELECT FROM credimport.credit cr "
+								"WHERE cr.learner_id OPERATOR(pg_catalog.=) lr.id) "
+								"AND NOT EXISTS (SELECT FROM credimport.credential cd "
+								"WHERE cd.learner_id OPERATOR(pg_catalog.=) lr.id)",
+								1, types, args, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));
+	learners = SPI_processed;
+	ret = SPI_execute_with_args("UPDATE credimport.batch SET status = 'reverted' "
+								"WHERE id OPERATOR(pg_catalog.=) $1",
+								1, types, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "credimport: could not mark the batch reverted: %s", SPI_result_code_string(ret));
+	SetUserIdAndSecContext(saved_uid, saved_ctx);
+	SPI_finish();
+
+	ereport(NOTICE,
+			(errmsg("credimport batch " INT64_FORMAT " reverted: " UINT64_FORMAT " credits and " UINT64_FORMAT " learners removed",
+					id, credits, learners)));
+	values[0] = Int32GetDatum((int32) credits);
+	values[1] = Int32GetDatum((int32) learners);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/*
+ * credimport_approve(batch_id): approve the pending credentials of a batch
+ * the caller may act on; returns how many.  EXECUTE on it is the approval
+ * right.
+ */
+PG_FUNCTION_INFO_V1(credimport_approve_1_4);
+Datum
+credimport_approve_1_4(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			caller = GetUserId();
+	Oid			saved_uid;
+	int			saved_ctx;
+	Oid			types[2] = {INT8OID, NAMEOID};
+	Datum		args[2];
+	NameData	who;
+	char	   *status;
+	char	   *kind;
+	uint64		n;
+	int			ret;
+
+	namestrcpy(&who, GetUserNameFromId(caller, false));
+	args[0] = Int64GetDatum(id);
+	args[1] = NameGetDatum(&who);
+	SPI_connect();
+	become_table_owner(&saved_uid, &saved_ctx);
+	batch_for_caller(caller, id, false, &status, &kind);
+	ret = SPI_execute_with_args("UPDATE credimport.credential c SET status = 'approved', "
+								"approved_at = pg_catalog.now(), approved_by = $2 "
+								"WHERE c.batch_id OPERATOR(pg_catalog.=) $1 "
+								"AND c.status OPERATOR(pg_catalog.=) 'pending'",
+								2, types, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
+	n = SPI_processed;
+	SetUserIdAndSecContext(saved_uid, saved_ctx);
+	SPI_finish();
+	PG_RETURN_INT32((int32) n);
+}
+
+/*
+ * credimport.procedure_may_commit(): called from a procedure, whether that
+ * procedure may COMMIT -- a CALL outside a transaction block (and not from
+ * a function).  Its SPI connection is then non-atomic.
+ */
+PG_FUNCTION_INFO_V1(credimport_procedure_may_commit);
+Datum
+credimport_procedure_may_commit(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(SPI_inside_nonatomic_context() && !IsTransactionBlock());
 }

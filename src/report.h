@@ -47,4 +47,7 @@ extern void report_errors_end(TableWriter *w);
 /* "field: message" array of a record's problems, or (Datum) 0 when none */
 extern Datum report_errors_array(const Problem *list, int n);
 
+/* ERROR unless the caller may approve credentials (EXECUTE on credimport_approve) */
+extern void report_check_approval_right(void);
+
 #endif

@@ -180,6 +180,10 @@ struct TableWriter
 {
 	bool		direct;
 	BulkInsert *bulk;			/* fallback route */
+	FmgrInfo   *asText;			/* fallback: per column, the output function of
+								 * an array-typed column (sent as text, as no
+								 * array of arrays exists), else fn_oid 0 */
+	Datum	   *fbvalues;
 
 	/* direct route */
 	Relation	rel;
@@ -429,21 +433,44 @@ tw_begin(const char *table, int ncols, const char *const *columns, const Oid *ty
 	else
 	{
 		StringInfoData sql;
+		Oid		   *btypes = palloc(sizeof(Oid) * ncols);
 
 		initStringInfo(&sql);
+		w->asText = palloc0(sizeof(FmgrInfo) * ncols);
+		w->fbvalues = palloc(sizeof(Datum) * ncols);
 		appendStringInfo(&sql, "INSERT INTO credimport.%s (", quote_identifier(table));
 		for (int c = 0; c < ncols; c++)
 			appendStringInfo(&sql, "%s%s", c ? ", " : "", quote_identifier(columns[c]));
 		appendStringInfoChar(&sql, ')');
 		if (gives_identity_always(w->rel, ncols, columns))
 			appendStringInfoString(&sql, " OVERRIDING SYSTEM VALUE");
-		appendStringInfoString(&sql, " SELECT * FROM unnest(");
+		appendStringInfoString(&sql, " SELECT ");
+		for (int c = 0; c < ncols; c++)
+		{
+			btypes[c] = types[c];
+			appendStringInfo(&sql, "%su.c%d", c ? ", " : "", c + 1);
+			if (!OidIsValid(get_array_type(types[c])))
+			{
+				Oid			out;
+				bool		isvarlena;
+
+				/* an array-typed column (batch_record.fields) travels as text */
+				getTypeOutputInfo(types[c], &out, &isvarlena);
+				fmgr_info(out, &w->asText[c]);
+				btypes[c] = TEXTOID;
+				appendStringInfo(&sql, "::%s", format_type_be_qualified(types[c]));
+			}
+		}
+		appendStringInfoString(&sql, " FROM unnest(");
 		for (int c = 0; c < ncols; c++)
 			appendStringInfo(&sql, "%s$%d", c ? ", " : "", c + 1);
+		appendStringInfoString(&sql, ") AS u(");
+		for (int c = 0; c < ncols; c++)
+			appendStringInfo(&sql, "%sc%d", c ? ", " : "", c + 1);
 		appendStringInfoChar(&sql, ')');
 		table_close(w->rel, NoLock);
 		w->rel = NULL;
-		w->bulk = bulk_begin(sql.data, ncols, types, 10000);
+		w->bulk = bulk_begin(sql.data, ncols, btypes, 10000);
 	}
 	return w;
 }
@@ -454,7 +481,23 @@ tw_add(TableWriter *w, const Datum *values, const bool *nulls)
 	if (w->direct)
 		direct_add(w, values, nulls);
 	else
-		bulk_add(w->bulk, values, nulls);
+	{
+		for (int c = 0; c < w->ncols; c++)
+		{
+			w->fbvalues[c] = values[c];
+			if (OidIsValid(w->asText[c].fn_oid) && !(nulls && nulls[c]))
+			{
+				char	   *str = OutputFunctionCall(&w->asText[c], values[c]);
+
+				w->fbvalues[c] = CStringGetTextDatum(str);
+				pfree(str);
+			}
+		}
+		bulk_add(w->bulk, w->fbvalues, nulls);
+		for (int c = 0; c < w->ncols; c++)
+			if (w->fbvalues[c] != values[c])
+				pfree(DatumGetPointer(w->fbvalues[c]));
+	}
 }
 
 void
