@@ -323,12 +323,43 @@ pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
 				 errhint("The first line must be a header naming the columns.")));
 	}
 	aliases = columns_load_aliases(src->import_kind);
+	columns_check_mapping(src->mapping, cols, ncols, NULL, 0);
 	initStringInfo(&skipped);
-	if (src->kind != SOURCE_TABLE)
+	if (src->header_row > 0)
+	{
+		/* header_row => n: the record that starts on line n, whatever it names */
+		if (src->kind == SOURCE_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("header_row is not for staging tables"),
+					 errdetail("A staging table's header is its column names."),
+					 errhint("Leave header_row out.")));
+		while (rec.line_no < src->header_row)
+		{
+			appendStringInfo(&skipped, "%sline %ld (", nskipped ? "; " : "", rec.line_no);
+			append_row_preview(&skipped, &rec);
+			appendStringInfoChar(&skipped, ')');
+			nskipped++;
+			if (!next_nonblank(src, &rec))
+			{
+				rec.line_no = -1;
+				break;
+			}
+		}
+		if (rec.line_no != src->header_row)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("header_row %ld of %s \"%s\" is not the start of a record",
+							src->header_row, source_noun(src), src->description),
+					 errdetail("Line %ld is blank, past the end, or inside a quoted field.", src->header_row),
+					 errhint("Give the line number of the header as the file numbers its lines.")));
+	}
+	else if (src->kind != SOURCE_TABLE)
 	{
 		for (int n = 1;; n++)
 		{
-			if (columns_header_complete(&rec, cols, ncols, required_any, nrequired_any, aliases))
+			if (columns_header_complete(&rec, cols, ncols, required_any, nrequired_any, aliases,
+										src->mapping))
 				break;
 			if (first == NULL)
 				first = record_copy(&rec);
@@ -346,7 +377,7 @@ pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
 		}
 	}
 	map = columns_map_header_aliases(hdr, cols, ncols, required_any, nrequired_any, NULL, 0,
-									 aliases);
+									 aliases, src->mapping);
 	if (nskipped > 0)
 		ereport(NOTICE,
 				(errmsg("skipped %d %s above the header on line %ld", nskipped,

@@ -35,6 +35,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "pipeline.h"
+
 /* ---------------- reader-based sources (file, content) ---------------- */
 
 typedef struct ReaderSource
@@ -50,7 +52,23 @@ typedef struct ReaderSource
 	CsvReader  *reader;
 	pg_cryptohash_ctx *sha;
 	MemoryContext cxt;
+
+	/* encoding => ...: the bytes converted to UTF-8 as they are read */
+	int			conv_encoding;	/* PG_UTF8 (no conversion) or the source's */
+	Oid			conv_proc;
+	csv_read_fn base_read;		/* file_read or content_read */
+	char	   *raw;			/* bytes read, not yet converted */
+	Size		rawlen;
+	Size		rawpos;
+	char	   *out;			/* converted bytes, not yet handed over */
+	Size		outlen;
+	Size		outpos;
+	long		conv_line;		/* lines handed over so far */
+	bool		conv_eof;
+	bool		was_utf16;		/* converted from UTF-16 up front */
 } ReaderSource;
+
+#define CONV_RAW_BLOCK 65536
 
 /* allocator for the CSV reader: memory of the load's context */
 static void *
@@ -226,10 +244,101 @@ reader_next(Source *src, CsvRecord *rec)
 	return false;				/* keep compiler quiet */
 }
 
+/* the line (1-based) of the byte at out[pos] */
+static long
+conv_line_at(ReaderSource *st, Size pos)
+{
+	long		line = st->conv_line + 1;
+
+	for (Size i = 0; i < pos; i++)
+		if (st->out[i] == '\n' || (st->out[i] == '\r' && (i + 1 >= pos || st->out[i + 1] != '\n')))
+			line++;
+	return line;
+}
+
+/*
+ * Convert the next block of the source's bytes to UTF-8 with PostgreSQL's
+ * own conversion.  A character cut by the block's end waits for the next
+ * block; a NUL byte is passed on as is (its field's problem).  Bytes that
+ * are not of the encoding are a whole-file error naming the line.
+ */
+static void
+conv_fill(Source *src, ReaderSource *st)
+{
+	int			maxlen = pg_encoding_max_length(st->conv_encoding);
+	Size		carry = st->rawlen - st->rawpos;
+	long		got;
+
+	st->conv_line = conv_line_at(st, st->outlen) - 1;	/* the lines of the last block */
+	if (carry > 0)
+		memmove(st->raw, st->raw + st->rawpos, carry);
+	got = st->base_read(st, st->raw + carry, CONV_RAW_BLOCK - carry);
+	st->rawlen = carry + (Size) Max(got, 0);
+	st->rawpos = 0;
+	st->outlen = st->outpos = 0;
+	if (got <= 0)
+		st->conv_eof = true;
+	while (st->rawpos < st->rawlen)
+	{
+		Size		seg = 0;
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (st->raw[st->rawpos] == '\0')
+		{
+			st->out[st->outlen++] = '\0';
+			st->rawpos++;
+			continue;
+		}
+		while (st->rawpos + seg < st->rawlen && st->raw[st->rawpos + seg] != '\0')
+			seg++;
+		n = pg_do_encoding_conversion_buf(st->conv_proc, st->conv_encoding, PG_UTF8,
+										  (unsigned char *) st->raw + st->rawpos, (int) seg,
+										  (unsigned char *) st->out + st->outlen,
+										  (int) (CONV_RAW_BLOCK * MAX_CONVERSION_GROWTH + 1 - st->outlen),
+										  true);
+		st->outlen += strlen(st->out + st->outlen);
+		st->rawpos += n;
+		if ((Size) n == seg)
+			continue;
+		/* a character cut by the end of the block: complete it with the next */
+		if (!st->conv_eof && st->rawpos + seg - n == st->rawlen &&
+			st->rawlen - st->rawpos < (Size) maxlen)
+			break;
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("%s \"%s\" is not valid %s: line %ld has the byte 0x%02X",
+						src->kind == SOURCE_CONTENT ? "content" : "file", src->description,
+						pg_encoding_to_char(st->conv_encoding), conv_line_at(st, st->outlen),
+						(unsigned char) st->raw[st->rawpos]),
+				 errhint("Give the encoding the file was saved in, or leave encoding out for UTF-8.")));
+	}
+}
+
+static long
+conv_read(void *arg, char *buf, size_t cap)
+{
+	Source	   *src = (Source *) arg;
+	ReaderSource *st = (ReaderSource *) src->state;
+	Size		n;
+
+	while (st->outpos >= st->outlen)
+	{
+		if (st->conv_eof)
+			return 0;
+		conv_fill(src, st);
+	}
+	n = Min(cap, st->outlen - st->outpos);
+	memcpy(buf, st->out + st->outpos, n);
+	st->outpos += n;
+	return (long) n;
+}
+
 static void
 reader_start(Source *src, ReaderSource *st, csv_read_fn fn)
 {
 	csv_allocator alloc;
+	void	   *fnarg = st;
 
 	alloc.alloc = cxt_alloc;
 	alloc.realloc = cxt_realloc;
@@ -237,7 +346,17 @@ reader_start(Source *src, ReaderSource *st, csv_read_fn fn)
 	alloc.ctx = st->cxt;
 	if (st->reader)
 		csv_reader_destroy(st->reader);
-	st->reader = csv_reader_create(fn, st, &alloc, 0, (size_t) credimport_max_record_bytes);
+	if (st->conv_proc != InvalidOid)
+	{
+		/* start the conversion again too (rewind) */
+		st->base_read = fn;
+		st->rawlen = st->rawpos = st->outlen = st->outpos = 0;
+		st->conv_line = 0;
+		st->conv_eof = false;
+		fn = conv_read;
+		fnarg = src;
+	}
+	st->reader = csv_reader_create(fn, fnarg, &alloc, 0, (size_t) credimport_max_record_bytes);
 	if (st->reader == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -445,6 +564,7 @@ source_open_file(const char *path)
 		utf8 = utf16_to_utf8(data, got, path, &utf8len);
 		pfree(data);
 		src = source_open_content(utf8, utf8len, src->description);
+		((ReaderSource *) src->state)->was_utf16 = true;
 		src->kind = SOURCE_FILE;
 		src->bytes_total = (int64) size;
 		return src;
@@ -577,6 +697,7 @@ source_open_content(const char *data, Size len, const char *label)
 	{
 		data = utf8;
 		len = utf8len;
+		st->was_utf16 = true;
 	}
 	src->description = label;
 	src->kind = SOURCE_CONTENT;
@@ -591,6 +712,56 @@ source_open_content(const char *data, Size len, const char *label)
 	src->rewind = content_rewind;
 	src->close = content_close;
 	return src;
+}
+
+/*
+ * encoding => '...': read the file or content as that encoding, converted
+ * to UTF-8 by PostgreSQL's conversion functions as it is read.  Only CSV
+ * and tab-delimited sources have an encoding of their own (workbooks and
+ * XML say theirs); nothing has been read yet.
+ */
+void
+source_set_encoding(Source *src, const char *encoding)
+{
+	ReaderSource *st;
+	int			enc;
+	Oid			proc;
+
+	if (encoding == NULL)
+		return;
+	enc = pg_char_to_encoding(encoding);
+	if (enc < 0 || !PG_VALID_ENCODING(enc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown encoding \"%s\"", encoding),
+				 errhint("Give an encoding PostgreSQL knows, such as WIN1252, LATIN1, LATIN9 or SJIS; "
+						 "UTF-16 with a byte order mark is read without it.")));
+	if (src->next != reader_next)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("encoding is only for CSV and tab-delimited files"),
+				 errdetail("The %s is read as %s, which says its own encoding.", source_noun(src),
+						   src->kind == SOURCE_TABLE ? "a table" : "a workbook or XML"),
+				 errhint("Leave encoding out.")));
+	st = (ReaderSource *) src->state;
+	if (st->was_utf16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" is UTF-16 (it starts with a byte order mark), not %s",
+						source_noun(src), src->description, pg_encoding_to_char(enc)),
+				 errhint("Leave encoding out: UTF-16 with a byte order mark is read as such.")));
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return;
+	proc = FindDefaultConversionProc(enc, PG_UTF8);
+	if (!OidIsValid(proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("PostgreSQL has no conversion from %s to UTF8", pg_encoding_to_char(enc))));
+	st->conv_encoding = enc;
+	st->conv_proc = proc;
+	st->raw = palloc(CONV_RAW_BLOCK);
+	st->out = palloc(CONV_RAW_BLOCK * MAX_CONVERSION_GROWTH + 1);
+	reader_start(src, st, st->fp ? file_read : content_read);
 }
 
 /* Compute the hex SHA-256 of everything read so far into src->sha256. */
