@@ -2,7 +2,8 @@
 EXTENSION    = credimport
 MODULE_big   = credimport
 OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o \
-               src/columns.o src/match.o src/pipeline.o src/kind_credit.o src/kind_user.o src/kind_credential.o src/writer.o src/report.o src/report_xlsx.o
+               src/columns.o src/match.o src/pipeline.o src/kind_credit.o src/kind_user.o src/kind_credential.o src/writer.o src/report.o src/report_xlsx.o \
+               src/xls_reader.o src/source_xls.o
 DATA         = $(wildcard credimport--*.sql)
 PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 
@@ -10,7 +11,7 @@ PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 # (run in this order: later files build on the objects of earlier ones)
 REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths etl users credentials limits \
                files_headers files_locale files_encoding \
-               sheets report privileges upgrade
+               sheets xls report privileges upgrade
 REGRESS_OPTS = --inputdir=.
 
 # isolation suite: test/isolation/specs/*.spec against test/isolation/expected/
@@ -18,7 +19,7 @@ ISOLATION      = concurrent_loads load_revert_progress invitations
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS  = -I$(srcdir)/src -I/usr/include/libxml2
-SHLIB_LINK   = -lzip -lxml2 -lfreexl -lxlsxwriter
+SHLIB_LINK   = -lzip -lxml2 -lxlsxwriter
 EXTRA_CLEAN  = test/unit/build output_iso
 
 PG_CONFIG ?= pg_config

@@ -45,9 +45,9 @@ SELECT line_no, status FROM credimport_load_data(
     '<course_id>XML-C</course_id><completion_date>2024-03-03</completion_date><number_credits>1</number_credits>'
     '<credit_type>CME</credit_type></row></rows>', 'email', format => 'xml', validate_only => true);
 
--- legacy Excel (.xls) through FreeXL: values, numbers, dates; FreeXL gives
--- no merged ranges, hidden rows, formula text or error values, so those rows
--- read differently from the .xlsx (save as .xlsx to keep them)
+-- legacy Excel (.xls, the same workbook saved by LibreOffice): read as the
+-- .xlsx is -- merged range, hidden row, formulas' cached values, an error
+-- cell named by its reference (more in sql/xls.sql)
 SELECT * FROM credimport_validate(:'fx' || 'credits.xls', 'email');
 SELECT line_no, status FROM credimport_load_users(:'fx' || 'users.xls', validate_only => true, sheet => 'Learners');
 SELECT line_no, status FROM credimport_load_data(pg_read_binary_file(:'fx' || 'credits.xls'), 'email',

@@ -1,8 +1,12 @@
 --
 -- upgrade: every earlier version updates to the current one, and the
--- result is the same, object for object, as a fresh install.  (Runs last:
--- it drops and re-creates the extension.)
+-- result is the same, object for object, as a fresh install; every update
+-- path keeps the data in place; the loaders of every older SQL version work
+-- through the current module.  (Runs last: it drops and re-creates the
+-- extension.)
 --
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fx :abs_srcdir '/test/fixtures/'
 SET client_min_messages = warning;
 DROP EXTENSION credimport CASCADE;
 RESET client_min_messages;
@@ -90,7 +94,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 SELECT p.oid::regprocedure AS routine,
        has_function_privilege('upgrade loader; with spaces', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantable
   FROM pg_proc p WHERE has_function_privilege('upgrade loader; with spaces', p.oid, 'EXECUTE')
-   AND p.proname LIKE 'credimport_load%' ORDER BY 1::text;
+   AND p.proname LIKE 'credimport_load%' ORDER BY p.oid::regprocedure::text;
 REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text),
     credimport_load_users_data(text, boolean, boolean, integer, text, text),
     credimport_load_users_data(bytea, boolean, boolean, integer, text, text) FROM "upgrade loader; with spaces" CASCADE;
@@ -106,6 +110,55 @@ ALTER EXTENSION credimport UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 CREATE TEMP TABLE upgraded_from_1_1 AS SELECT * FROM ext_fingerprint() f;
 
+-- 1.3, with data and a role granted loaders, updated to the current version:
+-- 1.4 re-points the loaders to their entry points (CREATE OR REPLACE); the
+-- functions, their grants, defaults, settings and comments stay
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.3';
+INSERT INTO credimport.credit_type (code, name) VALUES ('CME', 'CME');
+INSERT INTO credimport.learner (email) VALUES ('old@example.org');
+SELECT line_no, status FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'old@example.org,P,T,UP-3,2024-01-01,1,CME\n', 'UTF8'), 'email', format => 'csv');
+CREATE ROLE "upgrade loader 1.3";
+GRANT EXECUTE ON FUNCTION credimport_validate(text, text),
+    credimport_load(regclass, text, boolean, boolean, integer, text) TO "upgrade loader 1.3";
+GRANT EXECUTE ON FUNCTION credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text)
+    TO "upgrade loader 1.3" WITH GRANT OPTION;
+CREATE TEMP TABLE loaders_1_3 AS
+SELECT p.oid, p.oid::regprocedure::text AS routine, p.prosrc, p.proargnames,
+       pg_get_expr(p.proargdefaults, 0) AS defaults, p.proconfig, p.provolatile, p.proparallel,
+       p.proisstrict, p.prosecdef, p.procost, p.prorows, p.prorettype, p.proallargtypes, p.proacl,
+       obj_description(p.oid, 'pg_proc') AS comment
+  FROM pg_proc p WHERE p.probin IS NOT NULL AND p.proname ~ '^credimport_(load|validate)';
+ALTER EXTENSION credimport UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+SELECT l.email, c.course_id, b.kind, b.status FROM credimport.credit c
+  JOIN credimport.learner l ON l.id = c.learner_id JOIN credimport.batch b ON b.id = c.batch_id;
+-- the same functions (oids), only the C symbol changed
+SELECT o.routine, o.prosrc AS symbol_1_3, p.prosrc AS symbol_now,
+       (o.routine, o.proargnames, o.defaults, o.proconfig, o.provolatile, o.proparallel, o.proisstrict,
+        o.prosecdef, o.procost, o.prorows, o.prorettype, o.proallargtypes, o.proacl, o.comment)
+       -- (1.4 also grants every loader to the new credimport_admin role: not compared)
+       IS NOT DISTINCT FROM
+       (p.oid::regprocedure::text, p.proargnames, pg_get_expr(p.proargdefaults, 0), p.proconfig,
+        p.provolatile, p.proparallel, p.proisstrict, p.prosecdef, p.procost, p.prorows, p.prorettype,
+        p.proallargtypes,
+        array(SELECT a FROM unnest(p.proacl) a WHERE a::text NOT LIKE 'credimport_admin=%'),
+        obj_description(p.oid, 'pg_proc')) AS all_else_kept
+  FROM loaders_1_3 o LEFT JOIN pg_proc p ON p.oid = o.oid ORDER BY 1;
+SELECT p.oid::regprocedure AS routine,
+       has_function_privilege('upgrade loader 1.3', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantable
+  FROM pg_proc p WHERE has_function_privilege('upgrade loader 1.3', p.oid, 'EXECUTE')
+   AND p.proname ~ '^credimport_(load|validate)' ORDER BY p.oid::regprocedure::text;
+REVOKE ALL ON FUNCTION credimport_validate(text, text),
+    credimport_load(regclass, text, boolean, boolean, integer, text),
+    credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text) FROM "upgrade loader 1.3" CASCADE;
+DROP ROLE "upgrade loader 1.3";
+CREATE TEMP TABLE upgraded_from_1_3 AS SELECT * FROM ext_fingerprint() f;
+
 -- a fresh install of the current version
 SET client_min_messages = warning;
 DROP EXTENSION credimport CASCADE;
@@ -120,7 +173,9 @@ SELECT (SELECT count(*) FROM fresh) AS objects_compared,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_1 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_1,
        (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_1) d) AS missing_from_1_1,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_2 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_2,
-       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d) AS missing_from_1_2;
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d) AS missing_from_1_2,
+       (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_3 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_3,
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d) AS missing_from_1_3;
 (SELECT 'only after update from 1.0' AS side, * FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
 (SELECT 'only in fresh install (1.0)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d)
@@ -131,5 +186,232 @@ UNION ALL
 UNION ALL
 (SELECT 'only after update from 1.2', * FROM (SELECT * FROM upgraded_from_1_2 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
-(SELECT 'only in fresh install (1.2)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d);
-DROP FUNCTION ext_fingerprint();
+(SELECT 'only in fresh install (1.2)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d)
+UNION ALL
+(SELECT 'only after update from 1.3', * FROM (SELECT * FROM upgraded_from_1_3 EXCEPT ALL SELECT * FROM fresh) d)
+UNION ALL
+(SELECT 'only in fresh install (1.3)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d);
+
+-- ---------------------------------------------------------------------------
+-- The loaders of every SQL version, through every door, served by the
+-- current module: each routine with the C symbol its declaration names and
+-- what it returned (validate_only: nothing is written; the staging table
+-- and dup_fixed.csv, which credimport_validate reads, have invalid records).
+-- ---------------------------------------------------------------------------
+CREATE TABLE stage_credits (email text, provider text, course_title text, course_id text,
+                            completion_date date, number_credits numeric, credit_type text);
+INSERT INTO stage_credits VALUES ('exercise@example.org', 'P', 'T', 'EX-1', '2024-01-01', 1, 'CME'),
+    ('exercise@example.org', 'P', 'T', 'EX-2', '2024-01-02', 1, 'NOPE');
+CREATE TABLE stage_users (email text, first_name text, last_name text, role text);
+INSERT INTO stage_users VALUES ('exercise.user@example.org', 'Ex', 'User', 'student');
+CREATE TABLE stage_credentials (email text, credential_type text, license_number text, issue_date date);
+INSERT INTO stage_credentials VALUES ('exercise@example.org', 'RN', 'RN-9', '2020-01-01');
+
+CREATE FUNCTION exercise_loaders(fx text)
+RETURNS TABLE (routine text, symbol text, outcome text)
+LANGUAGE plpgsql SET client_min_messages = error AS $$
+DECLARE
+    p record;
+    kind text;
+    csv text;
+    args text;
+BEGIN
+    FOR p IN
+        SELECT f.oid::regprocedure::text AS sig, f.proname, f.prosrc, f.proargnames AS names,
+               f.proargtypes[0]::regtype::text AS door
+          FROM pg_proc f JOIN pg_depend d ON d.objid = f.oid AND d.classid = 'pg_proc'::regclass
+          JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'credimport'
+         WHERE f.proname ~ '^credimport_(load|validate)'
+         ORDER BY 1
+    LOOP
+        kind := CASE WHEN p.proname LIKE '%users%' THEN 'users'
+                     WHEN p.proname LIKE '%credentials%' THEN 'credentials' ELSE 'credits' END;
+        csv := CASE kind
+            WHEN 'credits' THEN E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+                                'exercise@example.org,P,T,EX-1,2024-01-01,1,CME\n'
+            WHEN 'users' THEN E'email,first_name,last_name,role\nexercise.user@example.org,Ex,User,student\n'
+            ELSE E'email,credential_type,license_number,issue_date\nexercise@example.org,RN,RN-9,2020-01-01\n' END;
+        args := CASE
+            WHEN p.door = 'regclass' THEN quote_literal('stage_' || kind) || '::regclass'
+            WHEN p.door = 'bytea' THEN format('convert_to(%L, %L)', csv, 'UTF8')
+            WHEN p.proname = 'credimport_validate' THEN quote_literal(fx || 'dup_fixed.csv')
+            WHEN p.names[1] = 'path' THEN quote_literal(fx || CASE kind WHEN 'credits' THEN 'sample.csv'
+                                                                        ELSE kind || '.csv' END)
+            ELSE quote_literal(csv) END;
+        IF 'match_mode' = ANY (p.names) THEN args := args || ', match_mode => ''email'''; END IF;
+        IF 'validate_only' = ANY (p.names) THEN args := args || ', validate_only => true'; END IF;
+        IF p.door = 'bytea' THEN args := args || ', format => ''csv'''; END IF;
+        routine := p.sig;
+        symbol := p.prosrc;
+        IF p.proname = 'credimport_validate' THEN
+            EXECUTE format('SELECT coalesce(string_agg(n || '' '' || code, '', '' ORDER BY code), ''no problems'')
+                              FROM (SELECT code, count(*) n FROM %s(%s) GROUP BY code) s', p.proname, args)
+               INTO outcome;
+        ELSE
+            EXECUTE format('SELECT string_agg(n || '' '' || status, '', '' ORDER BY status)
+                              FROM (SELECT status, count(*) n FROM %s(%s) GROUP BY status) s', p.proname, args)
+               INTO outcome;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+-- reference rows the exercise files name (credential_type exists from 1.2)
+CREATE FUNCTION reference_rows() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO credimport.learner (email)
+        SELECT e FROM unnest(ARRAY['exercise@example.org', 'ada@example.org', 'grace@example.org',
+                                   'linus@example.org']) e
+         WHERE NOT EXISTS (SELECT FROM credimport.learner l WHERE l.email = e);
+    INSERT INTO credimport.credit_type (code, name)
+        SELECT c, c FROM unnest(ARRAY['CME', 'CE', 'ETHICS']) c
+         WHERE NOT EXISTS (SELECT FROM credimport.credit_type t WHERE t.code = c);
+    IF to_regclass('credimport.credential_type') IS NOT NULL THEN
+        INSERT INTO credimport.credential_type (code, name)
+            SELECT 'RN', 'Registered nurse' WHERE NOT EXISTS (SELECT FROM credimport.credential_type WHERE code = 'RN');
+    END IF;
+END
+$$;
+
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.0';
+SELECT reference_rows();
+SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.1';
+SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.2';
+SELECT reference_rows();
+SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.3';
+SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.4';
+SELECT * FROM exercise_loaders(:'fx');
+
+-- ---------------------------------------------------------------------------
+-- Every update path (every source and target pg_extension_update_paths
+-- lists), with data in place: data written through the source version's
+-- loaders is unchanged after the update (every column the source version
+-- had, every row); the objects are those of a fresh install of the target;
+-- the target's loaders give what they give on that fresh install.
+-- ---------------------------------------------------------------------------
+-- count and digest of the rows of each table over the given columns
+CREATE FUNCTION table_digest(tbl text, cols text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN
+    EXECUTE format('SELECT count(*) || '' rows '' || md5(coalesce(string_agg(x::text, E''\n'' ORDER BY x::text), ''''))
+                      FROM (SELECT %s FROM %s) x', cols, tbl) INTO d;
+    RETURN d;
+END
+$$;
+CREATE FUNCTION ext_tables() RETURNS TABLE (tbl text, cols text) LANGUAGE sql AS $$
+    SELECT c.oid::regclass::text, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+      FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.relnamespace = 'credimport'::regnamespace AND c.relkind = 'r'
+     GROUP BY c.oid
+$$;
+
+-- what an update path changed that it should not have, one row each
+CREATE TABLE upgrade_path_difference (source text, target text, what text, detail text);
+
+CREATE FUNCTION walk_path(fx text, source text, target text)
+RETURNS TABLE (tables_kept text, objects_compared bigint, loaders_compared bigint, differences bigint)
+LANGUAGE plpgsql SET client_min_messages = error AS $$
+DECLARE
+    credits_csv text := E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+                         'old@example.org,P,T,UP-1,2024-01-01,1,CME\n';
+    n_kept int;
+    n_tables int;
+BEGIN
+    -- a fresh install of the target: its objects and its loaders' outcomes
+    DROP EXTENSION IF EXISTS credimport CASCADE;
+    EXECUTE format('CREATE EXTENSION credimport VERSION %L', target);
+    PERFORM reference_rows();
+    CREATE TEMP TABLE walk_fresh AS SELECT * FROM ext_fingerprint() f;
+    CREATE TEMP TABLE walk_fresh_loaders AS SELECT * FROM exercise_loaders(fx);
+
+    -- the source, with data written through its own loaders
+    DROP EXTENSION credimport CASCADE;
+    EXECUTE format('CREATE EXTENSION credimport VERSION %L', source);
+    PERFORM reference_rows();
+    INSERT INTO credimport.learner (email) VALUES ('old@example.org');
+    PERFORM credimport_load_data(credits_csv, 'email');
+    IF EXISTS (SELECT FROM pg_proc WHERE proname = 'credimport_load_users_data') THEN
+        PERFORM credimport_load_users_data(E'email,first_name,last_name,role\nold@example.org,Old,Timer,instructor\n'
+                                            'young@example.org,Young,Learner,student\n');
+    END IF;
+    IF EXISTS (SELECT FROM pg_proc WHERE proname = 'credimport_load_credentials_data') THEN
+        PERFORM credimport_load_credentials_data(
+            E'email,credential_type,license_number,issue_date\nold@example.org,RN,RN-1,2020-01-01\n', 'email');
+    END IF;
+    PERFORM credimport_load_data(credits_csv, 'email');   -- rejected: on the transcript already
+    CREATE TEMP TABLE walk_data AS
+        SELECT t.tbl, t.cols, table_digest(t.tbl, t.cols) AS before FROM ext_tables() t;
+
+    EXECUTE format('ALTER EXTENSION credimport UPDATE TO %L', target);
+
+    INSERT INTO upgrade_path_difference
+        SELECT source, target, 'data changed', w.tbl || ': ' || w.before || ' -> ' || table_digest(w.tbl, w.cols)
+          FROM walk_data w WHERE w.before IS DISTINCT FROM table_digest(w.tbl, w.cols);
+    SELECT count(*) FILTER (WHERE w.before NOT LIKE '0 rows%'), count(*) INTO n_kept, n_tables FROM walk_data w;
+    tables_kept := format('%s of %s (%s with rows)', n_tables - (SELECT count(*) FROM upgrade_path_difference d
+                                WHERE d.source = walk_path.source AND d.target = walk_path.target), n_tables, n_kept);
+
+    INSERT INTO upgrade_path_difference
+        (SELECT source, target, 'only after the update', f FROM (SELECT f FROM ext_fingerprint() f
+                                                              EXCEPT ALL SELECT f FROM walk_fresh) d)
+        UNION ALL
+        (SELECT source, target, 'only in a fresh install', f FROM (SELECT f FROM walk_fresh
+                                                                EXCEPT ALL SELECT f FROM ext_fingerprint() f) d);
+    objects_compared := (SELECT count(*) FROM walk_fresh);
+
+    PERFORM reference_rows();
+    INSERT INTO upgrade_path_difference
+        (SELECT source, target, 'loader after the update', l::text FROM (SELECT * FROM exercise_loaders(fx)
+                                                             EXCEPT ALL SELECT * FROM walk_fresh_loaders) l)
+        UNION ALL
+        (SELECT source, target, 'loader in a fresh install', l::text FROM (SELECT * FROM walk_fresh_loaders
+                                                               EXCEPT ALL SELECT * FROM exercise_loaders(fx)) l);
+    loaders_compared := (SELECT count(*) FROM walk_fresh_loaders);
+    differences := (SELECT count(*) FROM upgrade_path_difference d
+                     WHERE d.source = walk_path.source AND d.target = walk_path.target);
+    DROP TABLE walk_fresh, walk_fresh_loaders, walk_data;
+    RETURN NEXT;
+END
+$$;
+
+SELECT u.source, u.target, u.path, w.*
+  FROM pg_extension_update_paths('credimport') u, walk_path(:'fx', u.source, u.target) w
+ WHERE u.path IS NOT NULL ORDER BY u.source, u.target;
+SELECT * FROM upgrade_path_difference ORDER BY 1, 2, 3, 4;
+
+-- ---------------------------------------------------------------------------
+-- Entry points: in the current version each C symbol serves one SQL
+-- signature, and an entry point refuses a declaration of another API
+-- ---------------------------------------------------------------------------
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport;
+SELECT p.oid::regprocedure AS routine, p.prosrc AS symbol
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'credimport'
+ WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') ORDER BY p.oid::regprocedure::text;
+-- symbols bound to more than one signature (none)
+SELECT p.prosrc AS symbol, array_agg(p.oid::regprocedure ORDER BY p.oid::regprocedure::text) AS routines
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'credimport'
+ WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
+ GROUP BY p.prosrc HAVING count(*) > 1;
+-- credimport_validate's shape bound to the entry point of the 1.3 credits API
+CREATE FUNCTION wrong_shape(path text, match_mode text)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, credit_id bigint, errors text[])
+AS '$libdir/credimport', 'credimport_load_file_1_3' LANGUAGE C;
+SELECT * FROM wrong_shape(:'fx' || 'sample.csv', 'email');
+DROP FUNCTION wrong_shape(text, text);
+
+DROP FUNCTION walk_path(text, text, text), ext_tables(), table_digest(text, text), reference_rows(),
+    exercise_loaders(text), ext_fingerprint();
+DROP TABLE stage_credits, stage_users, stage_credentials, upgrade_path_difference;

@@ -225,20 +225,100 @@ run_load(FunctionCallInfo fcinfo, Door door, int fmt_arg, kind_import_fn kind, c
 }
 
 /*
+ * SQL API versions of the loaders.  As pg_stat_statements binds
+ * pg_stat_statements_1_2 ... _1_10 each to the one signature a release
+ * declared, every loader signature a release of credimport declared has its
+ * own C entry point, named after the version that introduced it, which
+ * passes that API version to the kind's implementation; the implementation
+ * checks that the SQL declaration has exactly the arguments of that API.
+ *
+ * Versions 1.0 to 1.3 bound one unversioned symbol to several signatures
+ * (credimport_load_file served credimport_validate with 2 arguments and
+ * credimport_load with 6, later 8).  Those symbols stay, for databases still
+ * on an older SQL version (their install and update scripts name them): they
+ * tell the API from the number of arguments, and only they do.
+ */
+typedef enum LoaderApi
+{
+	LOADER_VALIDATE,			/* credimport_validate(source, match_mode), 1.0 */
+	LOADER_CREDITS_1_0,			/* (source, match_mode, allow_edit,
+								 * validate_only, max_errors, if_exists) */
+	LOADER_USERS_1_1,			/* (source, auto_invite, validate_only,
+								 * max_errors) */
+	LOADER_CREDENTIALS_1_2,		/* (source, match_mode, approve,
+								 * validate_only, max_errors) */
+	LOADER_CREDITS_1_3,			/* 1.0's arguments, then format, sheet */
+	LOADER_USERS_1_3,			/* 1.1's arguments, then format, sheet */
+	LOADER_CREDENTIALS_1_3		/* 1.2's arguments, then format, sheet */
+} LoaderApi;
+
+static const struct
+{
+	int			nargs;			/* arguments of the SQL signature */
+	int			fmt_arg;		/* index of format (sheet follows), or 0 */
+	const char *name;
+}			loader_api[] =
+{
+	[LOADER_VALIDATE] = {2, 0, "credimport_validate (1.0)"},
+	[LOADER_CREDITS_1_0] = {6, 0, "credits 1.0"},
+	[LOADER_USERS_1_1] = {4, 0, "users 1.1"},
+	[LOADER_CREDENTIALS_1_2] = {5, 0, "credentials 1.2"},
+	[LOADER_CREDITS_1_3] = {8, 6, "credits 1.3"},
+	[LOADER_USERS_1_3] = {6, 4, "users 1.3"},
+	[LOADER_CREDENTIALS_1_3] = {7, 5, "credentials 1.3"},
+};
+
+/* the SQL declaration calling this entry point must have the API's arguments */
+static void
+check_api(FunctionCallInfo fcinfo, LoaderApi api)
+{
+	if (PG_NARGS() != loader_api[api].nargs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("function %s is declared with %d arguments, but its C entry point implements the %s API",
+						get_func_name(fcinfo->flinfo->fn_oid), PG_NARGS(), loader_api[api].name),
+				 errdetail("That API has %d arguments.", loader_api[api].nargs),
+				 errhint("Declare the function as credimport's install and update scripts do, "
+						 "or run ALTER EXTENSION credimport UPDATE.")));
+}
+
+/* the unversioned symbols of 1.0 to 1.3: the API from the argument count */
+static LoaderApi
+legacy_credits_api(FunctionCallInfo fcinfo)
+{
+	if (PG_NARGS() == 2)
+		return LOADER_VALIDATE;
+	return PG_NARGS() == 8 ? LOADER_CREDITS_1_3 : LOADER_CREDITS_1_0;
+}
+
+static LoaderApi
+legacy_users_api(FunctionCallInfo fcinfo)
+{
+	return PG_NARGS() == 6 ? LOADER_USERS_1_3 : LOADER_USERS_1_1;
+}
+
+static LoaderApi
+legacy_credentials_api(FunctionCallInfo fcinfo)
+{
+	return PG_NARGS() == 7 ? LOADER_CREDENTIALS_1_3 : LOADER_CREDENTIALS_1_2;
+}
+
+/*
  * Credits: (source, match_mode, allow_edit, validate_only, max_errors,
  * if_exists [, format, sheet]); credimport_validate: (source, match_mode).
  */
 static Datum
-run_credits(FunctionCallInfo fcinfo, Door door)
+run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
 	ImportOptions opt;
 	const char *if_exists;
 
-	require_args(fcinfo, PG_NARGS() >= 6 ? 6 : 2);
+	check_api(fcinfo, api);
+	require_args(fcinfo, api == LOADER_VALIDATE ? 2 : 6);
 	memset(&opt, 0, sizeof(opt));
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	check_match_mode(opt.match_mode);
-	if (PG_NARGS() < 6)
+	if (api == LOADER_VALIDATE)
 	{
 		opt.output = OUTPUT_PROBLEMS;
 		opt.validate_only = true;
@@ -257,28 +337,30 @@ run_credits(FunctionCallInfo fcinfo, Door door)
 				 errmsg("unknown if_exists \"%s\"", if_exists),
 				 errhint("Use error (a credit already on the transcript is a problem) or skip "
 						 "(an identical credit already on the transcript is skipped).")));
-	return run_load(fcinfo, door, 6, credit_kind, &opt);
+	return run_load(fcinfo, door, loader_api[api].fmt_arg, credit_kind, &opt);
 }
 
 /* Users: (source, auto_invite, validate_only, max_errors [, format, sheet]) */
 static Datum
-run_users(FunctionCallInfo fcinfo, Door door)
+run_users(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
 	UserOptions opt;
 
+	check_api(fcinfo, api);
 	require_args(fcinfo, 4);
 	opt.auto_invite = PG_GETARG_BOOL(1);
 	opt.validate_only = PG_GETARG_BOOL(2);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(3));
-	return run_load(fcinfo, door, 4, user_kind, &opt);
+	return run_load(fcinfo, door, loader_api[api].fmt_arg, user_kind, &opt);
 }
 
 /* Credentials: (source, match_mode, approve, validate_only, max_errors [, format, sheet]) */
 static Datum
-run_credentials(FunctionCallInfo fcinfo, Door door)
+run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
 	CredentialOptions opt;
 
+	check_api(fcinfo, api);
 	require_args(fcinfo, 5);
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (strcmp(opt.match_mode, "email") != 0 && strcmp(opt.match_mode, "remote_id") != 0 &&
@@ -290,25 +372,43 @@ run_credentials(FunctionCallInfo fcinfo, Door door)
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
-	return run_load(fcinfo, door, 5, credential_kind, &opt);
+	return run_load(fcinfo, door, loader_api[api].fmt_arg, credential_kind, &opt);
 }
 
-#define LOADER(name, runner, door) \
+/* an entry point of one SQL API version */
+#define LOADER(name, runner, door, api) \
 	PG_FUNCTION_INFO_V1(name); \
-	Datum name(PG_FUNCTION_ARGS) { return runner(fcinfo, door); }
+	Datum name(PG_FUNCTION_ARGS) { return runner(fcinfo, door, api); }
 
-LOADER(credimport_load_file, run_credits, DOOR_FILE)
-LOADER(credimport_load_table, run_credits, DOOR_TABLE)
-LOADER(credimport_load_data, run_credits, DOOR_CONTENT)
-LOADER(credimport_load_bytes, run_credits, DOOR_BYTES)
-LOADER(credimport_load_users_file, run_users, DOOR_FILE)
-LOADER(credimport_load_users_table, run_users, DOOR_TABLE)
-LOADER(credimport_load_users_data, run_users, DOOR_CONTENT)
-LOADER(credimport_load_users_bytes, run_users, DOOR_BYTES)
-LOADER(credimport_load_credentials_file, run_credentials, DOOR_FILE)
-LOADER(credimport_load_credentials_table, run_credentials, DOOR_TABLE)
-LOADER(credimport_load_credentials_data, run_credentials, DOOR_CONTENT)
-LOADER(credimport_load_credentials_bytes, run_credentials, DOOR_BYTES)
+/* what the SQL functions of version 1.4 call: one symbol, one signature */
+LOADER(credimport_validate_file, run_credits, DOOR_FILE, LOADER_VALIDATE)
+LOADER(credimport_validate_table, run_credits, DOOR_TABLE, LOADER_VALIDATE)
+LOADER(credimport_load_file_1_3, run_credits, DOOR_FILE, LOADER_CREDITS_1_3)
+LOADER(credimport_load_table_1_0, run_credits, DOOR_TABLE, LOADER_CREDITS_1_0)
+LOADER(credimport_load_data_1_3, run_credits, DOOR_CONTENT, LOADER_CREDITS_1_3)
+LOADER(credimport_load_bytes_1_3, run_credits, DOOR_BYTES, LOADER_CREDITS_1_3)
+LOADER(credimport_load_users_file_1_3, run_users, DOOR_FILE, LOADER_USERS_1_3)
+LOADER(credimport_load_users_table_1_1, run_users, DOOR_TABLE, LOADER_USERS_1_1)
+LOADER(credimport_load_users_data_1_3, run_users, DOOR_CONTENT, LOADER_USERS_1_3)
+LOADER(credimport_load_users_bytes_1_3, run_users, DOOR_BYTES, LOADER_USERS_1_3)
+LOADER(credimport_load_credentials_file_1_3, run_credentials, DOOR_FILE, LOADER_CREDENTIALS_1_3)
+LOADER(credimport_load_credentials_table_1_2, run_credentials, DOOR_TABLE, LOADER_CREDENTIALS_1_2)
+LOADER(credimport_load_credentials_data_1_3, run_credentials, DOOR_CONTENT, LOADER_CREDENTIALS_1_3)
+LOADER(credimport_load_credentials_bytes_1_3, run_credentials, DOOR_BYTES, LOADER_CREDENTIALS_1_3)
+
+/* the unversioned symbols of 1.0 to 1.3, for databases not yet updated */
+LOADER(credimport_load_file, run_credits, DOOR_FILE, legacy_credits_api(fcinfo))
+LOADER(credimport_load_table, run_credits, DOOR_TABLE, legacy_credits_api(fcinfo))
+LOADER(credimport_load_data, run_credits, DOOR_CONTENT, legacy_credits_api(fcinfo))
+LOADER(credimport_load_bytes, run_credits, DOOR_BYTES, LOADER_CREDITS_1_3)
+LOADER(credimport_load_users_file, run_users, DOOR_FILE, legacy_users_api(fcinfo))
+LOADER(credimport_load_users_table, run_users, DOOR_TABLE, LOADER_USERS_1_1)
+LOADER(credimport_load_users_data, run_users, DOOR_CONTENT, legacy_users_api(fcinfo))
+LOADER(credimport_load_users_bytes, run_users, DOOR_BYTES, LOADER_USERS_1_3)
+LOADER(credimport_load_credentials_file, run_credentials, DOOR_FILE, legacy_credentials_api(fcinfo))
+LOADER(credimport_load_credentials_table, run_credentials, DOOR_TABLE, LOADER_CREDENTIALS_1_2)
+LOADER(credimport_load_credentials_data, run_credentials, DOOR_CONTENT, legacy_credentials_api(fcinfo))
+LOADER(credimport_load_credentials_bytes, run_credentials, DOOR_BYTES, LOADER_CREDENTIALS_1_3)
 
 PG_FUNCTION_INFO_V1(credimport_template);
 

@@ -104,7 +104,7 @@ typedef enum SourceFormat
 	FORMAT_AUTO,
 	FORMAT_CSV,					/* CSV, TSV, semicolons: delimiter from the header */
 	FORMAT_XLSX,
-	FORMAT_XLS,					/* legacy Excel (BIFF), through FreeXL */
+	FORMAT_XLS,					/* legacy Excel (BIFF8), our own reader (xls_reader.c) */
 	FORMAT_XML
 } SourceFormat;
 

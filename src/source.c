@@ -772,7 +772,8 @@ source_finish_digest(Source *src)
 	uint8		digest[32];
 	static const char hex[] = "0123456789abcdef";
 
-	if (src->kind == SOURCE_TABLE)
+	/* only CSV sources digest as they read; workbooks did at open */
+	if (src->kind == SOURCE_TABLE || src->next != reader_next)
 		return;
 	st = (ReaderSource *) src->state;
 	if (st->sha == NULL)
