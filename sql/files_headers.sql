@@ -103,6 +103,12 @@ CREATE TEMP TABLE files_stage (note text);
 INSERT INTO files_stage VALUES ('email');
 SELECT line_no, status FROM credimport_load('files_stage'::regclass, 'email', validate_only => true);
 
+-- a row of nothing but Unicode spaces is blank, like ",,,,"
+SELECT line_no, status, errors FROM credimport_load_data(
+  E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+  || E'\u00a0,\u200b,\u202f,,,,\n'
+  || E'ada@example.org,P,T,BLANK-1,2024-03-14,1,CME\n', 'email', validate_only => true);
+
 -- leave the database as the later tests expect it
 DELETE FROM credimport.batch WHERE id > :batch_seq;
 SELECT count(*) = :learners_before AS no_learner_left FROM credimport.learner;

@@ -21,20 +21,23 @@
 #include "report.h"
 #include "writer.h"
 
-/* A record whose every field is blank (e.g. ",,,," left by a spreadsheet). */
+/*
+ * A record whose every field is blank (e.g. ",,,," left by a spreadsheet),
+ * Unicode spaces (NBSP, zero-width) included, as values are trimmed.
+ */
 bool
 record_is_blank(CsvRecord *rec)
 {
 	if (rec->problems != 0)
 		return false;
 	for (int f = 0; f < rec->nfields; f++)
-		for (Size i = 0; i < rec->lengths[f]; i++)
-		{
-			char		c = rec->fields[f][i];
+	{
+		size_t		len = rec->lengths[f];
 
-			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-				return false;
-		}
+		(void) fc_trim(rec->fields[f], &len);
+		if (len > 0)
+			return false;
+	}
 	return true;
 }
 
