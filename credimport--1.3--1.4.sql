@@ -565,3 +565,532 @@ SELECT @extschema@.credimport_grant_approver('credimport_admin');
 GRANT SELECT ON ALL TABLES IN SCHEMA credimport TO credimport_admin;
 GRANT UPDATE (sent_at) ON credimport.invitation TO credimport_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.credimport_invitation_sent(text) TO credimport_admin;
+
+-- ---------------------------------------------------------------------------
+-- section: files as people export them
+-- ---------------------------------------------------------------------------
+
+/*
+ * Header aliases: a header, normalised as credimport normalises headers
+ * ("E-mail Address" is e_mail_address), read as one of credimport's fields,
+ * for every kind (kind NULL) or for one.  A header that is itself a field
+ * of the kind is never read through an alias, and an alias applies only
+ * where the kind has its field.  field NULL turns an alias off.
+ *
+ * The shipped rows have shipped = true; pg_dump dumps the others (the
+ * administrator's rows, and shipped rows the administrator changed, which
+ * the update trigger marks as theirs).  On restore CREATE EXTENSION has
+ * just inserted the shipped rows again: the insert trigger turns the
+ * restored copy of a shipped row into an update, as for profile_field.
+ */
+CREATE TABLE credimport.header_alias (
+    alias   text NOT NULL CHECK (alias OPERATOR(pg_catalog.<>) ''),
+    field   text,
+    kind    text CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['credits', 'users', 'credentials'])),
+    shipped boolean NOT NULL DEFAULT false,
+    CONSTRAINT header_alias_alias_kind_key UNIQUE NULLS NOT DISTINCT (alias, kind)
+);
+
+CREATE FUNCTION credimport.header_alias_upsert() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    old_shipped boolean;
+BEGIN
+    SELECT shipped INTO old_shipped FROM credimport.header_alias
+     WHERE alias = NEW.alias AND kind IS NOT DISTINCT FROM NEW.kind;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    -- a shipped row never replaces the administrator's
+    IF NOT (NEW.shipped AND NOT old_shipped) THEN
+        UPDATE credimport.header_alias SET field = NEW.field, shipped = NEW.shipped
+         WHERE alias = NEW.alias AND kind IS NOT DISTINCT FROM NEW.kind;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER header_alias_upsert BEFORE INSERT ON credimport.header_alias
+    FOR EACH ROW EXECUTE FUNCTION credimport.header_alias_upsert();
+
+-- a changed shipped row is the administrator's: pg_dump dumps it
+CREATE FUNCTION credimport.header_alias_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF (NEW.alias, NEW.field, NEW.kind) IS DISTINCT FROM (OLD.alias, OLD.field, OLD.kind) THEN
+        NEW.shipped := false;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER header_alias_changed BEFORE UPDATE ON credimport.header_alias
+    FOR EACH ROW EXECUTE FUNCTION credimport.header_alias_changed();
+
+INSERT INTO credimport.header_alias (alias, field, shipped) VALUES
+    ('e_mail', 'email', true), ('e_mail_address', 'email', true),
+    ('email_address', 'email', true), ('mail', 'email', true),
+    ('firstname', 'first_name', true), ('first', 'first_name', true),
+    ('given_name', 'first_name', true),
+    ('lastname', 'last_name', true), ('last', 'last_name', true),
+    ('surname', 'last_name', true), ('family_name', 'last_name', true),
+    ('credits', 'number_credits', true), ('credits_earned', 'number_credits', true),
+    ('credit_hours', 'number_credits', true), ('hours', 'number_credits', true),
+    ('course_code', 'course_id', true), ('course_number', 'course_id', true),
+    ('course_name', 'course_title', true),
+    ('date_completed', 'completion_date', true), ('completed_on', 'completion_date', true),
+    ('date_of_completion', 'completion_date', true),
+    ('credit_category', 'credit_type', true);
+
+SELECT pg_catalog.pg_extension_config_dump('credimport.header_alias', 'WHERE NOT shipped');
+
+-- every loader reads the aliases with the caller's rights; they are not secret
+GRANT SELECT ON credimport.header_alias TO PUBLIC;
+
+/*
+ * Every loader and validator takes the per-call arguments of files as
+ * people export them: columns (the file's headers mapped to fields),
+ * encoding (file and content doors) and header_row (not for staging
+ * tables); credimport_validate takes the loaders' arguments and has content
+ * forms, credimport_validate_data.  Arguments cannot change in place: the
+ * old functions are dropped and the new ones created, each bound to the C
+ * entry point of the 1.4 API -- keeping the EXECUTE grants (WITH GRANT
+ * OPTION included) and comments of the old ones, as 1.2--1.3 did; the
+ * grants on credimport_validate(text, text) carry over to the content forms.
+ */
+DO $$
+DECLARE
+    saved pg_catalog.jsonb := '[]';
+    comments pg_catalog.jsonb := '{}';
+    r record;
+BEGIN
+    FOR r IN
+        SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text AS sig, a.grantee, a.is_grantable
+          FROM pg_catalog.pg_proc p
+         CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+                 '@extschema@.credimport_validate(text, text)',
+                 '@extschema@.credimport_validate(regclass, text)',
+                 '@extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text)',
+                 '@extschema@.credimport_load(regclass, text, boolean, boolean, integer, text)',
+                 '@extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text)',
+                 '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text)',
+                 '@extschema@.credimport_load_users(text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_users(regclass, boolean, boolean, integer)',
+                 '@extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer)',
+                 '@extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text)'
+               ]::pg_catalog.regprocedure[]::pg_catalog.oid[])
+           AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+           AND a.grantee OPERATOR(pg_catalog.<>) 0
+           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+    LOOP
+        saved := saved OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_array(
+                     r.sig, r.grantee::pg_catalog.text, r.is_grantable));
+    END LOOP;
+    FOR r IN
+        SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text AS sig,
+               pg_catalog.obj_description(p.oid, 'pg_proc') AS comment
+          FROM pg_catalog.pg_proc p
+         WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+                 '@extschema@.credimport_validate(text, text)',
+                 '@extschema@.credimport_validate(regclass, text)',
+                 '@extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text)',
+                 '@extschema@.credimport_load(regclass, text, boolean, boolean, integer, text)',
+                 '@extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text)',
+                 '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text)',
+                 '@extschema@.credimport_load_users(text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_users(regclass, boolean, boolean, integer)',
+                 '@extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer)',
+                 '@extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text)',
+                 '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text)'
+               ]::pg_catalog.regprocedure[]::pg_catalog.oid[])
+           AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NOT NULL
+    LOOP
+        comments := comments OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(r.sig, r.comment);
+    END LOOP;
+    PERFORM pg_catalog.set_config('credimport_upgrade.files_grants', saved::pg_catalog.text, true);
+    PERFORM pg_catalog.set_config('credimport_upgrade.files_comments', comments::pg_catalog.text, true);
+END
+$$;
+
+DROP FUNCTION @extschema@.credimport_validate(text, text);
+DROP FUNCTION @extschema@.credimport_validate(regclass, text);
+DROP FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text);
+DROP FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text);
+DROP FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text);
+DROP FUNCTION @extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text);
+DROP FUNCTION @extschema@.credimport_load_users(text, boolean, boolean, integer, text, text);
+DROP FUNCTION @extschema@.credimport_load_users(regclass, boolean, boolean, integer);
+DROP FUNCTION @extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text);
+DROP FUNCTION @extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text);
+DROP FUNCTION @extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text);
+DROP FUNCTION @extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer);
+DROP FUNCTION @extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text);
+DROP FUNCTION @extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text);
+
+CREATE FUNCTION @extschema@.credimport_validate(
+    path text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_validate_file_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_validate(text, text, boolean, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_validate(
+    staging regclass,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    if_exists text DEFAULT 'error',
+    columns jsonb DEFAULT NULL)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_validate_table_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD';
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_validate(regclass, text, boolean, text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_validate_data(
+    content text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_validate_data_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_validate_data(text, text, boolean, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_validate_data(
+    content bytea,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT 'xlsx',
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_validate_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_validate_data(bytea, text, boolean, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load(
+    path text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_file_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load(
+    staging regclass,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    columns jsonb DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_table_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET synchronize_seqscans = off;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_data(
+    content text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_data_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_data(
+    content bytea,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT 'xlsx',
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_users(
+    path text,
+    auto_invite boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_users_file_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_users(text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_users(
+    staging regclass,
+    auto_invite boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    columns jsonb DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_users_table_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET synchronize_seqscans = off;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_users(regclass, boolean, boolean, integer, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_users_data(
+    content text,
+    auto_invite boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_users_data_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_users_data(
+    content bytea,
+    auto_invite boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT 'xlsx',
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_users_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials(
+    path text,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_file_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials(
+    staging regclass,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    columns jsonb DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_table_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET synchronize_seqscans = off;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials_data(
+    content text,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_data_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials_data(
+    content bytea,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT 'xlsx',
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+
+COMMENT ON FUNCTION @extschema@.credimport_validate_data(text, text, boolean, text, text, text, jsonb, text, integer) IS
+    'the problems of credit file content sent by the client (CSV text), one row each; writes nothing';
+COMMENT ON FUNCTION @extschema@.credimport_validate_data(bytea, text, boolean, text, text, text, jsonb, text, integer) IS
+    'the problems of a credit file sent by the client (a workbook, or CSV with format), one row each; writes nothing';
+
+-- the grants and comments of the old functions carry over to the new ones
+DO $$
+DECLARE
+    entry pg_catalog.jsonb;
+    m record;
+BEGIN
+    FOR m IN
+        SELECT old_sig::pg_catalog.text AS old_sig, new_sig::pg_catalog.regprocedure AS new_sig, primary_target
+          FROM (VALUES
+                ('credimport_validate(text, text)', '@extschema@.credimport_validate(text, text, boolean, text, text, text, jsonb, text, integer)', true),
+                ('credimport_validate(text, text)', '@extschema@.credimport_validate_data(text, text, boolean, text, text, text, jsonb, text, integer)', false),
+                ('credimport_validate(text, text)', '@extschema@.credimport_validate_data(bytea, text, boolean, text, text, text, jsonb, text, integer)', false),
+                ('credimport_validate(regclass, text)', '@extschema@.credimport_validate(regclass, text, boolean, text, jsonb)', true),
+                ('credimport_load(text, text, boolean, boolean, integer, text, text, text)', '@extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)', true),
+                ('credimport_load(regclass, text, boolean, boolean, integer, text)', '@extschema@.credimport_load(regclass, text, boolean, boolean, integer, text, jsonb)', true),
+                ('credimport_load_data(text, text, boolean, boolean, integer, text, text, text)', '@extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)', true),
+                ('credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text)', '@extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)', true),
+                ('credimport_load_users(text, boolean, boolean, integer, text, text)', '@extschema@.credimport_load_users(text, boolean, boolean, integer, text, text, jsonb, text, integer)', true),
+                ('credimport_load_users(regclass, boolean, boolean, integer)', '@extschema@.credimport_load_users(regclass, boolean, boolean, integer, jsonb)', true),
+                ('credimport_load_users_data(text, boolean, boolean, integer, text, text)', '@extschema@.credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer)', true),
+                ('credimport_load_users_data(bytea, boolean, boolean, integer, text, text)', '@extschema@.credimport_load_users_data(bytea, boolean, boolean, integer, text, text, jsonb, text, integer)', true),
+                ('credimport_load_credentials(text, text, boolean, boolean, integer, text, text)', '@extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text, jsonb, text, integer)', true),
+                ('credimport_load_credentials(regclass, text, boolean, boolean, integer)', '@extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb)', true),
+                ('credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text)', '@extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text, jsonb, text, integer)', true),
+                ('credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text)', '@extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer)', true)
+               ) AS v(old_sig, new_sig, primary_target)
+    LOOP
+        FOR entry IN SELECT * FROM pg_catalog.jsonb_array_elements(
+            pg_catalog.current_setting('credimport_upgrade.files_grants')::pg_catalog.jsonb)
+        LOOP
+            IF pg_catalog.replace(entry OPERATOR(pg_catalog.->>) 0, ' ', '') OPERATOR(pg_catalog.=)
+               pg_catalog.replace(pg_catalog.regexp_replace(m.old_sig, '^.*\.', ''), ' ', '') THEN
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I%s', m.new_sig,
+                    pg_catalog.pg_get_userbyid((entry OPERATOR(pg_catalog.->>) 1)::pg_catalog.oid),
+                    CASE WHEN (entry OPERATOR(pg_catalog.->>) 2)::pg_catalog.bool THEN ' WITH GRANT OPTION' ELSE '' END);
+            END IF;
+        END LOOP;
+        IF m.primary_target THEN
+            FOR entry IN SELECT pg_catalog.to_jsonb(c) FROM pg_catalog.jsonb_each_text(
+                pg_catalog.current_setting('credimport_upgrade.files_comments')::pg_catalog.jsonb) c
+            LOOP
+                IF pg_catalog.replace(pg_catalog.regexp_replace(entry OPERATOR(pg_catalog.->>) 'key', '^.*\.', ''), ' ', '')
+                   OPERATOR(pg_catalog.=) pg_catalog.replace(pg_catalog.regexp_replace(m.old_sig, '^.*\.', ''), ' ', '') THEN
+                    EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s IS %L', m.new_sig, entry OPERATOR(pg_catalog.->>) 'value');
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- credimport_grant_loader and credimport_revoke_loader cover the content
+-- validators too
+CREATE OR REPLACE FUNCTION credimport.loader_routines()
+RETURNS SETOF regprocedure
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.oid::pg_catalog.regprocedure
+      FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) p.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND d.deptype OPERATOR(pg_catalog.=) 'e'
+      JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+       AND e.extname OPERATOR(pg_catalog.=) 'credimport'
+     WHERE p.proname OPERATOR(pg_catalog.=) ANY (ARRAY[
+             'credimport_load', 'credimport_load_data', 'credimport_validate', 'credimport_validate_data',
+             'credimport_load_users', 'credimport_load_users_data',
+             'credimport_load_credentials', 'credimport_load_credentials_data',
+             'credimport_import', 'credimport_error_report', 'credimport_revert'])
+     ORDER BY 1;
+$$;

@@ -103,8 +103,8 @@ GRANT INSERT ON credimport.credit, credimport.learner, credimport.batch, credimp
     credimport.batch_record TO etl_role;
 GRANT UPDATE ON credimport.batch TO etl_role;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA credimport TO etl_role;
-GRANT EXECUTE ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text),
-    credimport_load(text, text, boolean, boolean, integer, text, text, text) TO etl_role;
+GRANT EXECUTE ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text, jsonb),
+    credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) TO etl_role;
 CREATE TABLE etl_role_staging (email text, provider text, course_title text, course_id text,
                                completion_date text, number_credits text, credit_type text);
 INSERT INTO etl_role_staging VALUES ('ada@example.org', 'Role', 'Only SELECT', 'ETL-R1', '2024-08-10', '1', 'CME');
@@ -119,8 +119,8 @@ RESET ROLE;
 REVOKE ALL ON ALL TABLES IN SCHEMA credimport FROM etl_role;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA credimport FROM etl_role;
 REVOKE ALL ON SCHEMA credimport FROM etl_role;
-REVOKE ALL ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text),
-    credimport_load(text, text, boolean, boolean, integer, text, text, text) FROM etl_role;
+REVOKE ALL ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text, jsonb),
+    credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM etl_role;
 DROP TABLE etl_role_staging;
 DROP ROLE etl_role;
 DROP TABLE etl_staging, etl_typed, etl_step;

@@ -180,8 +180,8 @@ GRANT SELECT ON ALL TABLES IN SCHEMA credimport TO credimport_limits_loader;
 GRANT INSERT ON credimport.credit, credimport.learner, credimport.batch, credimport.batch_error,
     credimport.batch_record TO credimport_limits_loader;
 GRANT UPDATE ON credimport.batch TO credimport_limits_loader;
-GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text),
-    credimport_load_users_data(text, boolean, boolean, integer, text, text) TO credimport_limits_loader;
+GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer),
+    credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer) TO credimport_limits_loader;
 BEGIN;
 SET LOCAL ROLE credimport_limits_loader;
 SELECT has_sequence_privilege('credimport.credit_id_seq', 'USAGE') AS seq_usage;
@@ -193,8 +193,8 @@ SELECT line_no, status, learner_id IS NOT NULL AS has_learner FROM credimport_lo
 ROLLBACK;
 REVOKE ALL ON ALL TABLES IN SCHEMA credimport FROM credimport_limits_loader;
 REVOKE ALL ON SCHEMA credimport FROM credimport_limits_loader;
-REVOKE ALL ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text),
-    credimport_load_users_data(text, boolean, boolean, integer, text, text) FROM credimport_limits_loader;
+REVOKE ALL ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer),
+    credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM credimport_limits_loader;
 DROP ROLE credimport_limits_loader;
 
 -- leave the database as the later tests expect it

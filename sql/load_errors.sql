@@ -39,9 +39,12 @@ SELECT line_no, status, errors FROM credimport_load(:'fx' || 'date_formats.csv',
 RESET credimport.date_format;
 SET credimport.date_format = 'YYYY/MM/DD';
 
--- encoding: invalid UTF-8 and NUL bytes are named, with the bytes escaped;
+-- encoding: a file that is not UTF-8 is one whole-file error naming the
+-- line and the byte (issue 15; files_encoding has the rest)
+SELECT * FROM expect_error(format($q$SELECT * FROM credimport_load(%L, 'email', validate_only => true)$q$, :'fx' || 'encoding.csv'));
+-- NUL bytes are named, with the bytes escaped;
 -- an unterminated quote swallows the rest of the file into one record
-SELECT line_no, status, errors FROM credimport_load(:'fx' || 'encoding.csv', 'email', validate_only => true);
+SELECT line_no, status, errors FROM credimport_load(:'fx' || 'nul_quote.csv', 'email', validate_only => true);
 SELECT line_no, field, code, value FROM credimport.batch_error
  WHERE batch_id = (SELECT max(id) FROM credimport.batch) ORDER BY line_no;
 

@@ -42,6 +42,23 @@ INSERT INTO credimport.credit (learner_id, provider, course_title, course_id, co
 VALUES (1, 'p', 't', 'c', '2020-01-01', 0, 1, false);
 \set VERBOSITY default
 
+-- for the tests: run any statement that must fail, and show its SQLSTATE,
+-- message, detail and hint with the machine's fixture directory masked
+CREATE FUNCTION expect_error(q text)
+RETURNS TABLE (sqlstate text, message text, detail text, hint text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    st text; msg text; det text; hin text;
+BEGIN
+    EXECUTE q;
+    RETURN QUERY SELECT 'no error'::text, NULL::text, NULL::text, NULL::text;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                            det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
+    RETURN QUERY SELECT st, regexp_replace(msg, '"/[^"]*/test/fixtures', '"<fixtures>', 'g'),
+                        nullif(det, ''), nullif(hin, '');
+END $$;
+
 -- for the tests: run a load that must fail, and show its SQLSTATE and
 -- message with the machine's fixture directory masked
 CREATE FUNCTION load_error(path text, mode text, max_errors integer DEFAULT 0,

@@ -95,9 +95,10 @@ SELECT p.oid::regprocedure AS routine,
        has_function_privilege('upgrade loader; with spaces', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantable
   FROM pg_proc p WHERE has_function_privilege('upgrade loader; with spaces', p.oid, 'EXECUTE')
    AND p.proname LIKE 'credimport_load%' ORDER BY p.oid::regprocedure::text;
-REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text),
-    credimport_load_users_data(text, boolean, boolean, integer, text, text),
-    credimport_load_users_data(bytea, boolean, boolean, integer, text, text) FROM "upgrade loader; with spaces" CASCADE;
+REVOKE ALL ON FUNCTION credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer),
+    credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer),
+    credimport_load_users_data(bytea, boolean, boolean, integer, text, text, jsonb, text, integer)
+    FROM "upgrade loader; with spaces" CASCADE;
 DROP ROLE "upgrade loader; with spaces";
 CREATE TEMP TABLE upgraded_from_1_2 AS SELECT * FROM ext_fingerprint() f;
 
@@ -128,7 +129,8 @@ GRANT EXECUTE ON FUNCTION credimport_validate(text, text),
 GRANT EXECUTE ON FUNCTION credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text)
     TO "upgrade loader 1.3" WITH GRANT OPTION;
 CREATE TEMP TABLE loaders_1_3 AS
-SELECT p.oid, p.oid::regprocedure::text AS routine, p.prosrc, p.proargnames,
+SELECT p.oid, p.oid::regprocedure::text AS routine, p.proname AS routine_name, p.proargtypes[0] AS door,
+       p.pronamespace, p.pronargs, p.prosrc, p.proargnames,
        pg_get_expr(p.proargdefaults, 0) AS defaults, p.proconfig, p.provolatile, p.proparallel,
        p.proisstrict, p.prosecdef, p.procost, p.prorows, p.prorettype, p.proallargtypes, p.proacl,
        obj_description(p.oid, 'pg_proc') AS comment
@@ -137,25 +139,37 @@ ALTER EXTENSION credimport UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 SELECT l.email, c.course_id, b.kind, b.status FROM credimport.credit c
   JOIN credimport.learner l ON l.id = c.learner_id JOIN credimport.batch b ON b.id = c.batch_id;
--- the same functions (oids), only the C symbol changed
+-- each function of 1.3 is replaced by one with the same name, door and
+-- leading arguments, then columns (and, but for tables, encoding and
+-- header_row; credimport_validate takes allow_edit and if_exists first),
+-- bound to a 1.4 entry point; its settings, volatility, grants and comment
+-- are kept
 SELECT o.routine, o.prosrc AS symbol_1_3, p.prosrc AS symbol_now,
-       (o.routine, o.proargnames, o.defaults, o.proconfig, o.provolatile, o.proparallel, o.proisstrict,
-        o.prosecdef, o.procost, o.prorows, o.prorettype, o.proallargtypes, o.proacl, o.comment)
+       p.proargnames[o.pronargs + 1:p.pronargs] AS arguments_added,
+       o.proargnames[1:o.pronargs] = p.proargnames[1:o.pronargs] OR o.routine LIKE 'credimport_validate%'
+         AS leading_kept,
+       (o.proconfig, o.provolatile, o.proparallel, o.proisstrict, o.prosecdef, o.procost, o.prorows,
+        o.prorettype, o.proacl, o.comment)
        -- (1.4 also grants every loader to the new credimport_admin role: not compared)
        IS NOT DISTINCT FROM
-       (p.oid::regprocedure::text, p.proargnames, pg_get_expr(p.proargdefaults, 0), p.proconfig,
-        p.provolatile, p.proparallel, p.proisstrict, p.prosecdef, p.procost, p.prorows, p.prorettype,
-        p.proallargtypes,
+       (p.proconfig, p.provolatile, p.proparallel, p.proisstrict, p.prosecdef, p.procost, p.prorows,
+        p.prorettype,
         array(SELECT a FROM unnest(p.proacl) a WHERE a::text NOT LIKE 'credimport_admin=%'),
         obj_description(p.oid, 'pg_proc')) AS all_else_kept
-  FROM loaders_1_3 o LEFT JOIN pg_proc p ON p.oid = o.oid ORDER BY 1;
+  FROM loaders_1_3 o
+  LEFT JOIN pg_proc p ON p.proname = o.routine_name AND p.proargtypes[0] = o.door
+   AND p.pronamespace = o.pronamespace
+ ORDER BY 1;
 SELECT p.oid::regprocedure AS routine,
        has_function_privilege('upgrade loader 1.3', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantable
   FROM pg_proc p WHERE has_function_privilege('upgrade loader 1.3', p.oid, 'EXECUTE')
    AND p.proname ~ '^credimport_(load|validate)' ORDER BY p.oid::regprocedure::text;
-REVOKE ALL ON FUNCTION credimport_validate(text, text),
-    credimport_load(regclass, text, boolean, boolean, integer, text),
-    credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text) FROM "upgrade loader 1.3" CASCADE;
+REVOKE ALL ON FUNCTION credimport_validate(text, text, boolean, text, text, text, jsonb, text, integer),
+    credimport_validate_data(text, text, boolean, text, text, text, jsonb, text, integer),
+    credimport_validate_data(bytea, text, boolean, text, text, text, jsonb, text, integer),
+    credimport_load(regclass, text, boolean, boolean, integer, text, jsonb),
+    credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)
+    FROM "upgrade loader 1.3" CASCADE;
 DROP ROLE "upgrade loader 1.3";
 CREATE TEMP TABLE upgraded_from_1_3 AS SELECT * FROM ext_fingerprint() f;
 
@@ -243,7 +257,7 @@ BEGIN
         IF p.door = 'bytea' THEN args := args || ', format => ''csv'''; END IF;
         routine := p.sig;
         symbol := p.prosrc;
-        IF p.proname = 'credimport_validate' THEN
+        IF p.proname LIKE 'credimport_validate%' THEN
             EXECUTE format('SELECT coalesce(string_agg(n || '' '' || code, '', '' ORDER BY code), ''no problems'')
                               FROM (SELECT code, count(*) n FROM %s(%s) GROUP BY code) s', p.proname, args)
                INTO outcome;

@@ -14,6 +14,12 @@
 #include "mb/pg_wchar.h"
 #include "utils/formatting.h"
 #include "catalog/pg_collation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 
 #include "match.h"
 
@@ -139,23 +145,377 @@ name_in(const char *name, const char *const *list, int n)
 	return false;
 }
 
+static int
+kind_column(const char *name, const KindColumn *cols, int ncols)
+{
+	for (int c = 0; c < ncols; c++)
+		if (cols[c].name && strcmp(cols[c].name, name) == 0)
+			return c;
+	return -1;
+}
+
 /*
- * Map a header record onto the kind's columns.  Raises the whole-file
- * errors (missing or repeated headers); names ignored columns in a NOTICE.
- * required_any: at least one of these must be present (e.g. the identifier
- * of full mode); extra_known: further names that are used, not ignored.
+ * The aliases of a kind, with one query: the kind's own rows before the
+ * rows for every kind, the administrator's before the shipped ones; the
+ * first row of a normalised alias wins.
  */
+Directory *
+columns_load_aliases(const char *kind)
+{
+	Oid			nsp = get_namespace_oid("credimport", true);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	char		nulls[1] = {' '};
+	Directory  *d;
+	int			ret;
+
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("header_alias", nsp)))
+		return NULL;
+	if (kind == NULL)
+		nulls[0] = 'n';
+	else
+		values[0] = CStringGetTextDatum(kind);
+	ret = SPI_execute_with_args("SELECT alias, field FROM credimport.header_alias "
+								"WHERE kind IS NULL OR kind OPERATOR(pg_catalog.=) $1 "
+								"ORDER BY kind IS NULL, shipped, alias",
+								1, types, values, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read credimport.header_alias");
+	d = dir_create(CurrentMemoryContext, Max((uint32) SPI_processed, 16));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *alias = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *field = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		Size		len;
+		char	   *norm;
+		bool		existed;
+		DirEntry   *e;
+
+		CHECK_FOR_INTERRUPTS();
+		if (alias == NULL)
+			continue;
+		len = strlen(alias);
+		norm = palloc(len + 1);
+		fc_normalize_header(alias, len, norm, len + 1);
+		if (norm[0] == '\0')
+			continue;
+		e = dir_insert(d, norm, &existed);
+		if (existed)
+			continue;
+		if (field)
+		{
+			Size		flen = strlen(field);
+			char	   *fnorm = palloc(flen + 1);
+
+			fc_normalize_header(field, flen, fnorm, flen + 1);
+			e->extra = fnorm;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return d;
+}
+
+/*
+ * The field a normalised header is read as: the kind's column of that name
+ * or a further known name, else the alias's field when the kind has that
+ * field and no header of the file names it itself (direct: the normalised
+ * headers of the file and the fields the columns argument maps, as a set).
+ * *aliased says whether an alias was used.
+ */
+static const char *
+resolve_name(const char *norm, const KindColumn *cols, int ncols,
+			 const char *const *extra_known, int nextra, Directory *aliases,
+			 Directory *direct, bool *aliased)
+{
+	DirEntry   *e;
+
+	*aliased = false;
+	if (norm[0] == '\0' || kind_column(norm, cols, ncols) >= 0 || name_in(norm, extra_known, nextra))
+		return norm;
+	if (aliases == NULL || (e = dir_lookup(aliases, norm)) == NULL || e->extra == NULL)
+		return norm;
+	if (kind_column(e->extra, cols, ncols) < 0 && !name_in(e->extra, extra_known, nextra))
+		return norm;
+	if (dir_lookup(direct, e->extra) != NULL)
+		return norm;
+	*aliased = true;
+	return e->extra;
+}
+
+/* the normalised headers of a record (NULL for one that is not valid UTF-8), and their set */
+static char **
+normalise_headers(CsvRecord *rec, Directory **direct)
+{
+	char	  **norms = palloc0(sizeof(char *) * Max(rec->nfields, 1));
+
+	*direct = dir_create(CurrentMemoryContext, Max(rec->nfields, 16));
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		Size		len = rec->lengths[f];
+
+		CHECK_FOR_INTERRUPTS();
+		if (rec->field_nul[f] ||
+			pg_encoding_verifymbstr(PG_UTF8, rec->fields[f], len) != (int) len)
+			continue;
+		norms[f] = palloc(len + 1);
+		fc_normalize_header(rec->fields[f], len, norms[f], len + 1);
+		if (norms[f][0] != '\0')
+			dir_insert(*direct, norms[f], NULL);
+	}
+	return norms;
+}
+
+/* how a header came to be read as its field */
+#define VIA_NAME		0		/* it is the field's name */
+#define VIA_ALIAS		1		/* credimport.header_alias */
+#define VIA_COLUMNS		2		/* the columns argument */
+#define VIA_OVERRIDDEN	3		/* its field is mapped from another header: ignored */
+
+/*
+ * What each header of a record is read as: names[f] (the field, or the
+ * normalised header) and via[f].  The columns argument comes first; a
+ * header that would be read as a field the columns argument maps from
+ * another header is overridden.  *mapped_at gets, per mapping entry, the
+ * header position it matched (-1: none).
+ */
+static void
+resolve_headers(CsvRecord *rec, char **norms, Directory *direct,
+				const KindColumn *cols, int ncols, const char *const *extra_known, int nextra,
+				Directory *aliases, HeaderMapping *mapping,
+				const char **names, uint8 *via, int **mapped_at)
+{
+	Directory  *mapped = NULL;
+
+	if (mapping)
+	{
+		*mapped_at = palloc(sizeof(int) * Max(mapping->n, 1));
+		for (int k = 0; k < mapping->n; k++)
+			(*mapped_at)[k] = -1;
+		mapped = dir_create(CurrentMemoryContext, Max(mapping->n, 16));
+		for (int f = 0; f < rec->nfields; f++)
+		{
+			DirEntry   *e;
+
+			names[f] = NULL;
+			if (norms[f] == NULL || norms[f][0] == '\0' ||
+				(e = dir_lookup(mapping->keys, norms[f])) == NULL)
+				continue;
+			names[f] = mapping->field[e->aux - 1];
+			via[f] = VIA_COLUMNS;
+			if ((*mapped_at)[e->aux - 1] < 0)
+				(*mapped_at)[e->aux - 1] = f;
+			dir_insert(mapped, names[f], NULL);
+			dir_insert(direct, names[f], NULL);
+		}
+	}
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		bool		aliased;
+
+		CHECK_FOR_INTERRUPTS();
+		if (norms[f] == NULL || (mapping && names[f] != NULL))
+			continue;
+		names[f] = resolve_name(norms[f], cols, ncols, extra_known, nextra, aliases, direct, &aliased);
+		via[f] = aliased ? VIA_ALIAS : VIA_NAME;
+		if (mapped && names[f][0] != '\0' && dir_lookup(mapped, names[f]) != NULL)
+		{
+			names[f] = norms[f];
+			via[f] = VIA_OVERRIDDEN;
+		}
+	}
+}
+
+/*
+ * columns => '{"E-mail Address": "email", ...}': the file's headers (as
+ * written, or as credimport normalises them) mapped to fields.  A header
+ * mapped twice, a field mapped twice, or a value that is not a field name
+ * is an error (22023); whether the fields are the kind's is checked when
+ * the header is read (columns_check_mapping).
+ */
+HeaderMapping *
+columns_parse_mapping(Jsonb *j)
+{
+	HeaderMapping *m;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			cap;
+	Directory  *fields;
+	char	   *key = NULL;
+
+	if (j == NULL)
+		return NULL;
+	if (!JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("columns must be a JSON object mapping the file's headers to fields"),
+				 errhint("For example: columns => '{\"E-mail Address\": \"email\", \"Credits Earned\": \"number_credits\"}'.")));
+	cap = Max(JB_ROOT_COUNT(j), 1);
+	m = palloc0(sizeof(HeaderMapping));
+	m->header = palloc(sizeof(char *) * cap);
+	m->norm = palloc(sizeof(char *) * cap);
+	m->field = palloc(sizeof(char *) * cap);
+	m->keys = dir_create(CurrentMemoryContext, Max(cap, 16));
+	fields = dir_create(CurrentMemoryContext, Max(cap, 16));
+	it = JsonbIteratorInit(&j->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			char	   *norm = palloc(strlen(key) + 1);
+			char	   *field;
+			DirEntry   *e;
+			bool		existed;
+
+			if (v.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("columns maps \"%s\" to something that is not a field name", key),
+						 errhint("Each value of columns is the name of a field, as a JSON string.")));
+			field = pnstrdup(v.val.string.val, v.val.string.len);
+			fc_normalize_header(key, strlen(key), norm, strlen(key) + 1);
+			if (norm[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("columns maps an empty header name \"%s\"", key)));
+			e = dir_insert(m->keys, norm, &existed);
+			if (existed)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("columns maps the header \"%s\" twice", norm),
+						 errdetail("\"%s\" and \"%s\" are the same header once normalised.",
+								   m->header[e->aux - 1], key)));
+			e->aux = m->n + 1;
+			{
+				char	   *fnorm = palloc(strlen(field) + 1);
+
+				fc_normalize_header(field, strlen(field), fnorm, strlen(field) + 1);
+				e = dir_insert(fields, fnorm, &existed);
+				if (existed)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("columns maps two headers to the field \"%s\"", fnorm),
+							 errdetail("\"%s\" and \"%s\" are both mapped to it.",
+									   m->header[e->aux - 1], key),
+							 errhint("Map one header to each field.")));
+				e->aux = m->n + 1;
+				m->field[m->n] = fnorm;
+			}
+			m->header[m->n] = key;
+			m->norm[m->n] = norm;
+			m->n++;
+		}
+	}
+	return m;
+}
+
+/* every field the columns argument names must be one of this import's */
+void
+columns_check_mapping(HeaderMapping *mapping, const KindColumn *cols, int ncols,
+					  const char *const *extra_known, int nextra)
+{
+	if (mapping == NULL)
+		return;
+	for (int k = 0; k < mapping->n; k++)
+		if (kind_column(mapping->field[k], cols, ncols) < 0 &&
+			!name_in(mapping->field[k], extra_known, nextra))
+		{
+			StringInfoData fields;
+
+			initStringInfo(&fields);
+			for (int c = 0; c < ncols; c++)
+				if (cols[c].name)
+					appendStringInfo(&fields, "%s%s", fields.len ? ", " : "", cols[c].name);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("columns maps \"%s\" to \"%s\", which is not a field of this import",
+							mapping->header[k], mapping->field[k]),
+					 errdetail("The fields are: %s.", fields.data)));
+		}
+}
+
+bool
+columns_header_complete(CsvRecord *rec, const KindColumn *cols, int ncols,
+						const char *const *required_any, int nrequired_any,
+						Directory *aliases, HeaderMapping *mapping)
+{
+	bool	   *have;
+	bool		any_found = (nrequired_any == 0);
+	bool		complete = true;
+	char	  **norms;
+	const char **names;
+	uint8	   *via;
+	int		   *mapped_at = NULL;
+	Directory  *direct;
+
+	if (rec->nfields == 0 || rec->nfields > CREDIMPORT_MAX_COLUMNS)
+		return false;
+	have = palloc0(sizeof(bool) * Max(ncols, 1));
+	norms = normalise_headers(rec, &direct);
+	names = palloc0(sizeof(char *) * rec->nfields);
+	via = palloc0(rec->nfields);
+	resolve_headers(rec, norms, direct, cols, ncols, NULL, 0, aliases, mapping, names, via, &mapped_at);
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		int			c;
+
+		if (names[f] == NULL || via[f] == VIA_OVERRIDDEN)
+			continue;
+		if ((c = kind_column(names[f], cols, ncols)) >= 0)
+			have[c] = true;
+		if (name_in(names[f], required_any, nrequired_any))
+			any_found = true;
+	}
+	for (int c = 0; c < ncols; c++)
+		if ((cols[c].flags & COL_REQUIRED) && !have[c])
+			complete = false;
+	if (mapping)
+		for (int k = 0; k < mapping->n; k++)
+			if (mapped_at[k] < 0)
+				complete = false;
+	return complete && any_found;
+}
+
 ColumnMap *
 columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 				   const char *const *required_any, int nrequired_any,
 				   const char *const *extra_known, int nextra)
 {
+	return columns_map_header_aliases(header, cols, ncols, required_any, nrequired_any,
+									  extra_known, nextra, NULL, NULL);
+}
+
+/*
+ * Map a header record onto the kind's columns.  Raises the whole-file
+ * errors (missing or repeated headers, a mapped header the file lacks);
+ * names ignored columns, and the headers read through the columns
+ * argument or an alias, in NOTICEs.
+ * required_any: at least one of these must be present (e.g. the identifier
+ * of full mode); extra_known: further names that are used, not ignored.
+ */
+ColumnMap *
+columns_map_header_aliases(CsvRecord *header, const KindColumn *cols, int ncols,
+						   const char *const *required_any, int nrequired_any,
+						   const char *const *extra_known, int nextra,
+						   Directory *aliases, HeaderMapping *mapping)
+{
 	ColumnMap  *map = palloc0(sizeof(ColumnMap));
 	StringInfoData found;
 	StringInfoData missing;
 	StringInfoData ignored;
+	StringInfoData read_as;
+	StringInfoData mapped_list;
 	bool		any_found = (nrequired_any == 0);
+	bool		any_alias = false;
+	uint8	   *via;
+	int		   *mapped_at = NULL;
 	Directory  *seen;
+	Directory  *direct;
+	char	  **norms;
+	const char **names;
 
 	if (header->nfields > CREDIMPORT_MAX_COLUMNS)
 		ereport(ERROR,
@@ -170,32 +530,52 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 	map->file_to_col = palloc(sizeof(int) * Max(header->nfields, 1));
 	map->ncols = ncols;
 	map->col_to_file = palloc(sizeof(int) * Max(ncols, 1));
+	via = palloc0(Max(header->nfields, 1));
+	names = palloc0(sizeof(char *) * Max(header->nfields, 1));
 	for (int c = 0; c < ncols; c++)
 		map->col_to_file[c] = -1;
 
 	initStringInfo(&found);
 	initStringInfo(&missing);
 	initStringInfo(&ignored);
+	initStringInfo(&read_as);
+	initStringInfo(&mapped_list);
 
+	norms = normalise_headers(header, &direct);
 	for (int f = 0; f < header->nfields; f++)
 	{
-		Size		len = header->lengths[f];
-		char	   *norm;
-
-		CHECK_FOR_INTERRUPTS();
-		norm = palloc(len + 1);
-
-		if (header->field_nul[f] ||
-			pg_encoding_verifymbstr(PG_UTF8, header->fields[f], len) != (int) len)
+		if (norms[f] == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 					 errmsg("header of column %d is not valid UTF-8: \"%s\"",
-							f + 1, sanitize_value(header->fields[f], len)),
+							f + 1, sanitize_value(header->fields[f], header->lengths[f])),
 					 errhint("Save the file with UTF-8 encoding.")));
-		fc_normalize_header(header->fields[f], len, norm, len + 1);
-		map->file_names[f] = norm;
+		appendStringInfo(&found, "%s%s", f ? ", " : "", norms[f]);
+	}
+	resolve_headers(header, norms, direct, cols, ncols, extra_known, nextra, aliases, mapping,
+					names, via, &mapped_at);
+	if (mapping)
+		for (int k = 0; k < mapping->n; k++)
+			if (mapped_at[k] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("columns names the header \"%s\", which the file does not have",
+								mapping->header[k]),
+						 errdetail("Headers found: %s.", found.len ? found.data : "(none)"),
+						 errhint("Headers are matched as credimport normalises them: \"%s\" is %s.",
+								 mapping->header[k], mapping->norm[k])));
+	for (int f = 0; f < header->nfields; f++)
+	{
+		map->file_names[f] = (char *) names[f];
 		map->file_to_col[f] = -1;
-		appendStringInfo(&found, "%s%s", f ? ", " : "", norm);
+		if (via[f] == VIA_ALIAS || via[f] == VIA_COLUMNS)
+			appendStringInfo(&read_as, "%s\"%s\" as %s", read_as.len ? ", " : "",
+							 sanitize_value(header->fields[f], header->lengths[f]), names[f]);
+		if (via[f] == VIA_COLUMNS)
+			appendStringInfo(&mapped_list, "%s\"%s\"", mapped_list.len ? ", " : "",
+							 sanitize_value(header->fields[f], header->lengths[f]));
+		if (via[f] == VIA_ALIAS)
+			any_alias = true;
 	}
 
 	/* repeated names: one hash table, linear in the number of columns */
@@ -209,13 +589,33 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 		CHECK_FOR_INTERRUPTS();
 		if (norm[0] == '\0')
 			continue;
+		if (via[f] == VIA_OVERRIDDEN)
+		{
+			appendStringInfo(&ignored, "%s%s", ignored.len ? ", " : "", norm);
+			continue;
+		}
 		e = dir_insert(seen, norm, &existed);
 		if (existed)
+		{
+			int			first = (int) e->aux - 1;
+
+			if (via[first] != VIA_NAME || via[f] != VIA_NAME)
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
+								norm, first + 1, f + 1),
+						 errdetail("Headers \"%s\" and \"%s\" are both read as %s (%s).",
+								   sanitize_value(header->fields[first], header->lengths[first]),
+								   sanitize_value(header->fields[f], header->lengths[f]), norm,
+								   (via[first] == VIA_COLUMNS || via[f] == VIA_COLUMNS) ?
+								   "the columns argument" : "credimport.header_alias"),
+						 errhint("Remove one of them.  Headers found: %s.", found.data)));
 			ereport(ERROR,
 					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 					 errmsg("column \"%s\" appears twice in the header (columns %d and %d)",
 							norm, (int) e->aux, f + 1),
 					 errhint("Remove one of them.  Headers found: %s.", found.data)));
+		}
 		e->aux = f + 1;
 		for (int c = 0; c < ncols; c++)
 			if (cols[c].name && strcmp(cols[c].name, norm) == 0)
@@ -255,6 +655,22 @@ columns_map_header(CsvRecord *header, const KindColumn *cols, int ncols,
 				 errmsg("missing required column: %s", missing.data),
 				 errdetail("Headers found: %s.", found.len ? found.data : "(none)"),
 				 errhint("The header line must name these columns: %s.", required.data)));
+	}
+	if (read_as.len > 0)
+	{
+		if (mapped_list.len == 0)
+			ereport(NOTICE,
+					(errmsg("reading headers as fields: %s", read_as.data),
+					 errdetail("These headers are aliases in credimport.header_alias.")));
+		else if (!any_alias)
+			ereport(NOTICE,
+					(errmsg("reading headers as fields: %s", read_as.data),
+					 errdetail("The columns argument maps these headers.")));
+		else
+			ereport(NOTICE,
+					(errmsg("reading headers as fields: %s", read_as.data),
+					 errdetail("The columns argument maps %s; the others are aliases in credimport.header_alias.",
+							   mapped_list.data)));
 	}
 	if (ignored.len > 0)
 		ereport(NOTICE,
@@ -477,4 +893,63 @@ date_formats_accepted(void)
 		default:
 			return "YYYY-MM-DD";
 	}
+}
+
+/*
+ * The setting that would read a date the current credimport.date_format
+ * does not, for the problem's message: "" when none would.
+ */
+const char *
+date_setting_hint(const char *v, Size len)
+{
+	static const struct
+	{
+		fc_date_format fmt;
+		const char *name;
+	}			fmts[3] = {
+		{FC_DATE_MDY_SLASH, "MM/DD/YYYY"},
+		{FC_DATE_DMY_SLASH, "DD/MM/YYYY"},
+		{FC_DATE_DMY_DOT, "DD.MM.YYYY"}
+	};
+	StringInfoData buf;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < 3; i++)
+	{
+		int			y,
+					m,
+					d;
+
+		if (fmts[i].fmt == (fc_date_format) credimport_date_format ||
+			fc_parse_date(v, len, fmts[i].fmt, &y, &m, &d) != FC_OK)
+			continue;
+		appendStringInfo(&buf, "%s'%s'", n++ ? " or " : "; SET credimport.date_format = ",
+						 fmts[i].name);
+	}
+	if (n > 0)
+		appendStringInfoString(&buf, " to read it");
+	return buf.data;
+}
+
+/*
+ * What would read a number the current credimport.decimal_separator does
+ * not: the other separator, or (with both a point and a comma) nothing,
+ * since thousands separators are not read.
+ */
+const char *
+number_setting_hint(const char *v, Size len)
+{
+	char		sep = (char) credimport_decimal_separator;
+	char		other = sep == '.' ? ',' : '.';
+	int64		cents;
+
+	if (memchr(v, '.', len) && memchr(v, ',', len))
+		return psprintf("; thousands separators are not read (write it without them, with '%c' "
+						"before the decimals)", sep);
+	if (memchr(v, other, len) &&
+		fc_parse_credits_sep(v, len, 18, other, &cents) != FC_INVALID)
+		return psprintf("; with a decimal %s, SET credimport.decimal_separator = '%c'",
+						other == ',' ? "comma" : "point", other);
+	return "";
 }

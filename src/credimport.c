@@ -6,6 +6,7 @@
 
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -24,6 +25,13 @@ int			credimport_max_stored_problems = 1000;
 int			credimport_max_record_bytes = 1024 * 1024;
 int			credimport_date_format = FC_DATE_ISO;
 int			credimport_max_sheet_bytes = 256 * 1024 * 1024;
+int			credimport_decimal_separator = '.';
+
+static const struct config_enum_entry decimal_separator_options[] = {
+	{".", '.', false},
+	{",", ',', false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry date_format_options[] = {
 	{"YYYY-MM-DD", FC_DATE_ISO, false},
@@ -78,6 +86,14 @@ _PG_init(void)
 							 NULL,
 							 &credimport_date_format,
 							 FC_DATE_ISO, date_format_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("credimport.decimal_separator",
+							 "Decimal separator of numbers in imported files: '.' or ','.",
+							 "With ',' (German or French exports) 1,5 is 1.5; a thousands "
+							 "separator is never guessed at.",
+							 &credimport_decimal_separator,
+							 '.', decimal_separator_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("credimport.max_sheet_bytes",
@@ -161,25 +177,62 @@ credential_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
 	credential_import(fcinfo, src, (const CredentialOptions *) opt);
 }
 
+/* where an API has the arguments of files as people export them (0: none) */
+typedef struct FileArgs
+{
+	int			fmt_arg;		/* format (sheet follows) */
+	int			cols_arg;		/* columns jsonb */
+	int			enc_arg;		/* encoding text */
+	int			hdr_arg;		/* header_row integer */
+} FileArgs;
+
+/* the argument at index i, when the function has it and it is not NULL */
+#define HAS_ARG(i) ((i) > 0 && (i) < PG_NARGS() && !PG_ARGISNULL(i))
+
 /*
  * One load, whatever its kind and door: open the source (a server file only
  * after the privilege check) in the load's memory context and SPI
  * connection, run the kind's pipeline, close everything.  Argument 0 is the
- * source; fmt_arg, when the function has it, is format and fmt_arg + 1 sheet.
+ * source; fa says where format (sheet follows), columns, encoding and
+ * header_row are, for the APIs that have them.
  */
 static Datum
-run_load(FunctionCallInfo fcinfo, Door door, int fmt_arg, kind_import_fn kind, const void *opt)
+run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn kind, const void *opt)
 {
 	MemoryContext loadcxt;
 	MemoryContext old;
 	Source	   *src = NULL;
 	SourceFormat format = FORMAT_AUTO;
 	char	   *sheet = NULL;
+	char	   *encoding = NULL;
+	Jsonb	   *columns = NULL;
+	int			header_row = 0;
+	int			fmt_arg = fa->fmt_arg;
 
 	if (fmt_arg > 0 && fmt_arg < PG_NARGS() && !PG_ARGISNULL(fmt_arg))
 		format = source_parse_format(text_to_cstring(PG_GETARG_TEXT_PP(fmt_arg)));
 	if (fmt_arg > 0 && fmt_arg + 1 < PG_NARGS() && !PG_ARGISNULL(fmt_arg + 1))
 		sheet = text_to_cstring(PG_GETARG_TEXT_PP(fmt_arg + 1));
+	if (HAS_ARG(fa->cols_arg))
+		columns = PG_GETARG_JSONB_P(fa->cols_arg);
+	if (HAS_ARG(fa->enc_arg))
+		encoding = text_to_cstring(PG_GETARG_TEXT_PP(fa->enc_arg));
+	if (HAS_ARG(fa->hdr_arg))
+	{
+		header_row = PG_GETARG_INT32(fa->hdr_arg);
+		if (header_row < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("header_row must be a line number (1 or more), not %d", header_row)));
+	}
+	if (encoding && door == DOOR_CONTENT && pg_char_to_encoding(encoding) != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("content sent as text is already in the database's encoding"),
+				 errdetail("PostgreSQL converted it from the client's encoding when it was sent."),
+				 errhint("Send the file's bytes as bytea with format => 'csv' and encoding => '%s', "
+						 "or set client_encoding to the file's encoding before sending the text.",
+						 encoding)));
 
 	InitMaterializedSRF(fcinfo, 0);
 	loadcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport load",
@@ -200,6 +253,10 @@ run_load(FunctionCallInfo fcinfo, Door door, int fmt_arg, kind_import_fn kind, c
 	MemoryContextSwitchTo(loadcxt);
 	if (door == DOOR_TABLE)
 		src = source_open_table(PG_GETARG_OID(0));
+	if (encoding)
+		source_set_encoding(src, encoding);
+	src->mapping = columns_parse_mapping(columns);
+	src->header_row = header_row;
 	kind(fcinfo, src, opt);
 	src->close(src);
 	SPI_finish();
@@ -234,23 +291,52 @@ typedef enum LoaderApi
 								 * validate_only, max_errors) */
 	LOADER_CREDITS_1_3,			/* 1.0's arguments, then format, sheet */
 	LOADER_USERS_1_3,			/* 1.1's arguments, then format, sheet */
-	LOADER_CREDENTIALS_1_3		/* 1.2's arguments, then format, sheet */
+	LOADER_CREDENTIALS_1_3,		/* 1.2's arguments, then format, sheet */
+
+	/*
+	 * 1.4, files as people export them: the file and content doors take
+	 * columns, encoding and header_row after format and sheet; the table
+	 * doors take columns.  credimport_validate takes allow_edit and
+	 * if_exists after match_mode.
+	 */
+	LOADER_VALIDATE_1_4,		/* (source, match_mode, allow_edit, if_exists,
+								 * format, sheet, columns, encoding,
+								 * header_row) */
+	LOADER_VALIDATE_TABLE_1_4,	/* (staging, match_mode, allow_edit,
+								 * if_exists, columns) */
+	LOADER_CREDITS_1_4,			/* 1.3's arguments, then columns, encoding,
+								 * header_row */
+	LOADER_CREDITS_TABLE_1_4,	/* 1.0's arguments, then columns */
+	LOADER_USERS_1_4,			/* 1.3's arguments, then columns, encoding,
+								 * header_row */
+	LOADER_USERS_TABLE_1_4,		/* 1.1's arguments, then columns */
+	LOADER_CREDENTIALS_1_4,		/* 1.3's arguments, then columns, encoding,
+								 * header_row */
+	LOADER_CREDENTIALS_TABLE_1_4	/* 1.2's arguments, then columns */
 } LoaderApi;
 
 static const struct
 {
 	int			nargs;			/* arguments of the SQL signature */
-	int			fmt_arg;		/* index of format (sheet follows), or 0 */
+	FileArgs	fa;				/* where format, columns, encoding, header_row are */
 	const char *name;
 }			loader_api[] =
 {
-	[LOADER_VALIDATE] = {2, 0, "credimport_validate (1.0)"},
-	[LOADER_CREDITS_1_0] = {6, 0, "credits 1.0"},
-	[LOADER_USERS_1_1] = {4, 0, "users 1.1"},
-	[LOADER_CREDENTIALS_1_2] = {5, 0, "credentials 1.2"},
-	[LOADER_CREDITS_1_3] = {8, 6, "credits 1.3"},
-	[LOADER_USERS_1_3] = {6, 4, "users 1.3"},
-	[LOADER_CREDENTIALS_1_3] = {7, 5, "credentials 1.3"},
+	[LOADER_VALIDATE] = {2, {0, 0, 0, 0}, "credimport_validate (1.0)"},
+	[LOADER_CREDITS_1_0] = {6, {0, 0, 0, 0}, "credits 1.0"},
+	[LOADER_USERS_1_1] = {4, {0, 0, 0, 0}, "users 1.1"},
+	[LOADER_CREDENTIALS_1_2] = {5, {0, 0, 0, 0}, "credentials 1.2"},
+	[LOADER_CREDITS_1_3] = {8, {6, 0, 0, 0}, "credits 1.3"},
+	[LOADER_USERS_1_3] = {6, {4, 0, 0, 0}, "users 1.3"},
+	[LOADER_CREDENTIALS_1_3] = {7, {5, 0, 0, 0}, "credentials 1.3"},
+	[LOADER_VALIDATE_1_4] = {9, {4, 6, 7, 8}, "credimport_validate (1.4)"},
+	[LOADER_VALIDATE_TABLE_1_4] = {5, {0, 4, 0, 0}, "credimport_validate of a table (1.4)"},
+	[LOADER_CREDITS_1_4] = {11, {6, 8, 9, 10}, "credits 1.4"},
+	[LOADER_CREDITS_TABLE_1_4] = {7, {0, 6, 0, 0}, "credits of a table 1.4"},
+	[LOADER_USERS_1_4] = {9, {4, 6, 7, 8}, "users 1.4"},
+	[LOADER_USERS_TABLE_1_4] = {5, {0, 4, 0, 0}, "users of a table 1.4"},
+	[LOADER_CREDENTIALS_1_4] = {10, {5, 7, 8, 9}, "credentials 1.4"},
+	[LOADER_CREDENTIALS_TABLE_1_4] = {6, {0, 5, 0, 0}, "credentials of a table 1.4"},
 };
 
 /* the SQL declaration calling this entry point must have the API's arguments */
@@ -297,9 +383,11 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
 	ImportOptions opt;
 	const char *if_exists;
+	bool		validator = (api == LOADER_VALIDATE || api == LOADER_VALIDATE_1_4 ||
+							 api == LOADER_VALIDATE_TABLE_1_4);
 
 	check_api(fcinfo, api);
-	require_args(fcinfo, api == LOADER_VALIDATE ? 2 : 6);
+	require_args(fcinfo, api == LOADER_VALIDATE ? 2 : validator ? 4 : 6);
 	memset(&opt, 0, sizeof(opt));
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	check_match_mode(opt.match_mode);
@@ -307,13 +395,24 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	{
 		opt.output = OUTPUT_PROBLEMS;
 		opt.validate_only = true;
-		return run_load(fcinfo, door, 0, credit_kind, &opt);
+		return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
 	}
-	opt.output = OUTPUT_RECORDS;
-	opt.allow_edit = PG_GETARG_BOOL(2);
-	opt.validate_only = PG_GETARG_BOOL(3);
-	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
-	if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (validator)
+	{
+		/* (source, match_mode, allow_edit, if_exists, ...) */
+		opt.output = OUTPUT_PROBLEMS;
+		opt.validate_only = true;
+		opt.allow_edit = PG_GETARG_BOOL(2);
+		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	}
+	else
+	{
+		opt.output = OUTPUT_RECORDS;
+		opt.allow_edit = PG_GETARG_BOOL(2);
+		opt.validate_only = PG_GETARG_BOOL(3);
+		opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
+		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	}
 	if (strcmp(if_exists, "skip") == 0)
 		opt.skip_existing = true;
 	else if (strcmp(if_exists, "error") != 0)
@@ -322,7 +421,7 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 				 errmsg("unknown if_exists \"%s\"", if_exists),
 				 errhint("Use error (a credit already on the transcript is a problem) or skip "
 						 "(an identical credit already on the transcript is skipped).")));
-	return run_load(fcinfo, door, loader_api[api].fmt_arg, credit_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
 }
 
 /* Users: (source, auto_invite, validate_only, max_errors [, format, sheet]) */
@@ -336,7 +435,7 @@ run_users(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	opt.auto_invite = PG_GETARG_BOOL(1);
 	opt.validate_only = PG_GETARG_BOOL(2);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(3));
-	return run_load(fcinfo, door, loader_api[api].fmt_arg, user_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, user_kind, &opt);
 }
 
 /* Credentials: (source, match_mode, approve, validate_only, max_errors [, format, sheet]) */
@@ -357,7 +456,7 @@ run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
-	return run_load(fcinfo, door, loader_api[api].fmt_arg, credential_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, credential_kind, &opt);
 }
 
 /* an entry point of one SQL API version */
@@ -365,7 +464,10 @@ run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	PG_FUNCTION_INFO_V1(name); \
 	Datum name(PG_FUNCTION_ARGS) { return runner(fcinfo, door, api); }
 
-/* what the SQL functions of version 1.4 call: one symbol, one signature */
+/*
+ * the signatures of 1.3, one symbol each (1.4's entry points section binds
+ * them; its files section then replaces them with the _1_4 ones below)
+ */
 LOADER(credimport_validate_file, run_credits, DOOR_FILE, LOADER_VALIDATE)
 LOADER(credimport_validate_table, run_credits, DOOR_TABLE, LOADER_VALIDATE)
 LOADER(credimport_load_file_1_3, run_credits, DOOR_FILE, LOADER_CREDITS_1_3)
@@ -380,6 +482,24 @@ LOADER(credimport_load_credentials_file_1_3, run_credentials, DOOR_FILE, LOADER_
 LOADER(credimport_load_credentials_table_1_2, run_credentials, DOOR_TABLE, LOADER_CREDENTIALS_1_2)
 LOADER(credimport_load_credentials_data_1_3, run_credentials, DOOR_CONTENT, LOADER_CREDENTIALS_1_3)
 LOADER(credimport_load_credentials_bytes_1_3, run_credentials, DOOR_BYTES, LOADER_CREDENTIALS_1_3)
+
+/* 1.4 with the arguments of files as people export them (columns, encoding, header_row) */
+LOADER(credimport_validate_file_1_4, run_credits, DOOR_FILE, LOADER_VALIDATE_1_4)
+LOADER(credimport_validate_table_1_4, run_credits, DOOR_TABLE, LOADER_VALIDATE_TABLE_1_4)
+LOADER(credimport_validate_data_1_4, run_credits, DOOR_CONTENT, LOADER_VALIDATE_1_4)
+LOADER(credimport_validate_bytes_1_4, run_credits, DOOR_BYTES, LOADER_VALIDATE_1_4)
+LOADER(credimport_load_file_1_4, run_credits, DOOR_FILE, LOADER_CREDITS_1_4)
+LOADER(credimport_load_table_1_4, run_credits, DOOR_TABLE, LOADER_CREDITS_TABLE_1_4)
+LOADER(credimport_load_data_1_4, run_credits, DOOR_CONTENT, LOADER_CREDITS_1_4)
+LOADER(credimport_load_bytes_1_4, run_credits, DOOR_BYTES, LOADER_CREDITS_1_4)
+LOADER(credimport_load_users_file_1_4, run_users, DOOR_FILE, LOADER_USERS_1_4)
+LOADER(credimport_load_users_table_1_4, run_users, DOOR_TABLE, LOADER_USERS_TABLE_1_4)
+LOADER(credimport_load_users_data_1_4, run_users, DOOR_CONTENT, LOADER_USERS_1_4)
+LOADER(credimport_load_users_bytes_1_4, run_users, DOOR_BYTES, LOADER_USERS_1_4)
+LOADER(credimport_load_credentials_file_1_4, run_credentials, DOOR_FILE, LOADER_CREDENTIALS_1_4)
+LOADER(credimport_load_credentials_table_1_4, run_credentials, DOOR_TABLE, LOADER_CREDENTIALS_TABLE_1_4)
+LOADER(credimport_load_credentials_data_1_4, run_credentials, DOOR_CONTENT, LOADER_CREDENTIALS_1_4)
+LOADER(credimport_load_credentials_bytes_1_4, run_credentials, DOOR_BYTES, LOADER_CREDENTIALS_1_4)
 
 /* the unversioned symbols of 1.0 to 1.3, for databases not yet updated */
 LOADER(credimport_load_file, run_credits, DOOR_FILE, legacy_credits_api(fcinfo))
@@ -483,7 +603,7 @@ credimport_check_value(PG_FUNCTION_ARGS)
 	{
 		int64		cents;
 
-		switch (fc_parse_credits(v, len, 6, &cents))
+		switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &cents))
 		{
 			case FC_OK:
 				out = psprintf(INT64_FORMAT ".%02d", cents / 100, (int) (cents % 100));

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 #include "csv_reader.h"
@@ -23,6 +24,7 @@ extern int	credimport_max_record_bytes;
 extern int	credimport_date_format;
 extern int	credimport_max_sheet_bytes;
 extern int	credimport_max_stored_problems;
+extern int	credimport_decimal_separator;	/* '.' or ',' */
 
 /* ---------- arena: dense storage for values kept until the write ---------- */
 typedef struct Arena
@@ -79,6 +81,14 @@ typedef struct Source
 	bool		(*rewind) (struct Source *src);
 	void		(*close) (struct Source *src);
 	void	   *state;
+	/* set by the kind before the header is read: credits, users, credentials */
+	const char *import_kind;
+	/* line of the header (rows above it are skipped, here and on rewind) */
+	long		header_line;
+	/* header_row => n: the header's line (0: the first row naming the columns) */
+	long		header_row;
+	/* columns => '{...}': the file's headers mapped to fields, or NULL */
+	struct HeaderMapping *mapping;
 } Source;
 
 extern Source *source_open_file(const char *path);
@@ -99,6 +109,8 @@ typedef enum SourceFormat
 } SourceFormat;
 
 extern SourceFormat source_parse_format(const char *format);
+/* encoding => ...: convert a CSV source to UTF-8 as it is read (before any read) */
+extern void source_set_encoding(Source *src, const char *encoding);
 extern Source *source_open_file_as(const char *path, SourceFormat format, const char *sheet);
 extern Source *source_open_data(const char *data, Size len, SourceFormat format, const char *sheet);
 extern Source *source_open_xlsx(const char *data, Size len, const char *label, const char *sheet,
@@ -136,6 +148,39 @@ extern ColumnMap *columns_map_header(CsvRecord *header, const KindColumn *cols, 
 									 const char *const *required_any, int nrequired_any,
 									 const char *const *extra_known, int nextra);
 
+/*
+ * Header aliases (credimport.header_alias) of a kind, read with one query:
+ * a Directory keyed by the normalised alias, the field in DirEntry.extra
+ * (NULL: the alias is turned off).  NULL when the table does not exist.
+ */
+struct Directory;
+extern struct Directory *columns_load_aliases(const char *kind);
+
+/* columns => '{"header": "field", ...}', parsed (NULL for SQL NULL) */
+
+typedef struct HeaderMapping
+{
+	int			n;
+	char	  **header;			/* as given */
+	char	  **norm;			/* normalised */
+	char	  **field;			/* normalised field name */
+	struct Directory *keys;		/* norm -> index + 1 (aux) */
+} HeaderMapping;
+extern HeaderMapping *columns_parse_mapping(Jsonb *j);
+/* 22023 when the mapping names a field this import does not have */
+extern void columns_check_mapping(HeaderMapping *mapping, const KindColumn *cols, int ncols,
+								  const char *const *extra_known, int nextra);
+
+/* columns_map_header, reading headers through the mapping and the aliases (either may be NULL) */
+extern ColumnMap *columns_map_header_aliases(CsvRecord *header, const KindColumn *cols, int ncols,
+											 const char *const *required_any, int nrequired_any,
+											 const char *const *extra_known, int nextra,
+											 struct Directory *aliases, HeaderMapping *mapping);
+/* does this record name every required column and mapped header (no error raised)? */
+extern bool columns_header_complete(CsvRecord *rec, const KindColumn *cols, int ncols,
+									const char *const *required_any, int nrequired_any,
+									struct Directory *aliases, HeaderMapping *mapping);
+
 /* ---------- per-record field access and checks ---------- */
 typedef struct RecordCtx
 {
@@ -159,6 +204,10 @@ extern void problem_append(Arena *arena, Problem **list, int *nproblems, const c
 
 extern char *lower_text(const char *s, Size len);
 extern const char *date_formats_accepted(void);
+/* "" or "; SET credimport.date_format = '...' to read it" */
+extern const char *date_setting_hint(const char *v, Size len);
+/* "" or what about the decimal separator would read the number */
+extern const char *number_setting_hint(const char *v, Size len);
 extern char *sanitize_value(const char *s, Size len);
 
 #endif							/* CREDIMPORT_H */

@@ -581,3 +581,76 @@ csv_next_record(CsvReader *r, CsvRecord *rec)
 	rec->problems = problems;
 	return CSV_OK;
 }
+
+/* ---------------- UTF-16 input ---------------- */
+
+int
+csv_utf16_to_utf8(const char *data, size_t len, const csv_allocator *alloc,
+				  char **out, size_t *outlen, size_t *bad_offset)
+{
+	const unsigned char *s = (const unsigned char *) data;
+	bool		le;
+	size_t		i;
+	size_t		o = 0;
+	unsigned char *buf;
+
+	if (len < 2 || !((s[0] == 0xFF && s[1] == 0xFE) || (s[0] == 0xFE && s[1] == 0xFF)))
+		return CSV_UTF16_NONE;
+	le = (s[0] == 0xFF);
+	if (len % 2 != 0)
+	{
+		*bad_offset = len - 1;
+		return CSV_UTF16_INVALID;
+	}
+	buf = alloc->alloc(alloc->ctx, (len / 2) * 3 + 1);
+	if (buf == NULL)
+		return CSV_UTF16_ENOMEM;
+	for (i = 2; i < len; i += 2)
+	{
+		uint32_t	u = le ? (uint32_t) (s[i] | (s[i + 1] << 8)) : (uint32_t) ((s[i] << 8) | s[i + 1]);
+
+		if (u >= 0xD800 && u <= 0xDBFF)
+		{
+			uint32_t	lo;
+
+			if (i + 3 >= len)
+				goto bad;
+			lo = le ? (uint32_t) (s[i + 2] | (s[i + 3] << 8)) : (uint32_t) ((s[i + 2] << 8) | s[i + 3]);
+			if (lo < 0xDC00 || lo > 0xDFFF)
+				goto bad;
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			i += 2;
+		}
+		else if (u >= 0xDC00 && u <= 0xDFFF)
+			goto bad;
+		if (u < 0x80)
+			buf[o++] = (unsigned char) u;
+		else if (u < 0x800)
+		{
+			buf[o++] = (unsigned char) (0xC0 | (u >> 6));
+			buf[o++] = (unsigned char) (0x80 | (u & 0x3F));
+		}
+		else if (u < 0x10000)
+		{
+			buf[o++] = (unsigned char) (0xE0 | (u >> 12));
+			buf[o++] = (unsigned char) (0x80 | ((u >> 6) & 0x3F));
+			buf[o++] = (unsigned char) (0x80 | (u & 0x3F));
+		}
+		else
+		{
+			buf[o++] = (unsigned char) (0xF0 | (u >> 18));
+			buf[o++] = (unsigned char) (0x80 | ((u >> 12) & 0x3F));
+			buf[o++] = (unsigned char) (0x80 | ((u >> 6) & 0x3F));
+			buf[o++] = (unsigned char) (0x80 | (u & 0x3F));
+		}
+	}
+	buf[o] = '\0';
+	*out = (char *) buf;
+	*outlen = o;
+	return CSV_UTF16_OK;
+
+bad:
+	alloc->free(alloc->ctx, buf);
+	*bad_offset = i;
+	return CSV_UTF16_INVALID;
+}

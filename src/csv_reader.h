@@ -82,4 +82,19 @@ extern char csv_reader_delimiter(const CsvReader *r);
 /* Total bytes consumed from the input so far. */
 extern uint64_t csv_reader_bytes_read(const CsvReader *r);
 
+/* Return codes of csv_utf16_to_utf8(). */
+#define CSV_UTF16_NONE		0		/* no UTF-16 byte order mark: nothing done */
+#define CSV_UTF16_OK		1		/* converted */
+#define CSV_UTF16_INVALID	(-1)	/* odd length or unpaired surrogate at *bad_offset */
+#define CSV_UTF16_ENOMEM	(-2)
+
+/*
+ * Input that starts with a UTF-16 byte order mark (FF FE little-endian,
+ * FE FF big-endian), as Excel's "Unicode Text" and some exports write it:
+ * converted to UTF-8 (without the mark) into *out, allocated with alloc
+ * (at most 3 bytes per 2 bytes of input, plus one NUL).
+ */
+extern int	csv_utf16_to_utf8(const char *data, size_t len, const csv_allocator *alloc,
+							  char **out, size_t *outlen, size_t *bad_offset);
+
 #endif							/* CREDIMPORT_CSV_READER_H */

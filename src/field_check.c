@@ -24,20 +24,73 @@ to_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
 }
 
+/*
+ * Length of the Unicode space at the start of s[0..len) (UTF-8), or 0:
+ * NBSP U+00A0, OGHAM SPACE MARK U+1680, U+2000..U+200A, the zero-width
+ * space U+200B, NARROW NBSP U+202F, U+205F, WORD JOINER U+2060, the
+ * ideographic space U+3000 and the zero-width no-break space (BOM) U+FEFF.
+ */
+static size_t
+uspace_at(const unsigned char *s, size_t len)
+{
+	if (len >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
+		return 2;
+	if (len < 3)
+		return 0;
+	if (s[0] == 0xE2 && s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8B) || s[2] == 0xAF))
+		return 3;
+	if (s[0] == 0xE2 && s[1] == 0x81 && (s[2] == 0x9F || s[2] == 0xA0))
+		return 3;
+	if ((s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80) ||
+		(s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80) ||
+		(s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF))
+		return 3;
+	return 0;
+}
+
+/* length of the blank (ASCII or Unicode space) ending at s[len - 1], or 0 */
+static size_t
+space_before(const unsigned char *s, size_t len)
+{
+	if (len >= 1 && is_blank(s[len - 1]))
+		return 1;
+	if (len >= 2 && uspace_at(s + len - 2, 2) == 2)
+		return 2;
+	if (len >= 3 && uspace_at(s + len - 3, 3) == 3)
+		return 3;
+	return 0;
+}
+
+size_t
+fc_space_len(const char *s, size_t len)
+{
+	if (len >= 1 && is_blank((unsigned char) s[0]))
+		return 1;
+	return uspace_at((const unsigned char *) s, len);
+}
+
 char *
 fc_trim(char *s, size_t *len)
 {
 	size_t		n = *len;
+	size_t		k;
 
-	while (n > 0 && is_blank((unsigned char) s[n - 1]))
-		n--;
-	while (n > 0 && is_blank((unsigned char) *s))
+	while ((k = space_before((const unsigned char *) s, n)) > 0)
+		n -= k;
+	while ((k = fc_space_len(s, n)) > 0)
 	{
-		s++;
-		n--;
+		s += k;
+		n -= k;
 	}
 	*len = n;
 	return s;
+}
+
+/* punctuation dropped at the end of a header ("Email:", "Credits*") */
+static inline bool
+is_trailing_punct(unsigned char c)
+{
+	return c == ':' || c == '*' || c == '.' || c == '?' || c == '!';
 }
 
 void
@@ -48,12 +101,25 @@ fc_normalize_header(const char *in, size_t inlen, char *out, size_t outcap)
 
 	if (outcap == 0)
 		return;
+	/* trailing blanks and punctuation are not part of the name */
+	for (;;)
+	{
+		size_t		k = space_before((const unsigned char *) in, inlen);
+
+		if (k == 0 && inlen > 0 && is_trailing_punct((unsigned char) in[inlen - 1]))
+			k = 1;
+		if (k == 0)
+			break;
+		inlen -= k;
+	}
 	for (size_t i = 0; i < inlen; i++)
 	{
 		char		c = in[i];
+		size_t		k = (c == '-' || c == '_') ? 1 : fc_space_len(in + i, inlen - i);
 
-		if (c == ' ' || c == '-' || c == '_' || is_blank((unsigned char) c))
+		if (k > 0)
 		{
+			i += k - 1;
 			pending_sep = (o > 0);
 			continue;
 		}
@@ -143,6 +209,14 @@ fc_parse_date(const char *s, size_t len, fc_date_format fmt,
 	/* ISO: exactly YYYY-MM-DD */
 	if (len == 10 && s[4] == '-' && s[7] == '-')
 		ok = digits(s, 4, &y) && digits(s + 5, 2, &m) && digits(s + 8, 2, &d);
+	/* the ISO order with slashes (Gnumeric, Japanese locales): YYYY/M/D or YYYY/MM/DD */
+	else if (len >= 8 && s[4] == '/' && digits(s, 4, &y))
+	{
+		size_t		pos = 5;
+
+		ok = short_part(s, len, &pos, '/', &m) &&
+			pos < len && len - pos <= 2 && digits(s + pos, (int) (len - pos), &d);
+	}
 	else if (fmt == FC_DATE_MDY_SLASH)
 		ok = locale_date(s, len, '/', &m, &d, &y);
 	else if (fmt == FC_DATE_DMY_SLASH)
@@ -185,6 +259,13 @@ fc_date_to_pg(int year, int month, int day)
 fc_result
 fc_parse_credits(const char *s, size_t len, int max_integer_digits, int64_t *hundredths)
 {
+	return fc_parse_credits_sep(s, len, max_integer_digits, '.', hundredths);
+}
+
+fc_result
+fc_parse_credits_sep(const char *s, size_t len, int max_integer_digits, char sep,
+					 int64_t *hundredths)
+{
 	size_t		i = 0;
 	bool		negative = false;
 	int64_t		whole = 0;
@@ -210,7 +291,7 @@ fc_parse_credits(const char *s, size_t len, int max_integer_digits, int64_t *hun
 		if (sig_int_digits <= 18)
 			whole = whole * 10 + (s[i] - '0');
 	}
-	if (i < len && s[i] == '.')
+	if (i < len && s[i] == sep)
 	{
 		i++;
 		for (; i < len && is_digit((unsigned char) s[i]); i++)

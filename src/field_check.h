@@ -35,18 +35,28 @@ typedef enum fc_date_format
 	FC_DATE_DMY_DOT				/* DD.MM.YYYY */
 } fc_date_format;
 
-/* Trim ASCII blanks (space, tab, CR, LF, VT, FF) in place; returns s + offset. */
+/*
+ * Trim blanks in place; returns s + offset.  Blanks are the ASCII ones
+ * (space, tab, CR, LF, VT, FF) and the Unicode spaces spreadsheets leave
+ * in UTF-8 text: NBSP U+00A0, narrow NBSP U+202F, the other Zs spaces,
+ * zero-width space U+200B, word joiner U+2060 and U+FEFF.
+ */
 extern char *fc_trim(char *s, size_t *len);
+
+/* Length in bytes of the blank (as fc_trim) at the start of s[0..len), or 0. */
+extern size_t fc_space_len(const char *s, size_t len);
 
 /*
  * Normalise a header name into out (capacity outcap): trimmed, ASCII
- * lower-case, runs of spaces, hyphens and underscores become one
- * underscore, leading/trailing underscores dropped.
+ * lower-case, runs of blanks (ASCII or Unicode, as fc_trim), hyphens and
+ * underscores become one underscore, leading/trailing underscores dropped;
+ * trailing punctuation (: * . ? !) is dropped ("Email:" is email).
  */
 extern void fc_normalize_header(const char *in, size_t inlen, char *out, size_t outcap);
 
 /*
- * Strict calendar date: ISO YYYY-MM-DD always, plus the given alternative
+ * Strict calendar date: ISO YYYY-MM-DD always, and its slash variant
+ * YYYY/MM/DD (month and day of one or two digits), plus the given alternative
  * format.  Year 1..9999 in four digits, real month and day (leap years
  * honoured).  ISO takes exactly two digits for month and day; the locale
  * formats (MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY) take one or two, as
@@ -67,6 +77,14 @@ extern int32_t fc_date_to_pg(int year, int month, int day);
  */
 extern fc_result fc_parse_credits(const char *s, size_t len, int max_integer_digits,
 								  int64_t *hundredths);
+
+/*
+ * The same with the decimal separator sep ('.' or ','): with ',' "1,5" is
+ * 1.5 and a '.' anywhere is FC_INVALID (a thousands separator, "1.234,5",
+ * is never guessed at).
+ */
+extern fc_result fc_parse_credits_sep(const char *s, size_t len, int max_integer_digits,
+									  char sep, int64_t *hundredths);
 
 /* A positive whole number that fits in int64 (user ids). */
 extern fc_result fc_parse_id(const char *s, size_t len, int64_t *value);

@@ -167,7 +167,8 @@ date_value(RecordCtx *rc, int col, const char *name, int32 *out)
 	if (fc_parse_date(v, len, (fc_date_format) credimport_date_format, &y, &m, &d) != FC_OK)
 	{
 		record_problem(rc, name, "invalid_date", v, len,
-					   "\"%s\" is not a valid date (expected %s)", v, date_formats_accepted());
+					   "\"%s\" is not a valid date (expected %s)%s", v, date_formats_accepted(),
+					   date_setting_hint(v, len));
 		return -1;
 	}
 	*out = fc_date_to_pg(y, m, d);
@@ -540,6 +541,7 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 	dir_load_all(ld.types, "SELECT pg_catalog.lower(code), id::pg_catalog.int8, active, requires_expiration "
 				 "FROM credimport.credential_type");
 	ld.learners = dir_create(ld.cxt, 1024);
+	src->import_kind = "credentials";
 	ld.map = pipeline_read_header(src, ld.cols, K_NCOLS, NULL, 0, &batch.header);
 
 	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, opt->validate_only,

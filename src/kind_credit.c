@@ -397,7 +397,8 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 
 		if (fc_parse_date(v, len, (fc_date_format) credimport_date_format, &y, &m, &d) != FC_OK)
 			record_problem(rc, "completion_date", "invalid_date", v, len,
-						   "\"%s\" is not a valid date (expected %s)", v, date_formats_accepted());
+						   "\"%s\" is not a valid date (expected %s)%s", v, date_formats_accepted(),
+						   date_setting_hint(v, len));
 		else
 		{
 			row->date = fc_date_to_pg(y, m, d);
@@ -409,7 +410,7 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 
 	if ((v = required_value(rc, C_NUMBER_CREDITS, "number_credits", &len)) != NULL)
 	{
-		switch (fc_parse_credits(v, len, 6, &row->cents))
+		switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &row->cents))
 		{
 			case FC_OK:
 				break;
@@ -427,7 +428,7 @@ check_record(CreditLoad *ld, RecordCtx *rc, CreditRow *row)
 				break;
 			default:
 				record_problem(rc, "number_credits", "invalid_number", v, len,
-							   "\"%s\" is not a number", v);
+							   "\"%s\" is not a number%s", v, number_setting_hint(v, len));
 				break;
 		}
 	}
@@ -948,6 +949,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 	{
 		static const char *const full_any[] = {"email", "remote_id"};
 
+		src->import_kind = "credits";
 		ld.map = pipeline_read_header(src, ld.cols, ld.ncols,
 									  ld.mode == MM_FULL ? full_any : NULL,
 									  ld.mode == MM_FULL ? 2 : 0,

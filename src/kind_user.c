@@ -996,6 +996,7 @@ user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
 	ld.usernames = dir_create(ld.cxt, 1024);
 	ld.remotes = dir_create(ld.cxt, 1024);
 	ld.claimed = dir_create(ld.cxt, 1024);
+	src->import_kind = "users";
 	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, any_of, 2, &batch.header);
 
 	/* pass 1: read and check every record */

@@ -11,6 +11,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
@@ -20,20 +21,23 @@
 #include "report.h"
 #include "writer.h"
 
-/* A record whose every field is blank (e.g. ",,,," left by a spreadsheet). */
+/*
+ * A record whose every field is blank (e.g. ",,,," left by a spreadsheet),
+ * Unicode spaces (NBSP, zero-width) included, as values are trimmed.
+ */
 bool
 record_is_blank(CsvRecord *rec)
 {
 	if (rec->problems != 0)
 		return false;
 	for (int f = 0; f < rec->nfields; f++)
-		for (Size i = 0; i < rec->lengths[f]; i++)
-		{
-			char		c = rec->fields[f][i];
+	{
+		size_t		len = rec->lengths[f];
 
-			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-				return false;
-		}
+		(void) fc_trim(rec->fields[f], &len);
+		if (len > 0)
+			return false;
+	}
 	return true;
 }
 
@@ -158,6 +162,10 @@ save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info,
 
 	if (!src->rewind(src) || !next_nonblank(src, &rec))
 		return;
+	/* past the rows above the header */
+	while (rec.line_no < src->header_line)
+		if (!next_nonblank(src, &rec))
+			return;
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport saved record",
 								   ALLOCSET_SMALL_SIZES);
 	w = tw_begin("batch_record", 3, cols, types);
@@ -232,12 +240,77 @@ pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_fn info, voi
 }
 
 
+/* a copy of a record that outlives the reader's next call */
+static CsvRecord *
+record_copy(CsvRecord *rec)
+{
+	CsvRecord  *c = palloc(sizeof(CsvRecord));
+
+	*c = *rec;
+	c->fields = palloc(sizeof(char *) * Max(rec->nfields, 1));
+	c->lengths = palloc(sizeof(size_t) * Max(rec->nfields, 1));
+	c->field_nul = palloc(Max(rec->nfields, 1));
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		c->fields[f] = pnstrdup(rec->fields[f], rec->lengths[f]);
+		c->lengths[f] = rec->lengths[f];
+		c->field_nul[f] = rec->field_nul[f];
+	}
+	return c;
+}
+
+/* a short rendering of a skipped row for the NOTICE: its non-empty fields */
+static void
+append_row_preview(StringInfo buf, CsvRecord *rec)
+{
+	StringInfoData row;
+	int			shown = 0;
+
+	initStringInfo(&row);
+	for (int f = 0; f < rec->nfields && row.len < 60; f++)
+	{
+		char	   *v = rec->fields[f];
+		Size		len = rec->lengths[f];
+
+		v = fc_trim(v, &len);
+		if (len == 0)
+			continue;
+		appendStringInfo(&row, "%s%s", shown++ ? ", " : "", sanitize_value(v, Min(len, 60)));
+	}
+	if (row.len > 60)
+	{
+		/* cut at a character boundary */
+		int			cut = pg_mbcliplen(row.data, row.len, 60);
+
+		row.data[cut] = '\0';
+		appendStringInfoString(buf, row.data);
+		appendStringInfoString(buf, "...");
+	}
+	else
+		appendStringInfoString(buf, row.data);
+}
+
+/* how many non-empty rows may stand above the header (titles, notes) */
+#define HEADER_SEARCH_ROWS 20
+
+/*
+ * The header is the first row that names the kind's required columns (read
+ * through the aliases) within the first HEADER_SEARCH_ROWS rows that are
+ * not blank; rows above it are skipped and named in a NOTICE.  When no row
+ * does, the first row is the header, with the errors that explain why it
+ * is not one.  A staging table's header is its column names.
+ */
 ColumnMap *
 pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
 					 const char *const *required_any, int nrequired_any, Datum *header)
 {
 	CsvRecord	rec;
+	CsvRecord  *hdr = &rec;
+	CsvRecord  *first = NULL;
 	ColumnMap  *map;
+	Directory  *aliases;
+	StringInfoData skipped;
+	int			nskipped = 0;
 
 	if (!next_nonblank(src, &rec) || rec.nfields == 0)
 	{
@@ -252,9 +325,70 @@ pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
 				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
 				 errhint("The first line must be a header naming the columns.")));
 	}
-	map = columns_map_header(&rec, cols, ncols, required_any, nrequired_any, NULL, 0);
+	aliases = columns_load_aliases(src->import_kind);
+	columns_check_mapping(src->mapping, cols, ncols, NULL, 0);
+	initStringInfo(&skipped);
+	if (src->header_row > 0)
+	{
+		/* header_row => n: the record that starts on line n, whatever it names */
+		if (src->kind == SOURCE_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("header_row is not for staging tables"),
+					 errdetail("A staging table's header is its column names."),
+					 errhint("Leave header_row out.")));
+		while (rec.line_no < src->header_row)
+		{
+			appendStringInfo(&skipped, "%sline %ld (", nskipped ? "; " : "", rec.line_no);
+			append_row_preview(&skipped, &rec);
+			appendStringInfoChar(&skipped, ')');
+			nskipped++;
+			if (!next_nonblank(src, &rec))
+			{
+				rec.line_no = -1;
+				break;
+			}
+		}
+		if (rec.line_no != src->header_row)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("header_row %ld of %s \"%s\" is not the start of a record",
+							src->header_row, source_noun(src), src->description),
+					 errdetail("Line %ld is blank, past the end, or inside a quoted field.", src->header_row),
+					 errhint("Give the line number of the header as the file numbers its lines.")));
+	}
+	else if (src->kind != SOURCE_TABLE)
+	{
+		for (int n = 1;; n++)
+		{
+			if (columns_header_complete(&rec, cols, ncols, required_any, nrequired_any, aliases,
+										src->mapping))
+				break;
+			if (first == NULL)
+				first = record_copy(&rec);
+			appendStringInfo(&skipped, "%sline %ld (", nskipped ? "; " : "", rec.line_no);
+			append_row_preview(&skipped, &rec);
+			appendStringInfoChar(&skipped, ')');
+			nskipped++;
+			if (n >= HEADER_SEARCH_ROWS || !next_nonblank(src, &rec))
+			{
+				/* no header found: the first row is the header, and its errors tell why */
+				hdr = first;
+				nskipped = 0;
+				break;
+			}
+		}
+	}
+	map = columns_map_header_aliases(hdr, cols, ncols, required_any, nrequired_any, NULL, 0,
+									 aliases, src->mapping);
+	if (nskipped > 0)
+		ereport(NOTICE,
+				(errmsg("skipped %d %s above the header on line %ld", nskipped,
+						nskipped == 1 ? "row" : "rows", hdr->line_no),
+				 errdetail("Skipped: %s.", skipped.data)));
+	src->header_line = hdr->line_no;
 	if (header)
-		*header = header_array(&rec);
+		*header = header_array(hdr);
 	return map;
 }
 

@@ -22,17 +22,21 @@
 #include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+
+#include "pipeline.h"
 
 /* ---------------- reader-based sources (file, content) ---------------- */
 
@@ -49,7 +53,23 @@ typedef struct ReaderSource
 	CsvReader  *reader;
 	pg_cryptohash_ctx *sha;
 	MemoryContext cxt;
+
+	/* encoding => ...: the bytes converted to UTF-8 as they are read */
+	int			conv_encoding;	/* PG_UTF8 (no conversion) or the source's */
+	Oid			conv_proc;
+	csv_read_fn base_read;		/* file_read or content_read */
+	char	   *raw;			/* bytes read, not yet converted */
+	Size		rawlen;
+	Size		rawpos;
+	char	   *out;			/* converted bytes, not yet handed over */
+	Size		outlen;
+	Size		outpos;
+	long		conv_line;		/* lines handed over so far */
+	bool		conv_eof;
+	bool		was_utf16;		/* converted from UTF-16 up front */
 } ReaderSource;
+
+#define CONV_RAW_BLOCK 65536
 
 /* allocator for the CSV reader: memory of the load's context */
 static void *
@@ -104,6 +124,103 @@ content_read(void *arg, char *buf, size_t cap)
 	return (long) n;
 }
 
+/*
+ * Would the whole input read as the given encoding, through PostgreSQL's
+ * own conversion to UTF-8?  Read again in blocks (the error path only).
+ */
+static bool
+input_reads_as(ReaderSource *st, int encoding)
+{
+	Oid			proc = FindDefaultConversionProc(encoding, PG_UTF8);
+	char	   *block;
+	unsigned char *dest;
+	const Size	blocksz = 65536;
+	Size		pos = 0;
+	bool		ok = true;
+
+	if (!OidIsValid(proc))
+		return false;
+	block = palloc(blocksz);
+	dest = palloc(blocksz * MAX_CONVERSION_GROWTH + 1);
+	if (st->fp && fseeko(st->fp, 0, SEEK_SET) != 0)
+		return false;
+	for (;;)
+	{
+		size_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (st->fp)
+			n = fread(block, 1, blocksz, st->fp);
+		else
+		{
+			n = Min(blocksz, st->datalen - pos);
+			memcpy(block, st->data + pos, n);
+			pos += n;
+		}
+		if (n == 0)
+			break;
+		/* a NUL byte is its field's own problem, whatever the encoding */
+		for (size_t i = 0; i < n; i++)
+			if (block[i] == '\0')
+				block[i] = ' ';
+		/* a single-byte encoding: any block boundary is a character boundary */
+		if (pg_encoding_max_length(encoding) == 1 &&
+			pg_do_encoding_conversion_buf(proc, encoding, PG_UTF8, (unsigned char *) block, (int) n,
+										  dest, (int) (blocksz * MAX_CONVERSION_GROWTH + 1),
+										  true) != (int) n)
+		{
+			ok = false;
+			break;
+		}
+	}
+	pfree(block);
+	pfree(dest);
+	return ok;
+}
+
+/*
+ * A file (or content) that is not UTF-8 is one whole-file error, not a
+ * problem per field: the first record with a byte that is not UTF-8 names
+ * its line and the byte; the HINT offers Windows-1252 when PostgreSQL's
+ * conversion reads every byte of the input as that.
+ */
+static void
+check_record_utf8(Source *src, CsvRecord *rec)
+{
+	ReaderSource *st = (ReaderSource *) src->state;
+
+	for (int f = 0; f < rec->nfields; f++)
+	{
+		int			ok;
+		Size		len = rec->lengths[f];
+
+		if (rec->field_nul[f])
+			continue;			/* a NUL byte is the field's own problem */
+		ok = pg_encoding_verifymbstr(PG_UTF8, rec->fields[f], (int) len);
+		if (ok == (int) len)
+			continue;
+		{
+			unsigned char bad = (unsigned char) rec->fields[f][ok];
+			Size		from = ok > 20 ? ok - 20 : 0;
+			char	   *around = sanitize_value(rec->fields[f] + from, Min(len - from, 40));
+			bool		win1252 = input_reads_as(st, PG_WIN1252);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("%s \"%s\" is not valid UTF-8: line %ld has the byte 0x%02X",
+							src->kind == SOURCE_CONTENT ? "content" : "file",
+							src->description, rec->line_no, bad),
+					 errdetail("Field %d of the record on line %ld reads \"%s\".",
+							   f + 1, rec->line_no, around),
+					 win1252 ?
+					 errhint("Every byte of it reads as Windows-1252 (Excel's \"CSV\" on Windows): "
+							 "load it with encoding => 'WIN1252', or save it as UTF-8.") :
+					 errhint("Save the file as UTF-8 (\"CSV UTF-8\" in Excel), or give the encoding it "
+							 "was written in with encoding => '...'.")));
+		}
+	}
+}
+
 static bool
 reader_next(Source *src, CsvRecord *rec)
 {
@@ -112,7 +229,10 @@ reader_next(Source *src, CsvRecord *rec)
 
 	src->bytes_read = (int64) csv_reader_bytes_read(st->reader);
 	if (rc == CSV_OK)
+	{
+		check_record_utf8(src, rec);
 		return true;
+	}
 	if (rc == CSV_EOF)
 		return false;
 	if (rc == CSV_ENOMEM)
@@ -125,10 +245,101 @@ reader_next(Source *src, CsvRecord *rec)
 	return false;				/* keep compiler quiet */
 }
 
+/* the line (1-based) of the byte at out[pos] */
+static long
+conv_line_at(ReaderSource *st, Size pos)
+{
+	long		line = st->conv_line + 1;
+
+	for (Size i = 0; i < pos; i++)
+		if (st->out[i] == '\n' || (st->out[i] == '\r' && (i + 1 >= pos || st->out[i + 1] != '\n')))
+			line++;
+	return line;
+}
+
+/*
+ * Convert the next block of the source's bytes to UTF-8 with PostgreSQL's
+ * own conversion.  A character cut by the block's end waits for the next
+ * block; a NUL byte is passed on as is (its field's problem).  Bytes that
+ * are not of the encoding are a whole-file error naming the line.
+ */
+static void
+conv_fill(Source *src, ReaderSource *st)
+{
+	int			maxlen = pg_encoding_max_length(st->conv_encoding);
+	Size		carry = st->rawlen - st->rawpos;
+	long		got;
+
+	st->conv_line = conv_line_at(st, st->outlen) - 1;	/* the lines of the last block */
+	if (carry > 0)
+		memmove(st->raw, st->raw + st->rawpos, carry);
+	got = st->base_read(st, st->raw + carry, CONV_RAW_BLOCK - carry);
+	st->rawlen = carry + (Size) Max(got, 0);
+	st->rawpos = 0;
+	st->outlen = st->outpos = 0;
+	if (got <= 0)
+		st->conv_eof = true;
+	while (st->rawpos < st->rawlen)
+	{
+		Size		seg = 0;
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		if (st->raw[st->rawpos] == '\0')
+		{
+			st->out[st->outlen++] = '\0';
+			st->rawpos++;
+			continue;
+		}
+		while (st->rawpos + seg < st->rawlen && st->raw[st->rawpos + seg] != '\0')
+			seg++;
+		n = pg_do_encoding_conversion_buf(st->conv_proc, st->conv_encoding, PG_UTF8,
+										  (unsigned char *) st->raw + st->rawpos, (int) seg,
+										  (unsigned char *) st->out + st->outlen,
+										  (int) (CONV_RAW_BLOCK * MAX_CONVERSION_GROWTH + 1 - st->outlen),
+										  true);
+		st->outlen += strlen(st->out + st->outlen);
+		st->rawpos += n;
+		if ((Size) n == seg)
+			continue;
+		/* a character cut by the end of the block: complete it with the next */
+		if (!st->conv_eof && st->rawpos + seg - n == st->rawlen &&
+			st->rawlen - st->rawpos < (Size) maxlen)
+			break;
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("%s \"%s\" is not valid %s: line %ld has the byte 0x%02X",
+						src->kind == SOURCE_CONTENT ? "content" : "file", src->description,
+						pg_encoding_to_char(st->conv_encoding), conv_line_at(st, st->outlen),
+						(unsigned char) st->raw[st->rawpos]),
+				 errhint("Give the encoding the file was saved in, or leave encoding out for UTF-8.")));
+	}
+}
+
+static long
+conv_read(void *arg, char *buf, size_t cap)
+{
+	Source	   *src = (Source *) arg;
+	ReaderSource *st = (ReaderSource *) src->state;
+	Size		n;
+
+	while (st->outpos >= st->outlen)
+	{
+		if (st->conv_eof)
+			return 0;
+		conv_fill(src, st);
+	}
+	n = Min(cap, st->outlen - st->outpos);
+	memcpy(buf, st->out + st->outpos, n);
+	st->outpos += n;
+	return (long) n;
+}
+
 static void
 reader_start(Source *src, ReaderSource *st, csv_read_fn fn)
 {
 	csv_allocator alloc;
+	void	   *fnarg = st;
 
 	alloc.alloc = cxt_alloc;
 	alloc.realloc = cxt_realloc;
@@ -136,7 +347,17 @@ reader_start(Source *src, ReaderSource *st, csv_read_fn fn)
 	alloc.ctx = st->cxt;
 	if (st->reader)
 		csv_reader_destroy(st->reader);
-	st->reader = csv_reader_create(fn, st, &alloc, 0, (size_t) credimport_max_record_bytes);
+	if (st->conv_proc != InvalidOid)
+	{
+		/* start the conversion again too (rewind) */
+		st->base_read = fn;
+		st->rawlen = st->rawpos = st->outlen = st->outpos = 0;
+		st->conv_line = 0;
+		st->conv_eof = false;
+		fn = conv_read;
+		fnarg = src;
+	}
+	st->reader = csv_reader_create(fn, fnarg, &alloc, 0, (size_t) credimport_max_record_bytes);
 	if (st->reader == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -244,6 +465,55 @@ check_server_file(const char *path)
 	return stbuf.st_size;
 }
 
+/*
+ * UTF-16 input (with its byte order mark) converted to UTF-8 up front, in
+ * memory; NULL when data is not UTF-16.
+ */
+static char *
+utf16_to_utf8(const char *data, Size len, const char *what, Size *outlen)
+{
+	csv_allocator alloc;
+	char	   *out = NULL;
+	size_t		olen = 0;
+	size_t		bad = 0;
+	int			rc;
+
+	alloc.alloc = cxt_alloc;
+	alloc.realloc = cxt_realloc;
+	alloc.free = cxt_free;
+	alloc.ctx = CurrentMemoryContext;
+	rc = csv_utf16_to_utf8(data, len, &alloc, &out, &olen, &bad);
+	if (rc == CSV_UTF16_NONE)
+		return NULL;
+	if (rc == CSV_UTF16_ENOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while reading \"%s\"", what)));
+	if (rc == CSV_UTF16_INVALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("\"%s\" starts with a UTF-16 byte order mark but is not valid UTF-16 at byte %zu",
+						what, bad),
+				 errhint("Save the file as UTF-8.")));
+	*outlen = olen;
+	return out;
+}
+
+/* does the file start with a UTF-16 byte order mark? */
+static bool
+file_is_utf16(FILE *fp)
+{
+	unsigned char mark[2];
+	bool		utf16 = fread(mark, 1, 2, fp) == 2 &&
+		((mark[0] == 0xFF && mark[1] == 0xFE) || (mark[0] == 0xFE && mark[1] == 0xFF));
+
+	if (fseeko(fp, 0, SEEK_SET) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek in file: %m")));
+	return utf16;
+}
+
 Source *
 source_open_file(const char *path)
 {
@@ -265,6 +535,41 @@ source_open_file(const char *path)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
+
+	/*
+	 * UTF-16 (Excel's "Unicode Text"): read whole, within the bound on
+	 * in-memory files, and converted to UTF-8; then read as content.
+	 */
+	if (file_is_utf16(st->fp))
+	{
+		char	   *data;
+		char	   *utf8;
+		size_t		got;
+		Size		utf8len = 0;
+
+		if ((uint64) size > (uint64) credimport_max_sheet_bytes)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("UTF-16 file \"%s\" is larger than credimport.max_sheet_bytes (%d bytes)",
+							path, credimport_max_sheet_bytes),
+					 errdetail("A UTF-16 file is converted to UTF-8 in memory."),
+					 errhint("Save the file as UTF-8, or have an administrator raise credimport.max_sheet_bytes.")));
+		data = palloc_extended((Size) size + 1, MCXT_ALLOC_HUGE);
+		got = fread(data, 1, (size_t) size, st->fp);
+		if (got != (size_t) size && ferror(st->fp))
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		FreeFile(st->fp);
+		st->fp = NULL;
+		utf8 = utf16_to_utf8(data, got, path, &utf8len);
+		pfree(data);
+		src = source_open_content(utf8, utf8len, src->description);
+		((ReaderSource *) src->state)->was_utf16 = true;
+		src->kind = SOURCE_FILE;
+		src->bytes_total = (int64) size;
+		return src;
+	}
 
 	start_digest(st);
 	reader_start(src, st, file_read);
@@ -386,7 +691,15 @@ source_open_content(const char *data, Size len, const char *label)
 {
 	Source	   *src = palloc0(sizeof(Source));
 	ReaderSource *st = palloc0(sizeof(ReaderSource));
+	Size		utf8len = 0;
+	char	   *utf8 = utf16_to_utf8(data, len, label, &utf8len);
 
+	if (utf8)
+	{
+		data = utf8;
+		len = utf8len;
+		st->was_utf16 = true;
+	}
 	src->description = label;
 	src->kind = SOURCE_CONTENT;
 	src->state = st;
@@ -400,6 +713,56 @@ source_open_content(const char *data, Size len, const char *label)
 	src->rewind = content_rewind;
 	src->close = content_close;
 	return src;
+}
+
+/*
+ * encoding => '...': read the file or content as that encoding, converted
+ * to UTF-8 by PostgreSQL's conversion functions as it is read.  Only CSV
+ * and tab-delimited sources have an encoding of their own (workbooks and
+ * XML say theirs); nothing has been read yet.
+ */
+void
+source_set_encoding(Source *src, const char *encoding)
+{
+	ReaderSource *st;
+	int			enc;
+	Oid			proc;
+
+	if (encoding == NULL)
+		return;
+	enc = pg_char_to_encoding(encoding);
+	if (enc < 0 || !PG_VALID_ENCODING(enc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown encoding \"%s\"", encoding),
+				 errhint("Give an encoding PostgreSQL knows, such as WIN1252, LATIN1, LATIN9 or SJIS; "
+						 "UTF-16 with a byte order mark is read without it.")));
+	if (src->next != reader_next)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("encoding is only for CSV and tab-delimited files"),
+				 errdetail("The %s is read as %s, which says its own encoding.", source_noun(src),
+						   src->kind == SOURCE_TABLE ? "a table" : "a workbook or XML"),
+				 errhint("Leave encoding out.")));
+	st = (ReaderSource *) src->state;
+	if (st->was_utf16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" is UTF-16 (it starts with a byte order mark), not %s",
+						source_noun(src), src->description, pg_encoding_to_char(enc)),
+				 errhint("Leave encoding out: UTF-16 with a byte order mark is read as such.")));
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return;
+	proc = FindDefaultConversionProc(enc, PG_UTF8);
+	if (!OidIsValid(proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("PostgreSQL has no conversion from %s to UTF8", pg_encoding_to_char(enc))));
+	st->conv_encoding = enc;
+	st->conv_proc = proc;
+	st->raw = palloc(CONV_RAW_BLOCK);
+	st->out = palloc(CONV_RAW_BLOCK * MAX_CONVERSION_GROWTH + 1);
+	reader_start(src, st, st->fp ? file_read : content_read);
 }
 
 /* Compute the hex SHA-256 of everything read so far into src->sha256. */

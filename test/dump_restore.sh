@@ -2,7 +2,8 @@
 # test/dump_restore.sh -- pg_dump of a database using credimport restores
 # into a fresh database with all of the extension's data: learners,
 # credits, batches, problems, the user's changes to the shipped
-# profile_field rows, and sequences that continue where they were.
+# profile_field and header_alias rows, and sequences that continue where
+# they were.
 #
 # Needs PGHOST/PGPORT/PGUSER of a running cluster with credimport installed.
 set -euo pipefail
@@ -23,6 +24,10 @@ INSERT INTO credimport.learner (email, remote_id) VALUES
 -- a user's changes to the shipped rows, and a row of their own
 UPDATE credimport.profile_field SET required = false WHERE name = 'last_name';
 INSERT INTO credimport.profile_field VALUES ('department', false);
+-- header aliases: one of the user's own, a shipped one changed, one turned off
+INSERT INTO credimport.header_alias (alias, field, kind) VALUES ('Anbieter', 'provider', 'credits');
+UPDATE credimport.header_alias SET field = 'course_id' WHERE alias = 'course_name';
+UPDATE credimport.header_alias SET field = NULL WHERE alias = 'hours';
 SELECT count(*) FROM credimport_load(:'sample', 'email');
 SELECT count(*) FROM credimport_load(:'full', 'full', max_errors => 10);
 SQL
@@ -34,6 +39,8 @@ SELECT 'credits', count(*), string_agg(course_id || '/' || number_credits, ',' O
 SELECT 'batches', count(*), string_agg(status || '/' || records, ',' ORDER BY id) FROM credimport.batch;
 SELECT 'problems', count(*), string_agg(code, ',' ORDER BY batch_id, line_no, code) FROM credimport.batch_error;
 SELECT 'profile_field', count(*), string_agg(name || '=' || required, ',' ORDER BY name) FROM credimport.profile_field;
+SELECT 'header_alias', count(*), string_agg(alias || '=' || coalesce(field, '-') || '/' || coalesce(kind, '*'), ','
+       ORDER BY alias, kind) FROM credimport.header_alias;
 SQL
 }
 before=$(snapshot ci_dump_src)

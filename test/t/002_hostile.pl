@@ -107,19 +107,29 @@ sub server_alive
 	like($out, qr/^3 invalid record: same learner/m, 'CR-only: second record, on line 3');
 }
 
-# invalid and overlong UTF-8, NUL bytes
+# invalid and overlong UTF-8: one whole-file error naming the line and the
+# byte (issue 15), whichever line it is on; a NUL byte stays its field's problem
 {
-	my ($out, $err) = load(write_file('bad_utf8.csv', $header,
-		"ada\@example.org,P,over\xC0\xAFlong,C-1,2024-01-01,1,CME\n",
-		"ada\@example.org,P,surrogate\xED\xA0\x80,C-2,2024-01-01,1,CME\n",
-		"ada\@example.org,P,latin1 caf\xE9,C-3,2024-01-01,1,CME\n",
-		"ada\@example.org,P,nul\x00byte,C-4,2024-01-01,1,CME\n",
-		"ada\@example.org,P,truncated\xE2\x82,C-5,2024-01-01,1,CME\n"));
-	like($out, qr/^2 invalid course_title: value is not valid UTF-8: "over\\xC0\\xAFlong"$/m, 'overlong UTF-8');
-	like($out, qr/^3 invalid course_title: value is not valid UTF-8/m, 'UTF-16 surrogate in UTF-8');
-	like($out, qr/^4 invalid course_title: value is not valid UTF-8: "latin1 caf\\xE9"$/m, 'Latin-1 byte');
-	like($out, qr/^5 invalid course_title: value contains a NUL byte: "nul\\x00byte"$/m, 'NUL byte');
-	like($out, qr/^6 invalid course_title: value is not valid UTF-8/m, 'truncated sequence');
+	my @bad = (
+		[ 'overlong UTF-8', "over\xC0\xAFlong", 'C0', 'over\\\\xC0\\\\xAFlong' ],
+		[ 'UTF-16 surrogate in UTF-8', "surrogate\xED\xA0\x80", 'ED', 'surrogate\\\\xED\\\\xA0\\\\x80' ],
+		[ 'Latin-1 byte', "latin1 caf\xE9", 'E9', 'latin1 caf\\\\xE9' ],
+		[ 'truncated sequence', "truncated\xE2\x82", 'E2', 'truncated\\\\xE2\\\\x82' ]);
+	my $n = 0;
+	for my $b (@bad)
+	{
+		my ($what, $value, $byte, $shown) = @$b;
+		$n++;
+		my ($out, $err) = load(write_file("bad_utf8_$n.csv", $header, ($good) x $n,
+			"ada\@example.org,P,$value,C-9,2024-01-01,1,CME\n", $good));
+		my $line = $n + 2;
+		like($err, qr/ERROR:  file ".*" is not valid UTF-8: line $line has the byte 0x$byte\n.*DETAIL:  Field 3 of the record on line $line reads "$shown"/s,
+			"$what: a whole-file error naming line $line and the byte");
+		is($out, '', "$what: no record is reported");
+	}
+	my ($out, $err) = load(write_file('nul_byte.csv', $header,
+		"ada\@example.org,P,nul\x00byte,C-4,2024-01-01,1,CME\n"));
+	like($out, qr/^2 invalid course_title: value contains a NUL byte: "nul\\x00byte"$/m, 'NUL byte');
 }
 
 # a binary file (gzip)
@@ -127,7 +137,7 @@ sub server_alive
 	my $gz;
 	gzip(\($header . $good x 100) => \$gz) or die $GzipError;
 	my ($out, $err) = load(write_file('credits.csv.gz', $gz));
-	like($err, qr/ERROR:  (header of column \d+ is not valid UTF-8|missing required column)/, 'gzip file: clear error');
+	like($err, qr/ERROR:  (file ".*" is not valid UTF-8: line \d+ has the byte 0x[0-9A-F]{2}|header of column \d+ is not valid UTF-8|missing required column)/, 'gzip file: clear error');
 	ok(server_alive(), 'server alive');
 }
 

@@ -258,8 +258,12 @@ check_field(const char *f, size_t len)
 						m2,
 						d2;
 
-			/* ISO is exactly 10 bytes; the locale formats take 3/5/2024 too */
-			FUZZ_ASSERT(tl == 10 || (fmts[i] != FC_DATE_ISO && tl >= 8 && tl < 10));
+			/*
+			 * ISO is exactly 10 bytes; its slash variant (every setting) and
+			 * the locale formats take 2024/3/5 and 3/5/2024 too
+			 */
+			FUZZ_ASSERT(tl == 10 || (tl >= 8 && tl < 10 &&
+									 (fmts[i] != FC_DATE_ISO || t[4] == '/')));
 			FUZZ_ASSERT(y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31);
 			FUZZ_ASSERT(pg >= -730119 && pg <= 2921939);
 			/* the same date in ISO parses to the same value */
@@ -287,6 +291,22 @@ check_field(const char *f, size_t len)
 		}
 		else
 			FUZZ_ASSERT(v == -1);
+	}
+
+	/* with a decimal comma: the same value as the point, no '.' accepted */
+	v = -1;
+	r = fc_parse_credits_sep(t, tl, 6, ',', &v);
+	FUZZ_ASSERT(r >= FC_OK && r <= FC_OUT_OF_RANGE);
+	if (r == FC_OK)
+	{
+		char	   *dot = malloc(tl + 1);
+		int64_t		v2 = -1;
+
+		FUZZ_ASSERT(dot != NULL && memchr(t, '.', tl) == NULL);
+		for (size_t k = 0; k < tl; k++)
+			dot[k] = t[k] == ',' ? '.' : t[k];
+		FUZZ_ASSERT(fc_parse_credits(dot, tl, 6, &v2) == FC_OK && v2 == v);
+		free(dot);
 	}
 
 	v = -1;
@@ -519,6 +539,104 @@ read_pass(const uint8_t *data, size_t size, char delim, size_t max,
 	FUZZ_ASSERT(fa.outstanding == 0);
 }
 
+/* strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF); NUL allowed */
+static bool
+valid_utf8(const unsigned char *s, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = s[i];
+		size_t		len;
+		uint32_t	u;
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			len = 2, u = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			len = 3, u = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			len = 4, u = c & 0x07;
+		else
+			return false;
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++)
+		{
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			u = (u << 6) | (s[i + k] & 0x3F);
+		}
+		if ((len == 3 && (u < 0x800 || (u >= 0xD800 && u <= 0xDFFF))) ||
+			(len == 4 && (u < 0x10000 || u > 0x10FFFF)))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static void *
+m_alloc(void *ctx, size_t size)
+{
+	(void) ctx;
+	return malloc(size);
+}
+
+static void *
+m_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+	(void) ctx;
+	(void) old_size;
+	return realloc(ptr, new_size);
+}
+
+static void
+m_free(void *ctx, void *ptr)
+{
+	(void) ctx;
+	free(ptr);
+}
+
+/* the input behind a UTF-16 byte order mark (little- or big-endian) */
+static void
+check_utf16(const uint8_t *data, size_t size)
+{
+	csv_allocator a = {m_alloc, m_realloc, m_free, NULL};
+	unsigned char *in = malloc(size + 2);
+	char	   *out = NULL;
+	size_t		outlen = 0;
+	size_t		bad = (size_t) -1;
+	int			rc;
+	bool		le = size > 0 && (data[0] & 1);
+
+	FUZZ_ASSERT(in != NULL);
+	in[0] = le ? 0xFF : 0xFE;
+	in[1] = le ? 0xFE : 0xFF;
+	if (size > 0)
+		memcpy(in + 2, data, size);
+	rc = csv_utf16_to_utf8((const char *) in, size + 2, &a, &out, &outlen, &bad);
+	FUZZ_ASSERT(rc == CSV_UTF16_OK || rc == CSV_UTF16_INVALID);
+	if (rc == CSV_UTF16_OK)
+	{
+		FUZZ_ASSERT(size % 2 == 0);
+		FUZZ_ASSERT(outlen <= (size / 2) * 3 + 1);
+		FUZZ_ASSERT(out[outlen] == '\0');
+		FUZZ_ASSERT(valid_utf8((const unsigned char *) out, outlen));
+		free(out);
+	}
+	else
+		FUZZ_ASSERT(bad >= 2 && bad < size + 2);
+	/* no mark: nothing done */
+	if (size >= 2 && !((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF)))
+		FUZZ_ASSERT(csv_utf16_to_utf8((const char *) data, size, &a, &out, &outlen, &bad) == CSV_UTF16_NONE);
+	free(in);
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -569,6 +687,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(b->hash == u->hash);
 		}
 	}
+
+	/* 4: the same bytes as UTF-16 */
+	check_utf16(data, size);
 
 	/* 3: an allocation failure somewhere: CSV_ENOMEM, nothing leaked */
 	if (size > 0)

@@ -1320,6 +1320,75 @@ test_block_size_independence(void)
 	CHECK_EQ_INT(bad, 0);
 }
 
+/* ---------------- UTF-16 input ---------------- */
+
+static void
+check_utf16(const char *in, size_t inlen, int want_rc, const char *want, size_t want_len,
+			size_t want_bad)
+{
+	TAlloc		t = {0};
+	csv_allocator a = t_allocator(&t);
+	char	   *p = malloc(inlen ? inlen : 1);
+	char	   *out = NULL;
+	size_t		outlen = 0;
+	size_t		bad = (size_t) -1;
+	int			rc;
+
+	memcpy(p, in, inlen);
+	rc = csv_utf16_to_utf8(p, inlen, &a, &out, &outlen, &bad);
+	CHECK_EQ_INT(rc, want_rc);
+	if (rc == CSV_UTF16_OK)
+	{
+		CHECK_EQ_INT(outlen, want_len);
+		CHECK(memcmp(out, want, want_len) == 0);
+		CHECK(out[outlen] == '\0');
+		CHECK(outlen <= (inlen / 2) * 3);
+		t_free(&t, out);
+	}
+	if (rc == CSV_UTF16_INVALID)
+		CHECK_EQ_INT(bad, want_bad);
+	CHECK_EQ_INT(t.live_blocks, 0);
+	free(p);
+}
+
+static void
+test_utf16(void)
+{
+	/* no byte order mark: nothing done */
+	check_utf16("email\n", 6, CSV_UTF16_NONE, NULL, 0, 0);
+	check_utf16("\xFF", 1, CSV_UTF16_NONE, NULL, 0, 0);
+	check_utf16("", 0, CSV_UTF16_NONE, NULL, 0, 0);
+	check_utf16("\xEF\xBB\xBF" "a", 4, CSV_UTF16_NONE, NULL, 0, 0);	/* UTF-8 BOM */
+	/* little-endian: "a,\u00e9\n" */
+	check_utf16("\xFF\xFE" "a\0,\0\xE9\0\n\0", 10, CSV_UTF16_OK, "a,\xC3\xA9\n", 5, 0);
+	/* big-endian, the mark alone */
+	check_utf16("\xFE\xFF\0a\0\n", 6, CSV_UTF16_OK, "a\n", 2, 0);
+	check_utf16("\xFF\xFE", 2, CSV_UTF16_OK, "", 0, 0);
+	/* three-byte (euro sign, narrow NBSP) and four-byte (surrogate pair) characters */
+	check_utf16("\xFF\xFE\xAC\x20\x2F\x20", 6, CSV_UTF16_OK, "\xE2\x82\xAC\xE2\x80\xAF", 6, 0);
+	check_utf16("\xFF\xFE\x3D\xD8\x00\xDE", 6, CSV_UTF16_OK, "\xF0\x9F\x98\x80", 4, 0);
+	check_utf16("\xFE\xFF\xD8\x3D\xDE\x00", 6, CSV_UTF16_OK, "\xF0\x9F\x98\x80", 4, 0);
+	/* a NUL character stays a NUL byte (the reader flags it) */
+	check_utf16("\xFF\xFE" "a\0\0\0", 6, CSV_UTF16_OK, "a\0", 2, 0);
+	/* invalid: odd length, lone or reversed surrogates */
+	check_utf16("\xFF\xFE" "a\0b", 5, CSV_UTF16_INVALID, NULL, 0, 4);
+	check_utf16("\xFF\xFE" "a\0\x3D\xD8", 6, CSV_UTF16_INVALID, NULL, 0, 4);
+	check_utf16("\xFF\xFE\x3D\xD8" "a\0", 6, CSV_UTF16_INVALID, NULL, 0, 2);
+	check_utf16("\xFF\xFE\x00\xDE\x3D\xD8", 6, CSV_UTF16_INVALID, NULL, 0, 2);
+	/* allocation failure */
+	{
+		TAlloc		t = {0};
+		csv_allocator a = t_allocator(&t);
+		char	   *out = NULL;
+		size_t		outlen = 0,
+					bad = 0;
+
+		t.fail_at = 1;
+		CHECK_EQ_INT(csv_utf16_to_utf8("\xFF\xFE" "a\0", 4, &a, &out, &outlen, &bad), CSV_UTF16_ENOMEM);
+		CHECK(out == NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -1340,5 +1409,6 @@ main(void)
 	test_alloc_failures();
 	test_round_trip();
 	test_block_size_independence();
+	test_utf16();
 	return unit_report("test_csv_reader");
 }

@@ -47,7 +47,19 @@ test_trim(void)
 	check_trim("   ", 3, 0, 0);
 	check_trim(" \t\r\n\v\f", 6, 0, 0);
 	check_trim("", 0, 0, 0);
-	check_trim("\xC2\xA0x\xC2\xA0", 5, 0, 5);	/* NBSP is not ASCII blank */
+	/* Unicode spaces of spreadsheet exports are blanks too (issue 15) */
+	check_trim("\xC2\xA0x\xC2\xA0", 5, 2, 1);	/* NBSP */
+	check_trim("1.5\xC2\xA0", 5, 0, 3);
+	check_trim("\xE2\x80\xAF" "1.5" "\xE2\x80\xAF", 9, 3, 3);	/* narrow NBSP */
+	check_trim("\xE2\x80\x8Bx\xE2\x80\x8B", 7, 3, 1);	/* zero-width space */
+	check_trim("\xEF\xBB\xBFx\xEF\xBB\xBF", 7, 3, 1);	/* U+FEFF */
+	check_trim("\xE2\x80\x82x\xE3\x80\x80", 7, 3, 1);	/* en space, ideographic space */
+	check_trim(" \xC2\xA0\t\xE2\x80\x8B ", 8, 0, 0);	/* only blanks */
+	check_trim("a\xC2\xA0" "b", 4, 0, 4);	/* inner NBSP kept */
+	check_trim("\xC3\xA0", 2, 0, 2);	/* a-grave ends in A0: not a space */
+	check_trim("x\xA0", 2, 0, 2);	/* a lone A0 byte is not NBSP */
+	check_trim("\xC2", 1, 0, 1);	/* a cut sequence is not a space */
+	check_trim("\xE2\x80", 2, 0, 2);
 	check_trim("a\0 ", 3, 0, 2);	/* NUL is not blank */
 
 	/* the length is honoured: blanks beyond it are not looked at */
@@ -95,6 +107,19 @@ test_normalize_header(void)
 	check_norm("Course2Go", "course2go");
 	check_norm("e.mail", "e.mail");	/* only blanks, '-' and '_' separate */
 	check_norm("\xC3\x89mail", "\xC3\x89mail");	/* non-ASCII bytes are kept as is */
+	/* Unicode spaces separate, trailing punctuation is dropped (issue 15) */
+	check_norm("Course\xC2\xA0Title", "course_title");
+	check_norm("\xC2\xA0" "Course\xE2\x80\xAF" "Title\xE2\x80\x8B", "course_title");
+	check_norm("\xEF\xBB\xBF" "Email", "email");
+	check_norm("Email:", "email");
+	check_norm("E-mail Address :", "e_mail_address");
+	check_norm("Credits*", "credits");
+	check_norm("Credits Earned?!", "credits_earned");
+	check_norm("No.", "no");
+	check_norm(":", "");
+	check_norm(":email", ":email");	/* only trailing punctuation goes */
+	check_norm("a:b", "a:b");
+	check_norm("Voil\xC3\xA0", "voil\xC3\xA0");	/* a-grave is not NBSP */
 
 	/* truncation: always NUL-terminated within outcap */
 	memset(out, 'X', sizeof(out));
@@ -231,7 +256,17 @@ test_parse_date(void)
 		check_date_bad("+021-03-15", all[i], FC_INVALID);
 		check_date_bad("2021-0a-15", all[i], FC_INVALID);
 		check_date_bad("2021-+3-15", all[i], FC_INVALID);
-		check_date_bad("2021/03/15", all[i], FC_INVALID);
+		/* the ISO order with slashes, every setting (Gnumeric's export) */
+		check_date_ok("2021/03/15", all[i], 2021, 3, 15);
+		check_date_ok("2024/3/4", all[i], 2024, 3, 4);
+		check_date_ok("2024/02/29", all[i], 2024, 2, 29);
+		check_date_bad("2023/02/29", all[i], FC_INVALID);
+		check_date_bad("2021/13/01", all[i], FC_INVALID);
+		check_date_bad("2021/03/", all[i], FC_INVALID);
+		check_date_bad("2021/03/150", all[i], FC_INVALID);
+		check_date_bad("2021/003/15", all[i], FC_INVALID);
+		check_date_bad("2021/03-15", all[i], FC_INVALID);
+		check_date_bad("2021/03/1a", all[i], FC_INVALID);
 		check_date_bad("10000-01-01", all[i], FC_INVALID);
 		check_date_bad("", all[i], FC_EMPTY);
 	}
@@ -420,6 +455,47 @@ check_credits_bad(const char *s, int maxd, fc_result want)
 
 	CHECK_EQ_INT(credits(s, maxd, &v), want);
 	CHECK_EQ_INT(v, -12345);	/* not written unless FC_OK */
+}
+
+static fc_result
+credits_sep(const char *s, char sep, int64_t *v)
+{
+	size_t		len = strlen(s);
+	char	   *p = exact(s, len);
+	fc_result	r;
+
+	*v = -12345;
+	r = fc_parse_credits_sep(p, len, 6, sep, v);
+	free(p);
+	return r;
+}
+
+static void
+test_parse_credits_comma(void)
+{
+	int64_t		v;
+
+	CHECK_EQ_INT(credits_sep("1,5", ',', &v), FC_OK);
+	CHECK_EQ_INT(v, 150);
+	CHECK_EQ_INT(credits_sep("0,25", ',', &v), FC_OK);
+	CHECK_EQ_INT(v, 25);
+	CHECK_EQ_INT(credits_sep("12", ',', &v), FC_OK);
+	CHECK_EQ_INT(v, 1200);
+	CHECK_EQ_INT(credits_sep(",5", ',', &v), FC_OK);
+	CHECK_EQ_INT(v, 50);
+	CHECK_EQ_INT(credits_sep("1,255", ',', &v), FC_TOO_MANY_DECIMALS);
+	CHECK_EQ_INT(credits_sep("0,0", ',', &v), FC_NON_POSITIVE);
+	/* thousands separators are never guessed */
+	CHECK_EQ_INT(credits_sep("1.234,5", ',', &v), FC_INVALID);
+	CHECK_EQ_INT(v, -12345);
+	CHECK_EQ_INT(credits_sep("1.5", ',', &v), FC_INVALID);
+	CHECK_EQ_INT(credits_sep("1 234,5", ',', &v), FC_INVALID);
+	CHECK_EQ_INT(credits_sep("1,2,3", ',', &v), FC_INVALID);
+	/* with '.', a comma is not a number */
+	CHECK_EQ_INT(credits_sep("1,5", '.', &v), FC_INVALID);
+	CHECK_EQ_INT(credits_sep("1,234.5", '.', &v), FC_INVALID);
+	CHECK_EQ_INT(credits_sep("1.5", '.', &v), FC_OK);
+	CHECK_EQ_INT(v, 150);
 }
 
 static void
@@ -776,6 +852,7 @@ main(void)
 	test_parse_date();
 	test_date_to_pg();
 	test_parse_credits();
+	test_parse_credits_comma();
 	test_parse_id();
 	test_parse_bool();
 	test_check_email();
