@@ -235,6 +235,15 @@ r_free(XlsReader *r, void *ptr)
 	r->alloc.free(r->alloc.ctx, h);
 }
 
+/* what may still be allocated in one piece, its header counted */
+static size_t
+room(const XlsReader *r)
+{
+	size_t		left = r->used < r->limit ? r->limit - r->used : 0;
+
+	return left > sizeof(AllocHeader) ? left - sizeof(AllocHeader) : 0;
+}
+
 /* make room for n more elements of size el in *arr (capacity *cap, count len) */
 static int
 grow(XlsReader *r, void **arr, size_t *cap, size_t len, size_t n, size_t el)
@@ -252,9 +261,17 @@ grow(XlsReader *r, void **arr, size_t *cap, size_t len, size_t n, size_t el)
 	newcap = *cap ? *cap : 16;
 	while (newcap < want)
 		newcap = newcap > SIZE_MAX / 2 ? want : newcap * 2;
-	/* near the limit, take only what is needed */
-	if (newcap > SIZE_MAX / el || newcap * el > r->limit - (r->used < r->limit ? r->used : r->limit))
-		newcap = want;
+	/*
+	 * Near the limit, take what is left (at least what is needed; r_alloc
+	 * refuses what does not fit).  Never just what is needed: growing one
+	 * element at a time copies the whole array each time -- quadratic.
+	 */
+	if (newcap > SIZE_MAX / el || newcap * el > room(r))
+	{
+		newcap = room(r) / el;
+		if (newcap < want)
+			newcap = want;
+	}
 	p = r_alloc(r, newcap * el, &rc);
 	if (p == NULL)
 		return rc;
