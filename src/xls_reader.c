@@ -262,13 +262,18 @@ grow(XlsReader *r, void **arr, size_t *cap, size_t len, size_t n, size_t el)
 	while (newcap < want)
 		newcap = newcap > SIZE_MAX / 2 ? want : newcap * 2;
 	/*
-	 * Near the limit, take what is left (at least what is needed; r_alloc
-	 * refuses what does not fit).  Never just what is needed: growing one
-	 * element at a time copies the whole array each time -- quadratic.
+	 * Near the limit, grow by an eighth, or take what is left when even
+	 * that does not fit (r_alloc refuses less than what is needed).  Never
+	 * just what is needed: growing one element at a time copies the whole
+	 * array each time -- quadratic.
 	 */
 	if (newcap > SIZE_MAX / el || newcap * el > room(r))
 	{
+		size_t		modest = *cap + *cap / 8;
+
 		newcap = room(r) / el;
+		if (modest > want && modest < newcap)
+			newcap = modest;
 		if (newcap < want)
 			newcap = want;
 	}
