@@ -34,6 +34,7 @@ typedef struct XlsSource
 	const char *sheet;			/* the worksheet read */
 	bool		header_done;
 	int			width;
+	Size		values_bytes;	/* copied into records so far, this pass */
 	/* the current record */
 	StringInfoData buf;
 	size_t		offs[XLS_MAX_COLS];
@@ -210,6 +211,22 @@ xls_next(Source *src, CsvRecord *rec)
 	}
 
 	/*
+	 * Cells that share one string (LABELSST) and merged ranges repeat a
+	 * value in every record: a small file could hand the pipeline
+	 * gigabytes of values.  What a load reads from a workbook is bounded
+	 * like the workbook itself, by max_sheet_bytes.
+	 */
+	xs->values_bytes += need;
+	if (xs->values_bytes > (Size) credimport_max_sheet_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the values of workbook \"%s\" take more than credimport.max_sheet_bytes (%d bytes)",
+						xs->label, credimport_max_sheet_bytes),
+				 errdetail("Reached at row %ld of worksheet \"%s\"; cells that share a string and merged ranges repeat their value in every row.",
+						   row.row_no, xs->sheet),
+				 errhint("Split the workbook, or save it as CSV.")));
+
+	/*
 	 * Values are copied into the record's own buffer: the pipeline may edit
 	 * a record's values in place, and cells share strings.
 	 */
@@ -258,6 +275,7 @@ xls_rewind_source(Source *src)
 	xls_rewind(xs->reader);
 	xs->header_done = false;
 	xs->hidden_skipped = 0;
+	xs->values_bytes = 0;
 	if (xs->hidden_rows.data)
 		resetStringInfo(&xs->hidden_rows);
 	return true;

@@ -235,6 +235,15 @@ r_free(XlsReader *r, void *ptr)
 	r->alloc.free(r->alloc.ctx, h);
 }
 
+/* what may still be allocated in one piece, its header counted */
+static size_t
+room(const XlsReader *r)
+{
+	size_t		left = r->used < r->limit ? r->limit - r->used : 0;
+
+	return left > sizeof(AllocHeader) ? left - sizeof(AllocHeader) : 0;
+}
+
 /* make room for n more elements of size el in *arr (capacity *cap, count len) */
 static int
 grow(XlsReader *r, void **arr, size_t *cap, size_t len, size_t n, size_t el)
@@ -252,9 +261,22 @@ grow(XlsReader *r, void **arr, size_t *cap, size_t len, size_t n, size_t el)
 	newcap = *cap ? *cap : 16;
 	while (newcap < want)
 		newcap = newcap > SIZE_MAX / 2 ? want : newcap * 2;
-	/* near the limit, take only what is needed */
-	if (newcap > SIZE_MAX / el || newcap * el > r->limit - (r->used < r->limit ? r->used : r->limit))
-		newcap = want;
+	/*
+	 * Near the limit, grow by an eighth, or take what is left when even
+	 * that does not fit (r_alloc refuses less than what is needed).  Never
+	 * just what is needed: growing one element at a time copies the whole
+	 * array each time -- quadratic.
+	 */
+	if (newcap > SIZE_MAX / el || newcap * el > room(r))
+	{
+		size_t		modest = *cap + *cap / 8;
+
+		newcap = room(r) / el;
+		if (modest > want && modest < newcap)
+			newcap = modest;
+		if (newcap < want)
+			newcap = want;
+	}
 	p = r_alloc(r, newcap * el, &rc);
 	if (p == NULL)
 		return rc;

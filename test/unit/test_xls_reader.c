@@ -1004,6 +1004,53 @@ test_limits(void)
 	}
 }
 
+/*
+ * Growth near the memory limit stays geometric: an array that cannot
+ * double any more must not then grow one element at a time (each step
+ * copying the whole array: quadratic, and with a tick only every 256
+ * records, a 100 MB file of MULRK records held a backend for hours,
+ * deaf to cancel and terminate).  Whatever the limit, a read makes few
+ * allocations.
+ */
+static void
+test_growth_near_limit(void)
+{
+	XB			c = {0};
+	size_t		flen;
+	uint8_t    *f;
+	char	   *full = NULL;
+	long		most = 0;
+	int			elimit = 0;
+
+	for (unsigned row = 1; row <= 20000; row++)
+		for (unsigned col = 0; col < 2; col++)
+			xb_number(&c, row, col, 15, row * 2 + col);
+	f = workbook(&c, NULL, 0, NULL, &flen);
+	for (size_t limit = 1024 * 1024; limit <= 4 * 1024 * 1024; limit += 32 * 1024)
+	{
+		TAlloc		t = {0};
+		char	   *s = read_all(f, flen, NULL, &t, limit);
+
+		if (strncmp(s, "ERR-3: reading it needs more than", 33) == 0)
+			elimit++;
+		else if (full == NULL)
+			full = s, s = NULL;
+		else
+			CHECK_EQ_STR(s, full);
+		if (t.calls > most)
+			most = t.calls;
+		free(s);
+	}
+	CHECK(elimit > 0);
+	CHECK(full != NULL);
+	CHECK(most < 200);
+	if (most >= 200)
+		fprintf(stderr, "test_growth_near_limit: %ld allocations in one read\n", most);
+	free(full);
+	free(f);
+	xb_free(&c);
+}
+
 /* 20 cells of 2e9 in a date format (FreeXL walked to it day by day: 30 s) */
 static void
 test_huge_serials(void)
@@ -1056,6 +1103,7 @@ main(void)
 	test_container();
 	test_workbook_structure();
 	test_limits();
+	test_growth_near_limit();
 	test_huge_serials();
 	test_column_names();
 	return unit_report("test_xls_reader");
