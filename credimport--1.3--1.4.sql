@@ -1094,3 +1094,9 @@ AS $$
              'credimport_import', 'credimport_error_report', 'credimport_revert'])
      ORDER BY 1;
 $$;
+
+-- section: formats and sheets
+-- the batch records the column mapping its load was given (columns => ...)
+ALTER TABLE credimport.batch ADD COLUMN columns jsonb;
+COMMENT ON COLUMN credimport.batch.columns IS
+    'the columns argument of the load (the file''s headers mapped to fields); NULL when none was given';
