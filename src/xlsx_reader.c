@@ -60,7 +60,7 @@ typedef struct XrRel
 
 enum
 {
-	REL_WORKSHEET, REL_CHARTSHEET, REL_OTHERSHEET, REL_OTHER
+	REL_WORKSHEET, REL_CHARTSHEET, REL_OTHERSHEET
 };
 
 typedef struct NumFmt
@@ -68,6 +68,7 @@ typedef struct NumFmt
 	int			id;
 	int			seq;
 	bool		is_date;
+	unsigned char pad;			/* sv_format_zero_pad */
 } NumFmt;
 
 struct XrReader
@@ -117,6 +118,7 @@ struct XrReader
 	size_t		nsst;
 	size_t		sst_cap;
 	unsigned char *xf_date;
+	unsigned char *xf_pad;		/* zero-padded formats: the width, else 0 */
 	size_t		nxf;
 
 	/* scratch of the workbook and styles passes: here so an error frees them */
@@ -779,15 +781,13 @@ read_workbook_rels(XrReader *r)
 			continue;
 		if ((get_attrs(r, rel, 3, b, NULL) & 3) != 3)
 			continue;
-		if (b[2][0] == '\0' || ends_with(b[2], "/worksheet"))
-			kind = REL_WORKSHEET;
-		else if (ends_with(b[2], "/chartsheet"))
+		/* a sheet is a worksheet unless its relationship says otherwise */
+		if (ends_with(b[2], "chartsheet"))
 			kind = REL_CHARTSHEET;
-		else if (ends_with(b[2], "/dialogsheet") || ends_with(b[2], "/xlMacrosheet") ||
-				 ends_with(b[2], "/xlIntlMacrosheet"))
+		else if (ends_with(b[2], "dialogsheet") || ends_with(b[2], "Macrosheet"))
 			kind = REL_OTHERSHEET;
 		else
-			kind = REL_OTHER;
+			kind = REL_WORKSHEET;
 		grow(r, (void **) &r->rel_off, &r->rel_cap, r->nrel + 1, sizeof(size_t));
 		grow(r, (void **) &r->rel_kind, &r->relk_cap, r->nrel + 1, 1);
 		r->rel_off[r->nrel] = r->relbuf.len;
@@ -1087,6 +1087,7 @@ read_styles(XrReader *r)
 				r->fmts[nfmt].id = (int) id;
 				r->fmts[nfmt].seq = (int) nfmt;
 				r->fmts[nfmt].is_date = sv_format_is_date((int) id, (const char *) code);
+				r->fmts[nfmt].pad = (unsigned char) sv_format_zero_pad((const char *) code);
 				nfmt++;
 			}
 			if (owned)
@@ -1111,10 +1112,12 @@ read_styles(XrReader *r)
 	if (r->nxf > 0)
 	{
 		size_t		cap = 0;
+		size_t		pcap = 0;
 
 		if (nfmt > 1)
 			qsort(r->fmts, nfmt, sizeof(NumFmt), numfmt_cmp);
 		grow(r, (void **) &r->xf_date, &cap, r->nxf, 1);
+		grow(r, (void **) &r->xf_pad, &pcap, r->nxf, 1);
 		for (size_t i = 0; i < r->nxf; i++)
 		{
 			int			fid = r->xf_fid[i];
@@ -1132,8 +1135,12 @@ read_styles(XrReader *r)
 				else
 					hi = mid;
 			}
+			r->xf_pad[i] = 0;
 			if (lo > 0 && r->fmts[lo - 1].id == fid)
+			{
 				r->xf_date[i] = r->fmts[lo - 1].is_date;
+				r->xf_pad[i] = r->fmts[lo - 1].pad;
+			}
 			else
 				r->xf_date[i] = fid >= 0 && sv_format_is_date(fid, NULL);
 		}
@@ -1525,6 +1532,12 @@ read_cell(XrReader *r, long *row_no, bool row_has_r, bool first_cell, int *next_
 				set_cell_off(r, col, row_text(r, tmp, strlen(tmp)), strlen(tmp), 0);
 			else
 				set_cell_off(r, col, voff, vlen, 0);
+		}
+		else if (xf >= 0 && (size_t) xf < r->nxf && r->xf_pad[xf])
+		{
+			/* a zero-padded format (000): the number as it shows, 007 */
+			sv_format_number_padded(dv, r->xf_pad[xf], tmp, sizeof(tmp));
+			set_cell_off(r, col, row_text(r, tmp, strlen(tmp)), strlen(tmp), 0);
 		}
 		else if (number_is_canonical(r->rowbuf.data + voff, vlen))
 			set_cell_off(r, col, voff, vlen, 0);
@@ -2092,6 +2105,7 @@ xr_close(XrReader *r)
 	free(r->sst_off);
 	free(r->sst_len);
 	free(r->xf_date);
+	free(r->xf_pad);
 	free(r->wbnames.data);
 	free(r->skipped.data);
 	free(r->relbuf.data);
