@@ -246,6 +246,9 @@ run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn 
 
 		/* no format: the content says (a workbook, XML), else CSV */
 		src = source_open_data(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), format, sheet);
+		/* text is CSV unless it says otherwise: nothing was guessed at */
+		if (door == DOOR_CONTENT)
+			src->format_note = NULL;
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");

@@ -718,6 +718,9 @@ guess_format(const char *path, const char *head, Size len, const char **note, bo
 	else if (path)
 		*note = psprintf("It was read as %s, as its content says (its name does not say); "
 						 "give format => '...' if it is something else.", format_name(chosen));
+	else if (chosen == FORMAT_CSV || chosen == FORMAT_XML)
+		*note = psprintf("It was read as %s, as its bytes are not a workbook; "
+						 "give format => '...' if it is something else.", format_name(chosen));
 	return chosen;
 }
 
