@@ -1094,3 +1094,76 @@ AS $$
              'credimport_import', 'credimport_error_report', 'credimport_revert'])
      ORDER BY 1;
 $$;
+
+-- section: formats and sheets
+-- the batch records the column mapping its load was given (columns => ...)
+ALTER TABLE credimport.batch ADD COLUMN columns jsonb;
+COMMENT ON COLUMN credimport.batch.columns IS
+    'the columns argument of the load (the file''s headers mapped to fields); NULL when none was given';
+
+-- content sent as bytea has no format by default: its bytes say (an .xlsx
+-- or .xls workbook, XML), else it is CSV -- a .xls is no longer read as .xlsx
+CREATE OR REPLACE FUNCTION @extschema@.credimport_validate_data(
+    content bytea,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (line_no bigint, field text, code text, message text, value text)
+AS 'MODULE_PATHNAME', 'credimport_validate_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.credimport_load_data(
+    content bytea,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.credimport_load_users_data(
+    content bytea,
+    auto_invite boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_users_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.credimport_load_credentials_data(
+    content bytea,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[])
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_bytes_1_4'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;

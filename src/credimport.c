@@ -244,9 +244,11 @@ run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn 
 	{
 		struct varlena *content = PG_GETARG_VARLENA_PP(0);
 
-		if (format == FORMAT_AUTO)
-			format = (door == DOOR_BYTES) ? FORMAT_XLSX : FORMAT_CSV;
+		/* no format: the content says (a workbook, XML), else CSV */
 		src = source_open_data(VARDATA_ANY(content), VARSIZE_ANY_EXHDR(content), format, sheet);
+		/* text is CSV unless it says otherwise: nothing was guessed at */
+		if (door == DOOR_CONTENT)
+			src->format_note = NULL;
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
@@ -256,6 +258,7 @@ run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn 
 	if (encoding)
 		source_set_encoding(src, encoding);
 	src->mapping = columns_parse_mapping(columns);
+	src->columns = columns;
 	src->header_row = header_row;
 	kind(fcinfo, src, opt);
 	src->close(src);

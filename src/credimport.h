@@ -89,6 +89,12 @@ typedef struct Source
 	long		header_row;
 	/* columns => '{...}': the file's headers mapped to fields, or NULL */
 	struct HeaderMapping *mapping;
+	Jsonb	   *columns;		/* ... as given, recorded in the batch */
+	/* a workbook: the worksheet read and the sheets it has, for errors about the sheet */
+	const char *sheet_read;
+	const char *sheet_list;
+	/* the format was taken from the content, not the name: what was tried, and why */
+	const char *format_note;
 } Source;
 
 extern Source *source_open_file(const char *path);

@@ -579,6 +579,7 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 	imported = strcmp(batch.status, "imported") == 0;
 	if (imported)
 		batch.imported = (int) (ld.nrows - invalid);
+	batch.columns = src->columns ? JsonbPGetDatum(src->columns) : (Datum) 0;
 	report_insert_batch(&batch);
 	credimport_last_batch = batch.id;
 	if (imported)

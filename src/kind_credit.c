@@ -1022,6 +1022,7 @@ credit_import(FunctionCallInfo fcinfo, Source *src, const ImportOptions *opt)
 			if (ld.pending[i].used)
 				batch.learners_created++;
 
+	batch.columns = src->columns ? JsonbPGetDatum(src->columns) : (Datum) 0;
 	report_insert_batch(&batch);
 	credimport_last_batch = batch.id;
 	if (strcmp(batch.status, "imported") == 0)

@@ -1043,6 +1043,7 @@ user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
 		batch.status = "rejected";
 	else
 		batch.status = "imported";
+	batch.columns = src->columns ? JsonbPGetDatum(src->columns) : (Datum) 0;
 	report_insert_batch(&batch);
 	credimport_last_batch = batch.id;
 

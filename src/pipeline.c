@@ -300,9 +300,75 @@ append_row_preview(StringInfo buf, CsvRecord *rec)
  * does, the first row is the header, with the errors that explain why it
  * is not one.  A staging table's header is its column names.
  */
+static ColumnMap *read_header(Source *src, const KindColumn *cols, int ncols,
+							  const char *const *required_any, int nrequired_any, Datum *header);
+
+/*
+ * What errors about the source's content add to their DETAIL: the worksheet
+ * read and the sheets of the workbook; the format tried when the name did
+ * not say it.  NULL when there is nothing to add.
+ */
+char *
+pipeline_source_note(Source *src, const char *detail)
+{
+	StringInfoData b;
+
+	if (src->sheet_read == NULL && src->format_note == NULL)
+		return NULL;
+	initStringInfo(&b);
+	if (detail && detail[0])
+		appendStringInfo(&b, "%s  ", detail);
+	if (src->sheet_read)
+		appendStringInfo(&b, "Worksheet \"%s\" was read; the workbook's sheets are %s.",
+						 src->sheet_read, src->sheet_list ? src->sheet_list : "?");
+	if (src->format_note)
+		appendStringInfo(&b, "%s%s", src->sheet_read ? "  " : "", src->format_note);
+	return b.data;
+}
+
+/*
+ * The header, as read_header finds it; an error about the file's content
+ * (an empty sheet, a missing column, bytes that are not text) says which
+ * worksheet was read and which format was tried.
+ */
 ColumnMap *
 pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
 					 const char *const *required_any, int nrequired_any, Datum *header)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ColumnMap  *volatile map = NULL;
+
+	if (src->sheet_read == NULL && src->format_note == NULL)
+		return read_header(src, cols, ncols, required_any, nrequired_any, header);
+	PG_TRY();
+	{
+		map = read_header(src, cols, ncols, required_any, nrequired_any, header);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+		int			code;
+
+		MemoryContextSwitchTo(cxt);
+		ed = CopyErrorData();
+		code = ed->sqlerrcode;
+		if (code != ERRCODE_BAD_COPY_FILE_FORMAT && code != ERRCODE_INVALID_PARAMETER_VALUE &&
+			code != ERRCODE_CHARACTER_NOT_IN_REPERTOIRE)
+		{
+			FreeErrorData(ed);
+			PG_RE_THROW();
+		}
+		FlushErrorState();
+		ed->detail = pipeline_source_note(src, ed->detail);
+		ReThrowError(ed);
+	}
+	PG_END_TRY();
+	return map;
+}
+
+static ColumnMap *
+read_header(Source *src, const KindColumn *cols, int ncols,
+			const char *const *required_any, int nrequired_any, Datum *header)
 {
 	CsvRecord	rec;
 	CsvRecord  *hdr = &rec;
@@ -673,6 +739,8 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("%s \"%s\" is empty", source_noun(src), src->description),
+				 src->sheet_read ?
+				 errdetail_internal("%s", pipeline_source_note(src, "It has a header but no data records.")) :
 				 errdetail("It has a header but no data records."),
 				 errhint("An import needs at least one record; nothing was written.")));
 	source_finish_digest(src);

@@ -57,6 +57,8 @@ extern bool next_nonblank(Source *src, CsvRecord *rec);
  * the kind's columns; raises the whole-file errors.  *header gets the
  * names as written (a text[]), unless header is NULL.
  */
+/* the worksheet read and the format tried, after detail (NULL: nothing to say) */
+extern char *pipeline_source_note(Source *src, const char *detail);
 extern ColumnMap *pipeline_read_header(Source *src, const KindColumn *cols, int ncols,
 									   const char *const *required_any, int nrequired_any,
 									   Datum *header);

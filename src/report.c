@@ -35,13 +35,22 @@ batch_has_kind(void)
 	return get_attnum(rel, "kind") != InvalidAttrNumber;
 }
 
+/* batch.columns came with version 1.4 */
+static bool
+batch_has_columns(void)
+{
+	Oid			rel = get_relname_relid("batch", get_namespace_oid("credimport", false));
+
+	return get_attnum(rel, "columns") != InvalidAttrNumber;
+}
+
 void
 report_insert_batch(BatchInfo *b)
 {
-	Oid			types[15] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID,
-		INT4OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, NAMEOID, INT4OID, TEXTARRAYOID, TEXTOID};
-	Datum		values[15];
-	char		nulls[15];
+	Oid			types[16] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTOID,
+		INT4OID, INT4OID, INT4OID, INT4OID, TIMESTAMPTZOID, NAMEOID, INT4OID, TEXTARRAYOID, TEXTOID, JSONBOID};
+	Datum		values[16];
+	char		nulls[16];
 	int			ret;
 	bool		isnull;
 	NameData	who;
@@ -72,7 +81,21 @@ report_insert_batch(BatchInfo *b)
 	 * batch.kind came with version 1.1; a module newer than a database's
 	 * extension version must still work there until ALTER EXTENSION UPDATE.
 	 */
-	if (batch_has_kind())
+	if (batch_has_columns())
+	{
+		/* 1.4: the columns argument (NULL when none was given) */
+		values[14] = CStringGetTextDatum(b->kind ? b->kind : "credits");
+		nulls[14] = ' ';
+		values[15] = b->columns;
+		nulls[15] = b->columns ? ' ' : 'n';
+		ret = SPI_execute_with_args(
+									"INSERT INTO credimport.batch (source, sha256, match_mode, allow_edit, "
+									"validate_only, status, records, imported, invalid, learners_created, "
+									"started_at, imported_by, skipped, header, kind, columns) "
+									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+									16, types, values, nulls, false, 1);
+	}
+	else if (batch_has_kind())
 	{
 		types[14] = TEXTOID;
 		values[14] = CStringGetTextDatum(b->kind ? b->kind : "credits");

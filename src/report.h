@@ -29,6 +29,7 @@ typedef struct BatchInfo
 	int			learners_unchanged;	/* users */
 	int			skipped;
 	Datum		header;			/* text[] of the header as written, or 0 */
+	Datum		columns;		/* jsonb: the columns argument given, or 0 */
 	TimestampTz started_at;
 } BatchInfo;
 

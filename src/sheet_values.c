@@ -207,3 +207,34 @@ sv_format_number(double d, char *out, size_t outlen)
 	else
 		snprintf(out, outlen, "%.15g", d);
 }
+
+int
+sv_format_zero_pad(const char *code)
+{
+	int			n = 0;
+
+	if (code == NULL)
+		return 0;
+	for (const char *p = code; *p && *p != ';'; p++)
+	{
+		if (*p != '0')
+			return 0;
+		n++;
+	}
+	/* "0" shows whole numbers as General does; wider than any id: not a pad */
+	return (n >= 2 && n <= SV_MAX_ZERO_PAD) ? n : 0;
+}
+
+void
+sv_format_number_padded(double d, int width, char *out, size_t outlen)
+{
+	if (width <= 0 || width > SV_MAX_ZERO_PAD || !isfinite(d) || d != floor(d) || fabs(d) >= 1e15)
+	{
+		sv_format_number(d, out, outlen);
+		return;
+	}
+	if (d < 0)
+		snprintf(out, outlen, "-%0*.0f", width, -d);
+	else
+		snprintf(out, outlen, "%0*.0f", width, d == 0 ? 0.0 : d);	/* no "-0" */
+}

@@ -56,4 +56,19 @@ extern bool sv_iso_datetime_to_ymd(const char *s, int *y, int *m, int *d);
 /* a number as a person wrote it: up to 15 significant digits, no binary noise */
 extern void sv_format_number(double d, char *out, size_t outlen);
 
+/*
+ * Displayed numbers: the width a number format pads whole numbers to with
+ * zeros ("000" -> 3, "00000" -> 5; its first section), else 0 ("0",
+ * "0.00", "@", a date, General: the number as sv_format_number writes it).
+ */
+#define SV_MAX_ZERO_PAD 30
+extern int	sv_format_zero_pad(const char *code);
+
+/*
+ * A number as a cell with a zero-padded format shows it: a whole number
+ * with at least width digits (7 in "000" is "007", -7 is "-007"); any
+ * other number, or width 0, as sv_format_number writes it.
+ */
+extern void sv_format_number_padded(double d, int width, char *out, size_t outlen);
+
 #endif

@@ -582,23 +582,41 @@ source_open_file(const char *path)
 SourceFormat
 source_parse_format(const char *format)
 {
-	if (format == NULL || strcmp(format, "auto") == 0)
+	if (format == NULL || pg_strcasecmp(format, "auto") == 0)
 		return FORMAT_AUTO;
-	if (strcmp(format, "csv") == 0 || strcmp(format, "tsv") == 0 || strcmp(format, "txt") == 0)
+	if (pg_strcasecmp(format, "csv") == 0 || pg_strcasecmp(format, "tsv") == 0 ||
+		pg_strcasecmp(format, "txt") == 0)
 		return FORMAT_CSV;
-	if (strcmp(format, "xlsx") == 0)
+	if (pg_strcasecmp(format, "xlsx") == 0)
 		return FORMAT_XLSX;
-	if (strcmp(format, "xml") == 0)
+	if (pg_strcasecmp(format, "xml") == 0)
 		return FORMAT_XML;
-	if (strcmp(format, "xls") == 0)
+	if (pg_strcasecmp(format, "xls") == 0)
 		return FORMAT_XLS;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown format \"%s\"", format),
-			 errhint("Use csv, tsv, xlsx, xls or xml, or leave it out to go by the file's extension.")));
+			 errhint("Use csv, tsv, xlsx, xls or xml, or leave it out to go by the file's content and extension.")));
 	return FORMAT_AUTO;			/* keep compiler quiet */
 }
 
+static const char *
+format_name(SourceFormat format)
+{
+	switch (format)
+	{
+		case FORMAT_XLSX:
+			return ".xlsx";
+		case FORMAT_XLS:
+			return ".xls";
+		case FORMAT_XML:
+			return "XML";
+		default:
+			return "CSV";
+	}
+}
+
+/* what the file's extension says, or FORMAT_AUTO when it says nothing we know */
 static SourceFormat
 format_of_path(const char *path)
 {
@@ -612,8 +630,110 @@ format_of_path(const char *path)
 			return FORMAT_XML;
 		if (pg_strcasecmp(dot, ".xls") == 0)
 			return FORMAT_XLS;
+		if (pg_strcasecmp(dot, ".csv") == 0 || pg_strcasecmp(dot, ".tsv") == 0 ||
+			pg_strcasecmp(dot, ".txt") == 0 || pg_strcasecmp(dot, ".tab") == 0)
+			return FORMAT_CSV;
 	}
+	return FORMAT_AUTO;
+}
+
+#define OLE2_MAGIC "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
+
+/*
+ * What the first bytes say: a zip archive (an .xlsx workbook), an OLE2
+ * compound file (a .xls workbook), XML ("<" after a byte order mark and
+ * white space), else CSV.
+ */
+static SourceFormat
+format_of_content(const char *data, Size len)
+{
+	Size		i = 0;
+
+	if (len >= 4 && memcmp(data, "PK\003\004", 4) == 0)
+		return FORMAT_XLSX;
+	if (len >= 8 && memcmp(data, OLE2_MAGIC, 8) == 0)
+		return FORMAT_XLS;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (i < len && data[i] == '<')
+		return FORMAT_XML;
 	return FORMAT_CSV;
+}
+
+/* does a zip archive hold xl/workbook.xml (its name is in the central directory)? */
+static bool
+zip_has_workbook(const char *data, Size len)
+{
+	static const char name[] = "xl/workbook.xml";
+	const Size	n = sizeof(name) - 1;
+
+	for (Size i = 0; i + n <= len; i++)
+	{
+		if ((i & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (data[i] == 'x' && memcmp(data + i, name, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The format of a file (path) or of content (path NULL) whose format was
+ * not given: what its bytes say when they are a workbook, else what its
+ * extension says, else XML or CSV by its first bytes.  *note (NULL when
+ * the name said it) tells errors what was tried and why; *checkzip says
+ * that a zip archive was taken for a workbook by its content alone.
+ */
+static SourceFormat
+guess_format(const char *path, const char *head, Size len, const char **note, bool *checkzip)
+{
+	SourceFormat content = format_of_content(head, len);
+	SourceFormat byname = path ? format_of_path(path) : FORMAT_AUTO;
+	const char *base = path ? last_dir_separator(path) : NULL;
+	SourceFormat chosen;
+
+	base = base ? base + 1 : path;
+	*note = NULL;
+	if (checkzip)
+		*checkzip = (content == FORMAT_XLSX && byname != FORMAT_XLSX);
+	if (content == FORMAT_XLSX || content == FORMAT_XLS)
+		chosen = content;
+	else if (byname == FORMAT_CSV || byname == FORMAT_XML)
+		chosen = byname;
+	else
+		chosen = content;
+	if (byname == chosen)
+		return chosen;
+	if (byname != FORMAT_AUTO)
+	{
+		ereport(NOTICE,
+				(errmsg("reading \"%s\" as %s, as its content says, not as %s as its name says",
+						base, format_name(chosen), format_name(byname)),
+				 errhint("Give format => '...' to say what it is.")));
+		*note = psprintf("It was read as %s, as its content says, though its name says %s.",
+						 format_name(chosen), format_name(byname));
+	}
+	else if (path)
+		*note = psprintf("It was read as %s, as its content says (its name does not say); "
+						 "give format => '...' if it is something else.", format_name(chosen));
+	else if (chosen == FORMAT_CSV || chosen == FORMAT_XML)
+		*note = psprintf("It was read as %s, as its bytes are not a workbook; "
+						 "give format => '...' if it is something else.", format_name(chosen));
+	return chosen;
+}
+
+/* a zip archive read as a workbook must be one */
+static void
+check_zip_workbook(const char *data, Size len, const char *label)
+{
+	if (!zip_has_workbook(data, len))
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("\"%s\" is a zip archive but not an .xlsx workbook: it has no xl/workbook.xml", label),
+				 errhint("Save the spreadsheet as an Excel workbook (.xlsx) or as CSV; "
+						 "an OpenDocument spreadsheet (.ods) is not read.")));
 }
 
 static void
@@ -626,7 +746,10 @@ check_sheet_argument(SourceFormat format, const char *sheet)
 				 errhint("Leave sheet out, or give format => 'xlsx'.")));
 }
 
-/* a server file in the format given, or the one its extension says */
+/*
+ * A server file in the format given; else the one its content says (a
+ * workbook), its extension says, or its first bytes say (XML or CSV).
+ */
 Source *
 source_open_file_as(const char *path, SourceFormat format, const char *sheet)
 {
@@ -634,15 +757,36 @@ source_open_file_as(const char *path, SourceFormat format, const char *sheet)
 	FILE	   *fp;
 	char	   *data;
 	size_t		got;
+	const char *note = NULL;
+	bool		checkzip = false;
+	Source	   *src;
 
 	if (format == FORMAT_AUTO)
 	{
+		char		head[512];
+		size_t		n;
+
 		check_server_file(path);	/* privilege first, before even the name says anything */
-		format = format_of_path(path);
+		fp = AllocateFile(path, PG_BINARY_R);
+		if (fp == NULL)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open file \"%s\" for reading: %m", path)));
+		n = fread(head, 1, sizeof(head), fp);
+		if (n == 0 && ferror(fp))
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		FreeFile(fp);
+		format = guess_format(path, head, n, &note, &checkzip);
 	}
 	check_sheet_argument(format, sheet);
 	if (format == FORMAT_CSV)
-		return source_open_file(path);
+	{
+		src = source_open_file(path);
+		src->format_note = note;
+		return src;
+	}
 
 	/* spreadsheets and XML are parsed from memory */
 	size = check_server_file(path);
@@ -666,24 +810,47 @@ source_open_file_as(const char *path, SourceFormat format, const char *sheet)
 	FreeFile(fp);
 	data[got] = '\0';
 	if (format == FORMAT_XLSX)
-		return source_open_xlsx(data, got, pstrdup(path), sheet, SOURCE_FILE);
-	if (format == FORMAT_XLS)
-		return source_open_xls_file(pstrdup(path), sheet, data, got);
-	return source_open_xml(data, got, pstrdup(path), SOURCE_FILE);
+	{
+		if (checkzip)
+			check_zip_workbook(data, got, path);
+		src = source_open_xlsx(data, got, pstrdup(path), sheet, SOURCE_FILE);
+	}
+	else if (format == FORMAT_XLS)
+		src = source_open_xls_file(pstrdup(path), sheet, data, got);
+	else
+		src = source_open_xml(data, got, pstrdup(path), SOURCE_FILE);
+	src->format_note = note;
+	return src;
 }
 
-/* content sent by the client: CSV text unless the format says otherwise */
+/*
+ * Content sent by the client: in the format given, else the one its bytes
+ * say (a workbook, XML), else CSV.
+ */
 Source *
 source_open_data(const char *data, Size len, SourceFormat format, const char *sheet)
 {
+	const char *note = NULL;
+	bool		checkzip = false;
+	Source	   *src;
+
+	if (format == FORMAT_AUTO)
+		format = guess_format(NULL, data, len, &note, &checkzip);
 	check_sheet_argument(format, sheet);
 	if (format == FORMAT_XLSX)
-		return source_open_xlsx(data, len, "(content)", sheet, SOURCE_CONTENT);
-	if (format == FORMAT_XLS)
-		return source_open_xls_data(data, len, sheet);
-	if (format == FORMAT_XML)
-		return source_open_xml(data, len, "(content)", SOURCE_CONTENT);
-	return source_open_content(data, len, "(content)");
+	{
+		if (checkzip)
+			check_zip_workbook(data, len, "(content)");
+		src = source_open_xlsx(data, len, "(content)", sheet, SOURCE_CONTENT);
+	}
+	else if (format == FORMAT_XLS)
+		src = source_open_xls_data(data, len, sheet);
+	else if (format == FORMAT_XML)
+		src = source_open_xml(data, len, "(content)", SOURCE_CONTENT);
+	else
+		src = source_open_content(data, len, "(content)");
+	src->format_note = note;
+	return src;
 }
 
 Source *

@@ -316,12 +316,20 @@ source_open_xlsx(const char *data, Size len, const char *label, const char *shee
 	XrLimits	lim;
 	XrError		err;
 	XrReader   *xr;
+	Source	   *src;
 
 	xr_limits(&lim);
 	xr = xr_open_xlsx(data, len, label, sheet, &lim, &err);
 	if (xr == NULL)
 		raise_xr(&err);
-	return stream_source(label, kind, xr, data, len);
+	src = stream_source(label, kind, xr, data, len);
+	src->sheet_read = pstrdup(xr_sheet_name(xr));
+	src->sheet_list = pstrdup(xr_sheet_list(xr));
+	if (xr_skipped_hidden(xr)[0] != '\0')
+		ereport(NOTICE,
+				(errmsg("reading worksheet \"%s\", the first visible one; skipped hidden worksheets %s",
+						src->sheet_read, xr_skipped_hidden(xr))));
+	return src;
 }
 
 /* ---------------- XML: <rows><row><field>value</field>...</row>...</rows> ---------------- */

@@ -32,6 +32,7 @@ typedef struct XlsSource
 	MemoryContext cxt;
 	const char *label;
 	const char *sheet;			/* the worksheet read */
+	const char *sheet_list;		/* the workbook's worksheets, for messages */
 	bool		header_done;
 	int			width;
 	Size		values_bytes;	/* copied into records so far, this pass */
@@ -349,6 +350,7 @@ choose_sheet(XlsSource *xs, const char *sheet)
 				 errmsg("workbook \"%s\" has no visible worksheet", xs->label),
 				 errdetail("Its worksheets are %s.", names.data),
 				 errhint("Name the worksheet to read with the sheet argument.")));
+	xs->sheet_list = names.data;
 	if (skipped.len > 0)
 		ereport(NOTICE,
 				(errmsg("reading worksheet \"%s\", the first visible one; skipped hidden worksheets %s",
@@ -395,6 +397,8 @@ xls_source(const char *data, Size len, const char *label, const char *sheet, Sou
 	src->description = label;
 	src->kind = kind;
 	src->state = xs;
+	src->sheet_read = xs->sheet;
+	src->sheet_list = xs->sheet_list;
 	src->bytes_total = (int64) len;
 	xls_digest(src, data, len);
 	src->next = xls_next;

@@ -47,6 +47,7 @@
 #define R_MULBLANK	0x00BE
 #define R_RSTRING	0x00D6
 #define R_XF		0x00E0
+#define XLS_MAX_PADS 64			/* zero-padded formats kept (a workbook has a few) */
 #define R_MERGEDCELLS 0x00E5
 #define R_SST		0x00FC
 #define R_LABELSST	0x00FD
@@ -139,6 +140,10 @@ struct XlsReader
 				xf_cap;
 	uint8_t		fmt_defined[8192];	/* bit per format id: a FORMAT record says */
 	uint8_t		fmt_date[8192];	/* ... and whether it is a date format */
+	/* zero-padded formats (000): their ids and widths, the first XLS_MAX_PADS */
+	uint16_t	pad_id[XLS_MAX_PADS];
+	uint8_t		pad_width[XLS_MAX_PADS];
+	int			npad;
 	Sheet	   *sheets;
 	size_t		nsheets,
 				sheets_cap;
@@ -174,6 +179,7 @@ struct XlsReader
 
 #if defined(__GNUC__) || defined(__clang__)
 static int	fail(XlsReader *r, int code, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+static void set_format_pad(XlsReader *r, uint16_t id, int width);
 #endif
 
 static int
@@ -1135,6 +1141,7 @@ read_globals(XlsReader *r)
 						set_bit(r->fmt_defined, id, true);
 						/* a NUL inside the code ends it for the date check: harmless */
 						set_bit(r->fmt_date, id, sv_format_is_date(id, tmp.data + off));
+						set_format_pad(r, id, sv_format_zero_pad(tmp.data + off));
 					}
 					r_free(r, tmp.data);
 					if (rc != XLS_OK)
@@ -1321,6 +1328,38 @@ add_text(XlsReader *r, uint16_t row, uint16_t col, int kind, const char *text, s
 	return add_cell(r, row, col, kind, IN_POOL, off, (uint32_t) n, index);
 }
 
+/* a FORMAT record (again): its zero padding; past XLS_MAX_PADS, numbers read as General */
+static void
+set_format_pad(XlsReader *r, uint16_t id, int width)
+{
+	for (int i = 0; i < r->npad; i++)
+		if (r->pad_id[i] == id)
+		{
+			r->pad_width[i] = (uint8_t) width;
+			return;
+		}
+	if (width > 0 && r->npad < XLS_MAX_PADS)
+	{
+		r->pad_id[r->npad] = id;
+		r->pad_width[r->npad++] = (uint8_t) width;
+	}
+}
+
+/* the width a format pads numbers to with zeros (000: 3), else 0 */
+static int
+format_pad(const XlsReader *r, uint16_t xf)
+{
+	uint16_t	fmt;
+
+	if (xf >= r->nxf || r->npad == 0)
+		return 0;
+	fmt = r->xf_fmt[xf];
+	for (int i = 0; i < r->npad; i++)
+		if (r->pad_id[i] == fmt)
+			return r->pad_width[i];
+	return 0;
+}
+
 /* a number: a date when its format is a date format and it is a date serial */
 static int
 add_number(XlsReader *r, uint16_t row, uint16_t col, uint16_t xf, double d)
@@ -1329,7 +1368,8 @@ add_number(XlsReader *r, uint16_t row, uint16_t col, uint16_t xf, double d)
 
 	if (xf_is_date(r, xf) && sv_serial_to_iso(d, r->date1904, buf, sizeof(buf)))
 		return add_text(r, row, col, XLS_CELL_DATE, buf, NULL);
-	sv_format_number(d, buf, sizeof(buf));
+	/* a zero-padded format (000) shows 7 as 007 */
+	sv_format_number_padded(d, format_pad(r, xf), buf, sizeof(buf));
 	return add_text(r, row, col, XLS_CELL_NUMBER, buf, NULL);
 }
 

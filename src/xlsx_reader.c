@@ -50,11 +50,25 @@ typedef struct Merge
 	unsigned char flag;
 } Merge;
 
+/* a relationship of the workbook: a worksheet, a chart sheet, ... */
+typedef struct XrRel
+{
+	const char *id;
+	const char *target;
+	unsigned char kind;			/* REL_* */
+} XrRel;
+
+enum
+{
+	REL_WORKSHEET, REL_CHARTSHEET, REL_OTHERSHEET
+};
+
 typedef struct NumFmt
 {
 	int			id;
 	int			seq;
 	bool		is_date;
+	unsigned char pad;			/* sv_format_zero_pad */
 } NumFmt;
 
 struct XrReader
@@ -104,10 +118,21 @@ struct XrReader
 	size_t		nsst;
 	size_t		sst_cap;
 	unsigned char *xf_date;
+	unsigned char *xf_pad;		/* zero-padded formats: the width, else 0 */
 	size_t		nxf;
 
 	/* scratch of the workbook and styles passes: here so an error frees them */
-	Buf			wbnames;
+	Buf			wbnames;		/* the workbook's sheets, for messages (kept) */
+	Buf			skipped;		/* hidden worksheets before the one read (kept) */
+	char		chosen[XR_NAME_MAX];	/* the worksheet read */
+	Buf			relbuf;			/* workbook relationships: Id, Target, NUL each */
+	size_t	   *rel_off;
+	unsigned char *rel_kind;
+	size_t		nrel,
+				rel_cap,
+				relk_cap;
+	XrRel	   *rels;			/* ... sorted by Id */
+	size_t		rels_cap;
 	NumFmt	   *fmts;
 	size_t		fmt_cap;
 	int		   *xf_fid;
@@ -725,96 +750,227 @@ number_is_canonical(const char *s, size_t len)
 
 /* ---------------- workbook, relationships ---------------- */
 
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t		n = strlen(s),
+				k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int
+rel_cmp(const void *a, const void *b)
+{
+	return strcmp(((const XrRel *) a)->id, ((const XrRel *) b)->id);
+}
+
+/* the workbook's relationships (xl/_rels/workbook.xml.rels), sorted by Id */
+static void
+read_workbook_rels(XrReader *r)
+{
+	static const char *const rel[] = {"Id", "Target", "Type"};
+	char		b[3][XR_NAME_MAX];
+
+	open_part(r, "xl/_rels/workbook.xml.rels", true);
+	while (step(r))
+	{
+		unsigned char kind;
+
+		if (!is_elem(r, "Relationship"))
+			continue;
+		if ((get_attrs(r, rel, 3, b, NULL) & 3) != 3)
+			continue;
+		/* a sheet is a worksheet unless its relationship says otherwise */
+		if (ends_with(b[2], "chartsheet"))
+			kind = REL_CHARTSHEET;
+		else if (ends_with(b[2], "dialogsheet") || ends_with(b[2], "Macrosheet"))
+			kind = REL_OTHERSHEET;
+		else
+			kind = REL_WORKSHEET;
+		grow(r, (void **) &r->rel_off, &r->rel_cap, r->nrel + 1, sizeof(size_t));
+		grow(r, (void **) &r->rel_kind, &r->relk_cap, r->nrel + 1, 1);
+		r->rel_off[r->nrel] = r->relbuf.len;
+		r->rel_kind[r->nrel] = kind;
+		r->nrel++;
+		buf_append(r, &r->relbuf, b[0], strlen(b[0]) + 1);
+		buf_append(r, &r->relbuf, b[1], strlen(b[1]) + 1);
+	}
+	close_part(r);
+	grow(r, (void **) &r->rels, &r->rels_cap, r->nrel + 1, sizeof(XrRel));
+	for (size_t i = 0; i < r->nrel; i++)
+	{
+		r->rels[i].id = r->relbuf.data + r->rel_off[i];
+		r->rels[i].target = r->rels[i].id + strlen(r->rels[i].id) + 1;
+		r->rels[i].kind = r->rel_kind[i];
+	}
+	if (r->nrel > 1)
+		qsort(r->rels, r->nrel, sizeof(XrRel), rel_cmp);
+}
+
+static const XrRel *
+find_rel(XrReader *r, const char *id)
+{
+	XrRel		key;
+
+	if (id[0] == '\0' || r->nrel == 0)
+		return NULL;
+	key.id = id;
+	return bsearch(&key, r->rels, r->nrel, sizeof(XrRel), rel_cmp);
+}
+
+/*
+ * The worksheet to read: the one named (hidden or not), else the first
+ * visible worksheet; chart sheets (and dialog and macro sheets) are never
+ * read.  The workbook's sheets, with their visibility, are kept for
+ * messages (xr_sheet_list), and the hidden worksheets passed over
+ * (xr_skipped_hidden).
+ */
 static void
 read_workbook(XrReader *r, const char *sheet)
 {
-	static const char *const wanted[] = {"name", "id", "date1904", "fullCalcOnLoad"};
-	static const bool prefixed[] = {false, true, false, false};
-	char		a[4][XR_NAME_MAX];
+	static const char *const wanted[] = {"name", "id", "date1904", "fullCalcOnLoad", "state"};
+	static const bool prefixed[] = {false, true, false, false, false};
+	char		a[5][XR_NAME_MAX];
 	char		rid[XR_NAME_MAX] = "";
-	char		chosen[XR_NAME_MAX] = "";
 	bool		found = false;
+	int			chosen_kind = REL_WORKSHEET;
+	int			nsheets = 0;
 	Buf		   *names = &r->wbnames;
-	bool		have_target = false;
+	const XrRel *target;
 
+	read_workbook_rels(r);
 	open_part(r, "xl/workbook.xml", true);
 	while (step(r))
 	{
 		if (is_elem(r, "workbookPr"))
 		{
-			if (get_attrs(r, wanted, 4, a, (bool *) prefixed) & 4)
+			if (get_attrs(r, wanted, 5, a, (bool *) prefixed) & 4)
 				r->date1904 = truthy(a[2]);
 		}
 		else if (is_elem(r, "calcPr"))
 		{
-			if (get_attrs(r, wanted, 4, a, (bool *) prefixed) & 8)
+			if (get_attrs(r, wanted, 5, a, (bool *) prefixed) & 8)
 				r->stale = truthy(a[3]);
 		}
 		else if (is_elem(r, "sheet"))
 		{
-			unsigned	f = get_attrs(r, wanted, 4, a, (bool *) prefixed);
+			unsigned	f = get_attrs(r, wanted, 5, a, (bool *) prefixed);
+			const char *name = (f & 1) ? a[0] : "?";
+			bool		hidden = (f & 16) && (strcmp(a[4], "hidden") == 0 || strcmp(a[4], "veryHidden") == 0);
+			const XrRel *rel = find_rel(r, (f & 2) ? a[1] : "");
+			int			kind = rel ? rel->kind : REL_WORKSHEET;
 
+			nsheets++;
 			if (names->len < 2000)
 			{
-				char		item[XR_NAME_MAX + 8];
+				char		item[XR_NAME_MAX + 40];
 
-				snprintf(item, sizeof(item), "%s\"%s\"", names->len ? ", " : "", (f & 1) ? a[0] : "?");
+				snprintf(item, sizeof(item), "%s\"%s\"%s%s", names->len ? ", " : "", name,
+						 kind == REL_CHARTSHEET ? " (chart sheet)" :
+						 kind != REL_WORKSHEET ? " (not a worksheet)" : "",
+						 !hidden ? "" : strcmp(a[4], "veryHidden") == 0 ? " (very hidden)" : " (hidden)");
 				buf_append(r, names, item, strlen(item));
 			}
 			else if (names->len < 2010)
 				buf_append(r, names, ", ...", 5);
-			if (!found && (sheet == NULL || ((f & 1) && strcmp(a[0], sheet) == 0)))
+			if (found)
+				continue;
+			if (sheet != NULL)
 			{
-				found = true;
-				snprintf(chosen, sizeof(chosen), "%s", (f & 1) ? a[0] : "?");
-				snprintf(rid, sizeof(rid), "%s", (f & 2) ? a[1] : "");
+				if (!(f & 1) || strcmp(a[0], sheet) != 0)
+					continue;
 			}
+			else if (kind != REL_WORKSHEET)
+				continue;
+			else if (hidden)
+			{
+				if (r->skipped.len < 1000)
+				{
+					char		item[XR_NAME_MAX + 8];
+
+					snprintf(item, sizeof(item), "%s\"%s\"", r->skipped.len ? ", " : "", name);
+					buf_append(r, &r->skipped, item, strlen(item));
+				}
+				continue;
+			}
+			found = true;
+			chosen_kind = kind;
+			snprintf(r->chosen, sizeof(r->chosen), "%s", name);
+			snprintf(rid, sizeof(rid), "%s", (f & 2) ? a[1] : "");
 		}
 	}
 	close_part(r);
-	if (names->len == 0)
+	if (nsheets == 0)
 	{
 		set_detail(r, NULL, NULL);
 		fail(r, XR_FORMAT, "workbook \"%s\" has no worksheets", r->label);
 	}
-	if (!found)
+	if (!found && sheet != NULL)
 	{
-		snprintf(r->err->detail, sizeof(r->err->detail), "Its worksheets are %s.", names->data);
+		snprintf(r->err->detail, sizeof(r->err->detail), "Its sheets are %s.", names->data);
 		snprintf(r->err->hint, sizeof(r->err->hint), "Sheet names are compared exactly, case included.");
 		fail(r, XR_NOSHEET, "workbook \"%s\" has no worksheet named \"%s\"", r->label, sheet);
 	}
-	release(r, names->data, names->cap);
-	memset(names, 0, sizeof(*names));
+	if (!found)
+	{
+		snprintf(r->err->detail, sizeof(r->err->detail), "Its sheets are %s.", names->data);
+		snprintf(r->err->hint, sizeof(r->err->hint), "Name the worksheet to read with the sheet argument.");
+		fail(r, XR_FORMAT, "workbook \"%s\" has no visible worksheet", r->label);
+	}
+	if (chosen_kind != REL_WORKSHEET)
+	{
+		snprintf(r->err->detail, sizeof(r->err->detail), "Its sheets are %s.", names->data);
+		snprintf(r->err->hint, sizeof(r->err->hint), "Name a worksheet: only worksheets hold rows.");
+		fail(r, XR_FORMAT, "sheet \"%s\" of workbook \"%s\" is %s, not a worksheet", r->chosen, r->label,
+			 chosen_kind == REL_CHARTSHEET ? "a chart sheet" : "a dialog or macro sheet");
+	}
 	if (rid[0] == '\0')
 	{
 		set_detail(r, "Its <sheet> element has no r:id attribute.", "Open the workbook in a spreadsheet program and save it again.");
-		fail(r, XR_FORMAT, "workbook \"%s\" does not say where its worksheet \"%s\" is", r->label, chosen);
+		fail(r, XR_FORMAT, "workbook \"%s\" does not say where its worksheet \"%s\" is", r->label, r->chosen);
 	}
-
-	open_part(r, "xl/_rels/workbook.xml.rels", true);
-	while (step(r))
-	{
-		static const char *const rel[] = {"Id", "Target"};
-		char		b[2][XR_NAME_MAX];
-
-		if (!is_elem(r, "Relationship"))
-			continue;
-		if ((get_attrs(r, rel, 2, b, NULL) & 3) == 3 && strcmp(b[0], rid) == 0)
-		{
-			if (b[1][0] == '/')
-				snprintf(r->sheet_part, sizeof(r->sheet_part), "%s", b[1] + 1);
-			else
-				snprintf(r->sheet_part, sizeof(r->sheet_part), "xl/%s", b[1]);
-			have_target = true;
-			break;
-		}
-	}
-	close_part(r);
-	if (!have_target)
+	target = find_rel(r, rid);
+	if (target == NULL)
 	{
 		set_detail(r, NULL, NULL);
 		fail(r, XR_FORMAT, "workbook \"%s\" does not say where its worksheet is", r->label);
 	}
+	if (target->target[0] == '/')
+		snprintf(r->sheet_part, sizeof(r->sheet_part), "%s", target->target + 1);
+	else
+		snprintf(r->sheet_part, sizeof(r->sheet_part), "xl/%s", target->target);
+	/* the relationships are not needed any more */
+	release(r, r->rels, r->rels_cap * sizeof(XrRel));
+	r->rels = NULL;
+	r->rels_cap = 0;
+	r->nrel = 0;
+	release(r, r->rel_off, r->rel_cap * sizeof(size_t));
+	r->rel_off = NULL;
+	r->rel_cap = 0;
+	release(r, r->rel_kind, r->relk_cap);
+	r->rel_kind = NULL;
+	r->relk_cap = 0;
+	release(r, r->relbuf.data, r->relbuf.cap);
+	memset(&r->relbuf, 0, sizeof(r->relbuf));
+}
+
+const char *
+xr_sheet_name(XrReader *r)
+{
+	return r->chosen;
+}
+
+const char *
+xr_sheet_list(XrReader *r)
+{
+	return r->wbnames.data ? r->wbnames.data : "";
+}
+
+const char *
+xr_skipped_hidden(XrReader *r)
+{
+	return r->skipped.data ? r->skipped.data : "";
 }
 
 /* ---------------- shared strings ---------------- */
@@ -931,6 +1087,7 @@ read_styles(XrReader *r)
 				r->fmts[nfmt].id = (int) id;
 				r->fmts[nfmt].seq = (int) nfmt;
 				r->fmts[nfmt].is_date = sv_format_is_date((int) id, (const char *) code);
+				r->fmts[nfmt].pad = (unsigned char) sv_format_zero_pad((const char *) code);
 				nfmt++;
 			}
 			if (owned)
@@ -955,10 +1112,12 @@ read_styles(XrReader *r)
 	if (r->nxf > 0)
 	{
 		size_t		cap = 0;
+		size_t		pcap = 0;
 
 		if (nfmt > 1)
 			qsort(r->fmts, nfmt, sizeof(NumFmt), numfmt_cmp);
 		grow(r, (void **) &r->xf_date, &cap, r->nxf, 1);
+		grow(r, (void **) &r->xf_pad, &pcap, r->nxf, 1);
 		for (size_t i = 0; i < r->nxf; i++)
 		{
 			int			fid = r->xf_fid[i];
@@ -976,8 +1135,12 @@ read_styles(XrReader *r)
 				else
 					hi = mid;
 			}
+			r->xf_pad[i] = 0;
 			if (lo > 0 && r->fmts[lo - 1].id == fid)
+			{
 				r->xf_date[i] = r->fmts[lo - 1].is_date;
+				r->xf_pad[i] = r->fmts[lo - 1].pad;
+			}
 			else
 				r->xf_date[i] = fid >= 0 && sv_format_is_date(fid, NULL);
 		}
@@ -1369,6 +1532,12 @@ read_cell(XrReader *r, long *row_no, bool row_has_r, bool first_cell, int *next_
 				set_cell_off(r, col, row_text(r, tmp, strlen(tmp)), strlen(tmp), 0);
 			else
 				set_cell_off(r, col, voff, vlen, 0);
+		}
+		else if (xf >= 0 && (size_t) xf < r->nxf && r->xf_pad[xf])
+		{
+			/* a zero-padded format (000): the number as it shows, 007 */
+			sv_format_number_padded(dv, r->xf_pad[xf], tmp, sizeof(tmp));
+			set_cell_off(r, col, row_text(r, tmp, strlen(tmp)), strlen(tmp), 0);
 		}
 		else if (number_is_canonical(r->rowbuf.data + voff, vlen))
 			set_cell_off(r, col, voff, vlen, 0);
@@ -1936,7 +2105,13 @@ xr_close(XrReader *r)
 	free(r->sst_off);
 	free(r->sst_len);
 	free(r->xf_date);
+	free(r->xf_pad);
 	free(r->wbnames.data);
+	free(r->skipped.data);
+	free(r->relbuf.data);
+	free(r->rel_off);
+	free(r->rel_kind);
+	free(r->rels);
 	free(r->fmts);
 	free(r->xf_fid);
 	free(r->cells);

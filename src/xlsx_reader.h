@@ -90,6 +90,15 @@ extern XrReader *xr_open_xml(const char *data, size_t len, const char *label,
 /* next row: 1, 0 at the end, -1 on error */
 extern int	xr_next(XrReader *r, XrRow **row, XrError *err);
 
+/*
+ * The worksheet read; the workbook's sheets for messages ("Data", "Old"
+ * (hidden), "Chart1" (chart sheet)); the hidden worksheets passed over to
+ * reach the first visible one ("" when none).  Valid until xr_close.
+ */
+extern const char *xr_sheet_name(XrReader *r);
+extern const char *xr_sheet_list(XrReader *r);
+extern const char *xr_skipped_hidden(XrReader *r);
+
 /* cells at or right of column width are not read (0: all); set after the header */
 extern void xr_set_width(XrReader *r, int width);
 

@@ -40,14 +40,14 @@
 static const char SHEET[] =
 	"<worksheet " XB_NS "><sheetData>"
 	"<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c><c r=\"C1\" t=\"inlineStr\"><is><t>c</t></is></c><c r=\"D1\" t=\"s\"><v>2</v></c></row>"
-	"<row r=\"2\"><c r=\"A2\" t=\"s\"><v>3</v></c><c r=\"B2\" s=\"1\"><v>45321</v></c><c r=\"C2\" s=\"2\"><v>45321.5</v></c><c r=\"D2\" s=\"3\"><v>1.4999999999999998</v></c></row>"
+	"<row r=\"2\"><c r=\"A2\" t=\"s\"><v>3</v></c><c r=\"B2\" s=\"1\"><v>45321</v></c><c r=\"C2\" s=\"2\"><v>45321.5</v></c><c r=\"D2\" s=\"3\"><v>1.4999999999999998</v></c><c r=\"E2\" s=\"4\"><v>7</v></c></row>"
 	"<row r=\"3\" hidden=\"1\"><c r=\"A3\" t=\"b\"><v>1</v></c><c r=\"B3\" t=\"d\"><v>2024-03-14T00:00:00Z</v></c><c r=\"C3\"><f>1+1</f><v>2</v></c><c r=\"D3\" t=\"e\"><v>#N/A</v></c></row>"
 	"</sheetData><mergeCells><mergeCell ref=\"A2:B4\"/></mergeCells></worksheet>";
 static const char SST[] =
 	"<sst " XB_NS "><si><t>email</t></si><si><r><t>pro</t></r><r><t>vider</t></r></si><si><t>x</t><rPh><t>y</t></rPh></si><si><t>ada@example.org</t></si></sst>";
 static const char STYLES[] =
-	"<styleSheet " XB_NS "><numFmts><numFmt numFmtId=\"164\" formatCode=\"yyyy-mm-dd hh:mm\"/></numFmts>"
-	"<cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/><xf numFmtId=\"164\"/><xf numFmtId=\"2\"/></cellXfs></styleSheet>";
+	"<styleSheet " XB_NS "><numFmts><numFmt numFmtId=\"164\" formatCode=\"yyyy-mm-dd hh:mm\"/><numFmt numFmtId=\"165\" formatCode=\"000\"/></numFmts>"
+	"<cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/><xf numFmtId=\"164\"/><xf numFmtId=\"2\"/><xf numFmtId=\"165\"/></cellXfs></styleSheet>";
 static const char WORKBOOK[] =
 	"<workbook " XB_NS " " XB_RNS "><workbookPr date1904=\"0\"/><sheets><sheet name=\"Credits\" sheetId=\"1\" r:id=\"rId1\"/></sheets>"
 	"<calcPr fullCalcOnLoad=\"1\"/></workbook>";
@@ -137,9 +137,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 	{
+		/* what 4: the workbook, or (0x20) its relationships: which sheet is read */
+		bool		rels = (what == 4 && (data[0] & 0x20) != 0);
 		XbPart		p[5] = {
-			{"xl/workbook.xml", what == 4 ? text : WORKBOOK, what == 4 ? size - 1 : 0},
-			{"xl/_rels/workbook.xml.rels", XB_RELS, 0},
+			{"xl/workbook.xml", what == 4 && !rels ? text : WORKBOOK, what == 4 && !rels ? size - 1 : 0},
+			{"xl/_rels/workbook.xml.rels", rels ? text : XB_RELS, rels ? size - 1 : 0},
 			{"xl/worksheets/sheet1.xml", what == 1 ? text : SHEET, what == 1 ? size - 1 : 0},
 			{"xl/sharedStrings.xml", what == 2 ? text : SST, what == 2 ? size - 1 : 0},
 			{"xl/styles.xml", what == 3 ? text : STYLES, what == 3 ? size - 1 : 0},
@@ -163,6 +165,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 	{
+		if (what != 0)
+		{
+			FUZZ_ASSERT(xr_sheet_name(r) != NULL && xr_sheet_list(r) != NULL && xr_skipped_hidden(r) != NULL);
+			FUZZ_ASSERT(strlen(xr_sheet_list(r)) < 4096 && strlen(xr_skipped_hidden(r)) < 2048);
+		}
 		read_all(r, what != 0, &a, (data[0] & 0x40) != 0);
 		if (xr_rewind(r, &err))
 		{

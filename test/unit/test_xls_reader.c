@@ -260,6 +260,15 @@ test_fixtures(void)
 	s = read_file(FIXTURES "dates1904.xls", NULL);
 	CHECK(strstr(s, "4=d2024-03-15") != NULL);
 	free(s);
+	/* issue 15: zero-padded formats (000, 00000) keep their zeros; text (@) keeps the text */
+	s = read_file(FIXTURES "padded.xls", "Credits");
+	CHECK(strstr(s, "\n2:0=tada@example.org|1=tPad|2=tPad|3=n007|") != NULL);
+	CHECK(strstr(s, "\n3:0=tada@example.org|1=tPad|2=tPad|3=n00042|") != NULL);
+	CHECK(strstr(s, "\n4:0=tada@example.org|1=tPad|2=tPad|3=n1234|") != NULL);
+	CHECK(strstr(s, "\n5:0=tada@example.org|1=tPad|2=tPad|3=t0099|") != NULL);
+	CHECK(strstr(s, "\n6:0=tada@example.org|1=tPad|2=tPad|3=n12|") != NULL);
+	CHECK(strstr(s, "\n7:0=tada@example.org|1=tPad|2=tPad|3=n7.5|") != NULL);
+	free(s);
 
 	/* formulas.xls: the values a person sees */
 	s = read_file(FIXTURES "formulas.xls", "Credits");

@@ -184,7 +184,7 @@ test_sheets(void)
 	free(out);
 	out = xlsx_rows(SHEET("<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>"), NULL, NULL, two, "C", &err, 0);
 	CHECK_EQ_STR(out, "OPEN: workbook \"t.xlsx\" has no worksheet named \"C\"");
-	CHECK_EQ_STR(err.detail, "Its worksheets are \"A\", \"B\".");
+	CHECK_EQ_STR(err.detail, "Its sheets are \"A\", \"B\".");
 	CHECK_EQ_INT(err.code, XR_NOSHEET);
 	free(out);
 }
@@ -481,12 +481,164 @@ test_zip(void)
 	}
 }
 
+
+/* a workbook of several sheets: name, relationship type, state ("" visible), one row each */
+static unsigned char *
+sheets_zip(const char *const (*sh)[3], int n, size_t *len)
+{
+	static char wb[4096],
+				rels[4096],
+				body[8][256];
+	XbPart		p[12];
+	int			np = 0;
+	size_t		w,
+				k;
+
+	w = (size_t) snprintf(wb, sizeof(wb), "<workbook " XB_NS " " XB_RNS "><sheets>");
+	k = (size_t) snprintf(rels, sizeof(rels), "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">");
+	for (int i = 0; i < n; i++)
+	{
+		w += (size_t) snprintf(wb + w, sizeof(wb) - w, "<sheet name=\"%s\" sheetId=\"%d\" r:id=\"rId%d\"%s%s%s/>",
+							   sh[i][0], i + 1, i + 1, sh[i][2][0] ? " state=\"" : "", sh[i][2], sh[i][2][0] ? "\"" : "");
+		k += (size_t) snprintf(rels + k, sizeof(rels) - k,
+							   "<Relationship Id=\"rId%d\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/%s\" "
+							   "Target=\"%ss/sheet%d.xml\"/>", i + 1, sh[i][1], sh[i][1], i + 1);
+	}
+	snprintf(wb + w, sizeof(wb) - w, "</sheets></workbook>");
+	snprintf(rels + k, sizeof(rels) - k, "</Relationships>");
+	p[np++] = (XbPart) {"xl/workbook.xml", wb, 0};
+	p[np++] = (XbPart) {"xl/_rels/workbook.xml.rels", rels, 0};
+	for (int i = 0; i < n && i < 8; i++)
+	{
+		static char names[8][64];
+
+		snprintf(names[i], sizeof(names[i]), "xl/%ss/sheet%d.xml", sh[i][1], i + 1);
+		snprintf(body[i], sizeof(body[i]), "<worksheet " XB_NS "><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\">"
+				 "<is><t>%s</t></is></c></row></sheetData></worksheet>", sh[i][0]);
+		p[np++] = (XbPart) {names[i], body[i], 0};
+	}
+	return xb_zip(p, np, len);
+}
+
+static char *
+sheets_rows(const char *const (*sh)[3], int n, const char *name, XrError *err, char *info, size_t infolen)
+{
+	size_t		len = 0;
+	unsigned char *zip = sheets_zip(sh, n, &len);
+	XrReader   *r = xr_open_xlsx((const char *) zip, len, "t.xlsx", name, &LIM, err);
+	char	   *out;
+
+	info[0] = '\0';
+	if (r == NULL)
+	{
+		out = malloc(strlen(err->msg) + 10);
+		sprintf(out, "OPEN: %s", err->msg);
+	}
+	else
+	{
+		snprintf(info, infolen, "%s|%s|%s", xr_sheet_name(r), xr_skipped_hidden(r), xr_sheet_list(r));
+		out = rows_text(r, err, 0);
+		xr_close(r);
+	}
+	free(zip);
+	return out;
+}
+
+/* issue 15: the first sheet is the first visible worksheet; chart sheets are never read */
+static void
+test_visible_sheets(void)
+{
+	static const char *const wb[][3] = {
+		{"Chart 1", "chartsheet", ""}, {"Lookup", "worksheet", "hidden"}, {"Credits", "worksheet", ""},
+		{"Old", "worksheet", "veryHidden"}};
+	static const char *const none[][3] = {{"Chart 1", "chartsheet", ""}, {"Lookup", "worksheet", "hidden"}};
+	XrError		err;
+	char		info[1024];
+	char	   *out;
+
+	out = sheets_rows(wb, 4, NULL, &err, info, sizeof(info));
+	CHECK_EQ_STR(out, "1:Credits");
+	CHECK_EQ_STR(info, "Credits|\"Lookup\"|\"Chart 1\" (chart sheet), \"Lookup\" (hidden), \"Credits\", "
+				 "\"Old\" (very hidden)");
+	free(out);
+	/* a hidden sheet by name */
+	out = sheets_rows(wb, 4, "Lookup", &err, info, sizeof(info));
+	CHECK_EQ_STR(out, "1:Lookup");
+	CHECK_EQ_STR(info, "Lookup||\"Chart 1\" (chart sheet), \"Lookup\" (hidden), \"Credits\", \"Old\" (very hidden)");
+	free(out);
+	/* a chart sheet by name: refused, the sheets listed */
+	out = sheets_rows(wb, 4, "Chart 1", &err, info, sizeof(info));
+	CHECK_EQ_STR(out, "OPEN: sheet \"Chart 1\" of workbook \"t.xlsx\" is a chart sheet, not a worksheet");
+	CHECK_EQ_INT(err.code, XR_FORMAT);
+	free(out);
+	out = sheets_rows(wb, 4, "Nope", &err, info, sizeof(info));
+	CHECK_EQ_STR(out, "OPEN: workbook \"t.xlsx\" has no worksheet named \"Nope\"");
+	CHECK_EQ_STR(err.detail, "Its sheets are \"Chart 1\" (chart sheet), \"Lookup\" (hidden), \"Credits\", "
+				 "\"Old\" (very hidden).");
+	free(out);
+	/* no visible worksheet */
+	out = sheets_rows(none, 2, NULL, &err, info, sizeof(info));
+	CHECK_EQ_STR(out, "OPEN: workbook \"t.xlsx\" has no visible worksheet");
+	CHECK_EQ_STR(err.detail, "Its sheets are \"Chart 1\" (chart sheet), \"Lookup\" (hidden).");
+	free(out);
+}
+
+/* issue 15: numbers as their format displays them (sheet_values.c) */
+static void
+test_displayed_numbers(void)
+{
+	XrError		err;
+	char		buf[64];
+	char	   *out;
+
+	CHECK_EQ_INT(sv_format_zero_pad("000"), 3);
+	CHECK_EQ_INT(sv_format_zero_pad("00000"), 5);
+	CHECK_EQ_INT(sv_format_zero_pad("00000;[Red]\\-00000"), 5);
+	CHECK_EQ_INT(sv_format_zero_pad("0"), 0);
+	CHECK_EQ_INT(sv_format_zero_pad("0.00"), 0);
+	CHECK_EQ_INT(sv_format_zero_pad("@"), 0);
+	CHECK_EQ_INT(sv_format_zero_pad("General"), 0);
+	CHECK_EQ_INT(sv_format_zero_pad(""), 0);
+	CHECK_EQ_INT(sv_format_zero_pad(NULL), 0);
+	CHECK_EQ_INT(sv_format_zero_pad("0000000000000000000000000000000"), 0);	/* 31 */
+	CHECK(!sv_format_is_date(49, "@"));
+	sv_format_number_padded(7, 3, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "007");
+	sv_format_number_padded(-7, 3, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "-007");
+	sv_format_number_padded(0, 3, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "000");
+	sv_format_number_padded(-0.0, 3, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "000");
+	sv_format_number_padded(1234, 3, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "1234");
+	sv_format_number_padded(7.5, 3, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "7.5");
+	sv_format_number_padded(7, 0, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "7");
+	sv_format_number_padded(1e300, 5, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "1e+300");
+
+	out = xlsx_rows(SHEET("<row r=\"1\"><c r=\"A1\" s=\"1\"><v>7</v></c><c r=\"B1\" s=\"2\"><v>42</v></c>"
+						  "<c r=\"C1\" s=\"3\"><v>12</v></c><c r=\"D1\" s=\"3\" t=\"s\"><v>0</v></c>"
+						  "<c r=\"E1\"><v>7</v></c><c r=\"F1\" s=\"1\"><v>0.5</v></c></row>"),
+					SST("<si><t>0099</t></si>"),
+					"<styleSheet " XB_NS "><numFmts><numFmt numFmtId=\"166\" formatCode=\"000\"/>"
+					"<numFmt numFmtId=\"167\" formatCode=\"00000\"/></numFmts>"
+					"<cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"166\"/><xf numFmtId=\"167\"/><xf numFmtId=\"49\"/>"
+					"</cellXfs></styleSheet>", NULL, NULL, &err, 0);
+	CHECK_EQ_STR(out, "1:007|00042|12|0099|7|0.5");
+	free(out);
+}
+
 int
 main(void)
 {
 	test_values();
 	test_dates_and_formulas();
 	test_sheets();
+	test_visible_sheets();
+	test_displayed_numbers();
 	test_rows_and_merges();
 	test_hostile();
 	test_xml();
