@@ -47,6 +47,17 @@ SELECT status, cardinality(errors) AS kept, errors[1], errors[101]
 SELECT 1 AS server_still_here;
 
 -- ---------------------------------------------------------------------------
+-- a problem message longer than 511 bytes is cut at a character boundary
+-- (it was cut in the middle of a UTF-8 character: invalid text stored)
+-- ---------------------------------------------------------------------------
+SELECT count(*) FROM credimport_load_data(
+  E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+  'ada@example.org,P,T,C1,2024-01-01,1,' || repeat(U&'\65E5', 200) || E'\n', 'email', validate_only => true);
+SELECT code, octet_length(message) AS bytes, length(message) AS chars,
+       pg_catalog.convert_from(message::bytea, 'UTF8') = message AS valid_utf8
+  FROM credimport.batch_error WHERE batch_id = credimport_last_batch_id();
+
+-- ---------------------------------------------------------------------------
 -- problems stored per batch: every one counted, the first
 -- credimport.max_stored_problems of each code stored, one row per code saying
 -- how many more; invalid records saved only when a problem of theirs is

@@ -134,6 +134,28 @@ sanitize_value(const char *s, Size len)
 	return buf.data;
 }
 
+/*
+ * The length of the longest prefix of s (len bytes) that is at most limit
+ * bytes long and does not end inside a UTF-8 character (a character cut
+ * off at the end of s is left out too): where to cut a text that must
+ * stay valid.  Bytes that start no character count as one.
+ */
+Size
+utf8_cliplen(const char *s, Size len, Size limit)
+{
+	Size		i = 0;
+
+	while (i < len)
+	{
+		int			l = s[i] == '\0' ? 1 : pg_utf_mblen((const unsigned char *) s + i);
+
+		if (i + l > limit)
+			break;
+		i += l;
+	}
+	return i;
+}
+
 /* ---------------- header mapping ---------------- */
 
 static bool
@@ -730,7 +752,8 @@ problem_new(Arena *arena, const char *field, const char *code,
 	pg_vsnprintf(msg, sizeof(msg), fmt, args);
 	p->field = field;
 	p->code = code;
-	p->message = arena_strndup(arena, msg, strlen(msg));
+	/* a message cut at sizeof(msg) - 1 bytes may end inside a character */
+	p->message = arena_strndup(arena, msg, utf8_cliplen(msg, strlen(msg), sizeof(msg) - 1));
 	if (value)
 		p->value = arena_strndup(arena, value, valuelen);
 	return p;

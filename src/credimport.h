@@ -203,6 +203,8 @@ extern void problem_append(Arena *arena, Problem **list, int *nproblems, const c
 						   const char *code, const char *value, const char *fmt,...) pg_attribute_printf(7, 8);
 
 extern char *lower_text(const char *s, Size len);
+/* where to cut s to at most limit bytes without splitting a UTF-8 character */
+extern Size utf8_cliplen(const char *s, Size len, Size limit);
 extern const char *date_formats_accepted(void);
 /* "" or "; SET credimport.date_format = '...' to read it" */
 extern const char *date_setting_hint(const char *v, Size len);

@@ -275,7 +275,7 @@ append_row_preview(StringInfo buf, CsvRecord *rec)
 		v = fc_trim(v, &len);
 		if (len == 0)
 			continue;
-		appendStringInfo(&row, "%s%s", shown++ ? ", " : "", sanitize_value(v, Min(len, 60)));
+		appendStringInfo(&row, "%s%s", shown++ ? ", " : "", sanitize_value(v, utf8_cliplen(v, len, 60)));
 	}
 	if (row.len > 60)
 	{
