@@ -32,9 +32,12 @@ SELECT array_agg(a.fields ORDER BY a.line_no) = array_agg(o.fields ORDER BY o.li
   JOIN credimport.batch_record o ON o.batch_id = :hostile_batch AND o.line_no = a.line_no
  WHERE a.batch_id = credimport_last_batch_id();
 
--- CSV: a cell that starts with = + - @ TAB or CR gets a leading single
--- quote and is quoted (OWASP); no other cell changes
+-- CSV: every field is quoted (OWASP); a cell that starts with = + - @ TAB
+-- or CR also gets a leading single quote; no other cell changes
 SELECT credimport_error_report(:hostile_batch);
+-- a field holding ; or TAB is quoted too: a spreadsheet that splits on
+-- them (Excel in semicolon locales, LibreOffice) would make "=1+2" a cell
+SELECT credimport.csv_line(ARRAY['x;=1+2', E'y\t@SUM(1+1)', '', NULL, 'plain', 'say "hi"']) AS csv_line;
 -- no cell of it, read back as CSV, starts with a formula character
 SELECT line_no, status FROM credimport_load_data(credimport_error_report(:hostile_batch), 'email', validate_only => true);
 SELECT credimport_last_batch_id() AS csv_again \gset
