@@ -79,6 +79,20 @@ ROLLBACK;
 SELECT credimport_error_report(:hostile_batch, 'ods');
 SELECT credimport_error_report(-1, 'xlsx');
 SELECT credimport_error_report(-1);
+-- text a spreadsheet reads as an escape (_xHHHH_, ECMA-376 ST_Xstring) is
+-- written escaped (Excel showed "_x0041_" as "A"), and the control
+-- characters libxlsxwriter writes as _x0001_ are decoded by the reader:
+-- the report loads back exactly
+SELECT count(*) FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n' ||
+    E'nobody@example.org,_x0041_,"bell\x01, CR\r, _x005F_x0041_ and _X0041_",ESC-_x00e9_,2024-01-02,1,REP\n',
+    'email', validate_only => true);
+SELECT credimport_last_batch_id() AS esc_batch \gset
+SELECT count(*) FROM credimport_load_data(credimport_error_report(:esc_batch, 'xlsx'), 'email', validate_only => true);
+SELECT o.fields = a.fields[1:array_length(o.fields, 1)] AS same_values, a.fields[2:4] AS cells
+  FROM credimport.batch_record o
+  JOIN credimport.batch_record a ON a.batch_id = credimport_last_batch_id() AND a.line_no = o.line_no
+ WHERE o.batch_id = :esc_batch;
 -- a cell longer than a workbook cell may hold: refused, the CSV report works
 SELECT count(*) FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'

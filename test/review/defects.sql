@@ -75,11 +75,3 @@ DO $$ BEGIN
 EXCEPTION WHEN unique_violation THEN RAISE WARNING 'DEFECT 6: loader B cannot load: loader A took the next batch ids';
 END $$;
 RESET ROLE;
-
--- D8 (not run here: needs an unzip) xlsx report: a value holding the
--- literal text _x0041_ is written as is; Excel and LibreOffice decode
--- _xHHHH_ in cell text (ECMA-376 ST_Xstring) and show "A".  Control
--- characters come out as _x0001_ (libxlsxwriter), which credimport's own
--- .xlsx reader reads back literally.  The writer must escape "_x" as
--- "_x005F_x" and the reader decode _xHHHH_ -- together, or the report
--- stops loading back exactly.
