@@ -32,6 +32,9 @@ typedef struct Arena
 	MemoryContext cxt;
 	char	   *cur;
 	Size		left;
+	/* the load's problems: per code, how many are kept in full (columns.c) */
+	struct Directory *problem_codes;
+	struct Directory *fold_messages;	/* interned messages of folded problems */
 } Arena;
 
 extern void arena_init(Arena *a, MemoryContext cxt);
@@ -58,6 +61,8 @@ typedef struct Problem
 	const char *code;
 	char	   *message;
 	char	   *value;			/* offending value (valid text), or NULL */
+	int			nfolded;		/* > 0: stands for this many problems of code,
+								 * not kept in full (see record_problem) */
 } Problem;
 
 /* ---------- source: yields records whatever the door ---------- */
