@@ -8,20 +8,15 @@
 --         && psql -d rvx -X -f test/review/defects.sql
 -- Each block prints "ok" or "DEFECT <n>: ...".
 --
+-- Fixed and moved into the suite: D1 (sql/limits.sql), D2
+-- (test/t/006_problem_memory.pl, sql/limits.sql), D4 (sql/privileges.sql),
+-- D7 (sql/report.sql), D8 (test/unit/test_xlsx_reader.c, sql/report.sql).
+-- Still OPEN: D3, D5, D6 below -- loads run with the caller's rights, so a
+-- loader holds table privileges it can also use directly; the lead
+-- documents them.
+--
 \set VERBOSITY terse
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.is_utf8(b bytea) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_catalog.convert_from(b, 'UTF8'); RETURN true;
-EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN RETURN false; END $$;
-
--- D2 (pipeline): memory of a load grows with the number of invalid
--- records although the problems stored are bounded: 1,000,000 records of
--- an 8 MB CSV peak at 1.25 GB (VmHWM).  Limit here: 400 MB.
-SELECT count(*) FROM credimport_load_data(
-  'email,provider,course_title,course_id,completion_date,number_credits,credit_type' || E'\n' ||
-  repeat(E'x,,,,,,\n', 1000000), 'email', validate_only => true, max_errors => 2000000);
-SELECT CASE WHEN substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s+(\d+) kB')::bigint < 400 * 1024
-            THEN 'ok' ELSE 'DEFECT 2: a load of 1,000,000 invalid records peaks above 400 MB' END AS d2;
 
 -- least privilege: two loaders (credimport_grant_loader)
 CREATE ROLE rv_la; CREATE ROLE rv_lb;
