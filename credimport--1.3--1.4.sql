@@ -212,8 +212,11 @@ SET search_path = pg_catalog, pg_temp;
 /*
  * The results file.  A report is opened by someone other than the sender of
  * the data: no cell may become a formula.  CSV follows OWASP's advice on
- * CSV injection: a cell that starts with = + - @ TAB or CR is prefixed with
- * a single quote (and quoted), so spreadsheets show it as text.  That
+ * CSV injection: every field is quoted (a spreadsheet that splits on ; or
+ * TAB -- Excel in many locales, LibreOffice by default -- does not split
+ * inside quotes), and a cell that starts with = + - @ TAB or CR is
+ * prefixed with a single quote, so spreadsheets show it as text.  A NULL
+ * field is empty and unquoted.  That
  * changes the value (the quote stays when the CSV is loaded again); the
  * workbook report (format => 'xlsx') writes every cell as a text cell and
  * round-trips exactly.
@@ -224,9 +227,8 @@ RETURN (SELECT pg_catalog.string_agg(
             CASE WHEN f IS NULL THEN ''
                  WHEN f OPERATOR(pg_catalog.~) E'^[-=+@\t\r]'
                  THEN '"''' OPERATOR(pg_catalog.||) pg_catalog.replace(f, '"', '""') OPERATOR(pg_catalog.||) '"'
-                 WHEN f OPERATOR(pg_catalog.~) '[",\r\n]' OR f OPERATOR(pg_catalog.~) '^\s' OR f OPERATOR(pg_catalog.~) '\s$'
-                 THEN '"' OPERATOR(pg_catalog.||) pg_catalog.replace(f, '"', '""') OPERATOR(pg_catalog.||) '"'
-                 ELSE f END, ',' ORDER BY n) OPERATOR(pg_catalog.||) E'\n'
+                 ELSE '"' OPERATOR(pg_catalog.||) pg_catalog.replace(f, '"', '""') OPERATOR(pg_catalog.||) '"'
+                 END, ',' ORDER BY n) OPERATOR(pg_catalog.||) E'\n'
           FROM pg_catalog.unnest(fields) WITH ORDINALITY AS u(f, n));
 
 -- the report's rows: the header (line_no 0, with an errors column), then
@@ -477,9 +479,15 @@ BEGIN
     -- to match and check
     EXECUTE format('GRANT SELECT ON credimport.credit_type, credimport.credential_type, '
                    'credimport.profile_field TO %s', r);
-    -- what loads write (learners are updated by the users loader,
-    -- credentials by the credentials loader's update and delete actions)
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON credimport.learner TO %s', r);
+    -- what loads write (learners are updated by the users loader, only in
+    -- the columns it updates -- never id, created_by_batch or created_at,
+    -- which credimport_revert relies on; credentials by the credentials
+    -- loader's update and delete actions).  A table-wide UPDATE granted
+    -- before is taken back first.
+    EXECUTE format('REVOKE UPDATE ON credimport.learner FROM %s', r);
+    EXECUTE format('GRANT SELECT, INSERT ON credimport.learner TO %s', r);
+    EXECUTE format('GRANT UPDATE (first_name, last_name, remote_id, username, role, profile) '
+                   'ON credimport.learner TO %s', r);
     EXECUTE format('GRANT SELECT, INSERT ON credimport.credit TO %s', r);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON credimport.credential TO %s', r);
     EXECUTE format('GRANT INSERT ON credimport.learner_link, credimport.invitation TO %s', r);

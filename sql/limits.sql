@@ -47,6 +47,17 @@ SELECT status, cardinality(errors) AS kept, errors[1], errors[101]
 SELECT 1 AS server_still_here;
 
 -- ---------------------------------------------------------------------------
+-- a problem message longer than 511 bytes is cut at a character boundary
+-- (it was cut in the middle of a UTF-8 character: invalid text stored)
+-- ---------------------------------------------------------------------------
+SELECT count(*) FROM credimport_load_data(
+  E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+  'ada@example.org,P,T,C1,2024-01-01,1,' || repeat(U&'\65E5', 200) || E'\n', 'email', validate_only => true);
+SELECT code, octet_length(message) AS bytes, length(message) AS chars,
+       pg_catalog.convert_from(message::bytea, 'UTF8') = message AS valid_utf8
+  FROM credimport.batch_error WHERE batch_id = credimport_last_batch_id();
+
+-- ---------------------------------------------------------------------------
 -- problems stored per batch: every one counted, the first
 -- credimport.max_stored_problems of each code stored, one row per code saying
 -- how many more; invalid records saved only when a problem of theirs is
@@ -65,6 +76,27 @@ SELECT code, count(*) AS stored, min(line_no), max(line_no), string_agg(value, '
  GROUP BY code ORDER BY code;
 SELECT count(*) AS records_saved, min(line_no), max(line_no)
   FROM credimport.batch_record WHERE batch_id = credimport_last_batch_id();
+-- past that bound a record keeps one short problem per code (memory no
+-- longer grows with the problems not stored: 1,000,000 invalid records
+-- peaked at 1.25 GB): still invalid, every problem counted, its errors and
+-- credimport_validate's rows in short form
+SET credimport.max_stored_problems = 2;
+SELECT line_no, status, errors FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'x,,,C,2024-01-01,1,CME\ny,,,C,2024-01-01,1,CME\nz,,T,C,2024-01-01,-1,CME\n', 'email',
+    validate_only => true);
+SELECT records, invalid FROM credimport.batch WHERE id = credimport_last_batch_id();
+SELECT line_no, field, code, message, value FROM credimport.batch_error
+ WHERE batch_id = credimport_last_batch_id() ORDER BY line_no NULLS LAST, field, code;
+CREATE TEMP TABLE limits_stage (email text, provider text, course_title text, course_id text,
+                                completion_date text, number_credits text, credit_type text);
+INSERT INTO limits_stage VALUES ('x', '', '', 'C', '2024-01-01', '1', 'CME'),
+                                ('y', '', '', 'C', '2024-01-01', '1', 'CME');
+SELECT line_no, field, code, message, value FROM credimport_validate('limits_stage'::regclass, 'email');
+DROP TABLE limits_stage;
+SET credimport.max_stored_problems = 1;
+SELECT line_no, status, errors FROM credimport_load_users_data(E'email,first_name,last_name,parent\nx,,,@;@\ny,,,@\n',
+                                                               validate_only => true);
 RESET credimport.max_stored_problems;
 
 -- ---------------------------------------------------------------------------

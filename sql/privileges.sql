@@ -130,6 +130,35 @@ SELECT * FROM credimport_revert(:clerk_stage_batch);
 SELECT * FROM credimport_revert(:other_batch);
 RESET ROLE;
 
+-- a loader updates only the learner columns the users loader updates:
+-- never id, created_by_batch or created_at, which credimport_revert (it
+-- deletes as the tables' owner) relies on; and revert deletes only learners
+-- of the batch that no other batch's link or invitation holds
+SELECT has_column_privilege('credimport_other', 'credimport.learner', 'first_name', 'UPDATE') AS updates_first_name,
+       has_column_privilege('credimport_other', 'credimport.learner', 'profile', 'UPDATE') AS updates_profile,
+       has_column_privilege('credimport_other', 'credimport.learner', 'created_by_batch', 'UPDATE') AS updates_created_by_batch,
+       has_column_privilege('credimport_other', 'credimport.learner', 'created_at', 'UPDATE') AS updates_created_at,
+       has_column_privilege('credimport_other', 'credimport.learner', 'id', 'UPDATE') AS updates_id,
+       has_column_privilege('credimport_other', 'credimport.learner', 'active', 'UPDATE') AS updates_active;
+SET ROLE credimport_other;
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'grace@example.org,Other,Other course,PRIV-O2,2024-07-05,1,CME\n', 'email');
+SELECT credimport_last_batch_id() AS other_batch2 \gset
+UPDATE credimport.learner SET created_by_batch = :other_batch2 WHERE email = 'priv.parent@example.org';
+RESET ROLE;
+-- (as if it had: the learner is held by the clerk's link and invitation)
+SELECT created_by_batch AS parent_batch FROM credimport.learner WHERE email = 'priv.parent@example.org' \gset
+UPDATE credimport.learner SET created_by_batch = :other_batch2 WHERE email = 'priv.parent@example.org'
+RETURNING email;
+SET ROLE credimport_other;
+SELECT * FROM credimport_revert(:other_batch2);
+RESET ROLE;
+SELECT l.email, count(k.*) AS links, (SELECT count(*) FROM credimport.invitation i WHERE i.learner_id = l.id) AS invitations
+  FROM credimport.learner l LEFT JOIN credimport.learner_link k ON k.related_learner_id = l.id
+ WHERE l.email = 'priv.parent@example.org' GROUP BY l.email, l.id;
+UPDATE credimport.learner SET created_by_batch = :parent_batch WHERE email = 'priv.parent@example.org';
+
 -- the approval right: approve => true, and credimport_approve on its own batches
 SET ROLE credimport_approver;
 SELECT line_no, status FROM credimport_load_credentials_data(

@@ -32,9 +32,12 @@ SELECT array_agg(a.fields ORDER BY a.line_no) = array_agg(o.fields ORDER BY o.li
   JOIN credimport.batch_record o ON o.batch_id = :hostile_batch AND o.line_no = a.line_no
  WHERE a.batch_id = credimport_last_batch_id();
 
--- CSV: a cell that starts with = + - @ TAB or CR gets a leading single
--- quote and is quoted (OWASP); no other cell changes
+-- CSV: every field is quoted (OWASP); a cell that starts with = + - @ TAB
+-- or CR also gets a leading single quote; no other cell changes
 SELECT credimport_error_report(:hostile_batch);
+-- a field holding ; or TAB is quoted too: a spreadsheet that splits on
+-- them (Excel in semicolon locales, LibreOffice) would make "=1+2" a cell
+SELECT credimport.csv_line(ARRAY['x;=1+2', E'y\t@SUM(1+1)', '', NULL, 'plain', 'say "hi"']) AS csv_line;
 -- no cell of it, read back as CSV, starts with a formula character
 SELECT line_no, status FROM credimport_load_data(credimport_error_report(:hostile_batch), 'email', validate_only => true);
 SELECT credimport_last_batch_id() AS csv_again \gset
@@ -76,6 +79,20 @@ ROLLBACK;
 SELECT credimport_error_report(:hostile_batch, 'ods');
 SELECT credimport_error_report(-1, 'xlsx');
 SELECT credimport_error_report(-1);
+-- text a spreadsheet reads as an escape (_xHHHH_, ECMA-376 ST_Xstring) is
+-- written escaped (Excel showed "_x0041_" as "A"), and the control
+-- characters libxlsxwriter writes as _x0001_ are decoded by the reader:
+-- the report loads back exactly
+SELECT count(*) FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n' ||
+    E'nobody@example.org,_x0041_,"bell\x01, CR\r, _x005F_x0041_ and _X0041_",ESC-_x00e9_,2024-01-02,1,REP\n',
+    'email', validate_only => true);
+SELECT credimport_last_batch_id() AS esc_batch \gset
+SELECT count(*) FROM credimport_load_data(credimport_error_report(:esc_batch, 'xlsx'), 'email', validate_only => true);
+SELECT o.fields = a.fields[1:array_length(o.fields, 1)] AS same_values, a.fields[2:4] AS cells
+  FROM credimport.batch_record o
+  JOIN credimport.batch_record a ON a.batch_id = credimport_last_batch_id() AND a.line_no = o.line_no
+ WHERE o.batch_id = :esc_batch;
 -- a cell longer than a workbook cell may hold: refused, the CSV report works
 SELECT count(*) FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'

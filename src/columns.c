@@ -33,6 +33,8 @@ arena_init(Arena *a, MemoryContext cxt)
 	a->cxt = cxt;
 	a->cur = NULL;
 	a->left = 0;
+	a->problem_codes = NULL;
+	a->fold_messages = NULL;
 }
 
 static void *
@@ -132,6 +134,28 @@ sanitize_value(const char *s, Size len)
 		}
 	}
 	return buf.data;
+}
+
+/*
+ * The length of the longest prefix of s (len bytes) that is at most limit
+ * bytes long and does not end inside a UTF-8 character (a character cut
+ * off at the end of s is left out too): where to cut a text that must
+ * stay valid.  Bytes that start no character count as one.
+ */
+Size
+utf8_cliplen(const char *s, Size len, Size limit)
+{
+	Size		i = 0;
+
+	while (i < len)
+	{
+		int			l = s[i] == '\0' ? 1 : pg_utf_mblen((const unsigned char *) s + i);
+
+		if (i + l > limit)
+			break;
+		i += l;
+	}
+	return i;
 }
 
 /* ---------------- header mapping ---------------- */
@@ -730,9 +754,74 @@ problem_new(Arena *arena, const char *field, const char *code,
 	pg_vsnprintf(msg, sizeof(msg), fmt, args);
 	p->field = field;
 	p->code = code;
-	p->message = arena_strndup(arena, msg, strlen(msg));
+	/* a message cut at sizeof(msg) - 1 bytes may end inside a character */
+	p->message = arena_strndup(arena, msg, utf8_cliplen(msg, strlen(msg), sizeof(msg) - 1));
 	if (value)
 		p->value = arena_strndup(arena, value, valuelen);
+	return p;
+}
+
+/*
+ * A load stores at most credimport.max_stored_problems problems of each code
+ * (pipeline_record_problems).  So that its memory does not grow with the
+ * problems it will not store, only that many of each code are kept in full
+ * (message and value); past that, a record keeps one short problem per code
+ * -- field "record", the code, no value, and a shared message saying how
+ * many problems of that code it stands for (nfolded).  The record stays
+ * invalid with all its problems counted; its errors (and credimport_validate's
+ * rows) show the short form.
+ */
+static bool
+problem_kept_in_full(Arena *a, const char *code)
+{
+	DirEntry   *e;
+
+	if (a->problem_codes == NULL)
+		a->problem_codes = dir_create(a->cxt, 64);
+	e = dir_insert(a->problem_codes, code, NULL);
+	if (e->aux >= credimport_max_stored_problems)
+		return false;
+	e->aux++;
+	return true;
+}
+
+/* the shared message of a short problem standing for n problems of code */
+static char *
+fold_message(Arena *a, const char *code, int n)
+{
+	char		buf[256];
+
+	if (a->fold_messages == NULL)
+		a->fold_messages = dir_create(a->cxt, 256);
+	snprintf(buf, sizeof(buf),
+			 "%d %s with code %s not detailed: the load already holds credimport.max_stored_problems (%d) of this code",
+			 n, n == 1 ? "problem" : "problems", code, credimport_max_stored_problems);
+	return dir_insert(a->fold_messages, buf, NULL)->key;
+}
+
+/*
+ * Count a problem of code in the short problem of that code in list (at
+ * most CREDIMPORT_MAX_RECORD_PROBLEMS + 1 long); returns a new short problem
+ * to add to the list, or NULL when the list had one.
+ */
+static Problem *
+problem_fold(Arena *a, Problem *list, const char *code)
+{
+	Problem    *p;
+
+	for (p = list; p; p = p->next)
+		if (p->nfolded > 0 && strcmp(p->code, code) == 0)
+		{
+			if (p->nfolded < PG_INT32_MAX)
+				p->nfolded++;
+			p->message = fold_message(a, code, p->nfolded);
+			return NULL;
+		}
+	p = arena_alloc0(a, sizeof(Problem));
+	p->field = "record";
+	p->code = code;
+	p->nfolded = 1;
+	p->message = fold_message(a, code, 1);
 	return p;
 }
 
@@ -742,7 +831,9 @@ record_problem(RecordCtx *rc, const char *field, const char *code,
 {
 	Problem    *p;
 
-	if (rc->nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS)
+	if (rc->nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS && !problem_kept_in_full(rc->arena, code))
+		p = problem_fold(rc->arena, rc->problems, code);
+	else if (rc->nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS)
 	{
 		va_list		args;
 
@@ -776,12 +867,21 @@ problem_append(Arena *arena, Problem **list, int *nproblems, const char *field,
 {
 	Problem    *last = NULL;
 
+	Problem    *head = *list;
+
 	while (*list)
 	{
 		last = *list;
 		list = &(*list)->next;
 	}
-	if (*nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS)
+	if (*nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS && !problem_kept_in_full(arena, code))
+	{
+		Problem    *p = problem_fold(arena, head, code);
+
+		if (p)
+			*list = last = p;
+	}
+	else if (*nproblems < CREDIMPORT_MAX_RECORD_PROBLEMS)
 	{
 		va_list		args;
 

@@ -32,6 +32,9 @@ typedef struct Arena
 	MemoryContext cxt;
 	char	   *cur;
 	Size		left;
+	/* the load's problems: per code, how many are kept in full (columns.c) */
+	struct Directory *problem_codes;
+	struct Directory *fold_messages;	/* interned messages of folded problems */
 } Arena;
 
 extern void arena_init(Arena *a, MemoryContext cxt);
@@ -58,6 +61,8 @@ typedef struct Problem
 	const char *code;
 	char	   *message;
 	char	   *value;			/* offending value (valid text), or NULL */
+	int			nfolded;		/* > 0: stands for this many problems of code,
+								 * not kept in full (see record_problem) */
 } Problem;
 
 /* ---------- source: yields records whatever the door ---------- */
@@ -209,6 +214,8 @@ extern void problem_append(Arena *arena, Problem **list, int *nproblems, const c
 						   const char *code, const char *value, const char *fmt,...) pg_attribute_printf(7, 8);
 
 extern char *lower_text(const char *s, Size len);
+/* where to cut s to at most limit bytes without splitting a UTF-8 character */
+extern Size utf8_cliplen(const char *s, Size len, Size limit);
 extern const char *date_formats_accepted(void);
 /* "" or "; SET credimport.date_format = '...' to read it" */
 extern const char *date_setting_hint(const char *v, Size len);

@@ -512,6 +512,8 @@ new_crow_record(void *arg, RecordCtx *rc, CsvRecord *rec)
 void
 credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions *opt)
 {
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CredLoad	ld;
 	BatchInfo	batch;
@@ -591,6 +593,7 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 		pipeline_record_problems(src, batch.id, ld.nrows, cred_row_info, &ld);
 	report_finish_batch(&batch);
 
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows", ALLOCSET_SMALL_SIZES);
 	for (int64 i = 0; i < ld.nrows; i++)
 	{
 		CredRow    *row = crow(&ld, i);
@@ -599,6 +602,8 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 		static const char *const done[3] = {"added", "updated", "deleted"};
 
 		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int64GetDatum(batch.id);
 		values[1] = Int64GetDatum(row->line_no);
 		values[2] = CStringGetTextDatum(row->nproblems > 0 ? "invalid" :
@@ -610,7 +615,9 @@ credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions 
 		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[5] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
 	}
+	MemoryContextDelete(rowcxt);
 	pgstat_progress_end_command();
 	if (imported)
 		ereport(NOTICE,

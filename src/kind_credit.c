@@ -869,6 +869,10 @@ emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 	Datum		st_valid = CStringGetTextDatum("valid");
 	Datum		st_skipped = CStringGetTextDatum("skipped");
 
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
+											 ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt;
+
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		CreditRow  *row = row_at(ld, i);
@@ -877,6 +881,8 @@ emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		int64		learner_id = row->learner_id;
 
 		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
 		if (learner_id == 0 && row->pending > 0)
 			learner_id = ld->pending[row->pending - 1].id;
 		values[0] = Int64GetDatum(batch->id);
@@ -894,9 +900,11 @@ emit_record_rows(CreditLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[5] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
 		if (!nulls[5])
 			pfree(DatumGetPointer(values[5]));
 	}
+	MemoryContextDelete(rowcxt);
 }
 
 /* pass 1: one record */

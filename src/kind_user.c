@@ -932,6 +932,10 @@ emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 {
 	bool		imported = (strcmp(batch->status, "imported") == 0);
 
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
+											 ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt;
+
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		UserRow    *row = urow(ld, i);
@@ -940,6 +944,8 @@ emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		const char *status;
 
 		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
 		if (row->nproblems > 0)
 			status = "invalid";
 		else if (!imported)
@@ -954,7 +960,9 @@ emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
 		values[4] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
 		nulls[4] = (row->nproblems == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
 	}
+	MemoryContextDelete(rowcxt);
 }
 
 /* pass 1: one record */

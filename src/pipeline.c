@@ -213,6 +213,10 @@ save_invalid_records(Source *src, int64 batch_id, int64 nrows, row_info_fn info,
 void
 pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_fn info, void *arg)
 {
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport problem rows",
+												 ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
 	for (int64 i = 0; i < nrows; i++)
 	{
 		int64		line_no;
@@ -220,6 +224,7 @@ pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_fn info, voi
 		int			nproblems;
 
 		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
 		info(arg, i, &line_no, &problems, &nproblems);
 		for (Problem *p = problems; p; p = p->next)
 		{
@@ -237,6 +242,8 @@ pipeline_emit_problems(ReturnSetInfo *rsinfo, int64 nrows, row_info_fn info, voi
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(rowcxt);
 }
 
 
@@ -275,7 +282,7 @@ append_row_preview(StringInfo buf, CsvRecord *rec)
 		v = fc_trim(v, &len);
 		if (len == 0)
 			continue;
-		appendStringInfo(&row, "%s%s", shown++ ? ", " : "", sanitize_value(v, Min(len, 60)));
+		appendStringInfo(&row, "%s%s", shown++ ? ", " : "", sanitize_value(v, utf8_cliplen(v, len, 60)));
 	}
 	if (row.len > 60)
 	{
@@ -526,7 +533,9 @@ pipeline_record_problems(Source *src, int64 batch_id, int64 nrows, row_info_fn i
 			}
 
 			/* aux: problems of this code stored; id: not stored */
-			if (c->aux < credimport_max_stored_problems)
+			if (p->nfolded > 0)
+				c->id += p->nfolded;	/* kept short: never stored */
+			else if (c->aux < credimport_max_stored_problems)
 			{
 				c->aux++;
 				report_errors_add(errw, batch_id, line_no, p);

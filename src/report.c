@@ -435,7 +435,15 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 								"AND NOT EXISTS (SELECT FROM credimport.credit cr "
 								"WHERE cr.learner_id OPERATOR(pg_catalog.=) lr.id) "
 								"AND NOT EXISTS (SELECT FROM credimport.credential cd "
-								"WHERE cd.learner_id OPERATOR(pg_catalog.=) lr.id)",
+								"WHERE cd.learner_id OPERATOR(pg_catalog.=) lr.id) "
+								/* nor what other batches tied to it (deleting would cascade) */
+								"AND NOT EXISTS (SELECT FROM credimport.learner_link k "
+								"WHERE (k.learner_id OPERATOR(pg_catalog.=) lr.id "
+								"OR k.related_learner_id OPERATOR(pg_catalog.=) lr.id) "
+								"AND k.batch_id IS DISTINCT FROM $1) "
+								"AND NOT EXISTS (SELECT FROM credimport.invitation iv "
+								"WHERE iv.learner_id OPERATOR(pg_catalog.=) lr.id "
+								"AND iv.batch_id OPERATOR(pg_catalog.<>) $1)",
 								1, types, args, NULL, false, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));

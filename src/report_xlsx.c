@@ -27,7 +27,10 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/array.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+
+#include <ctype.h>
 
 #include <xlsxwriter.h>
 
@@ -56,6 +59,39 @@ xlsx_error(lxw_error err, int64 row, int col)
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
 			 errmsg("could not write the workbook report: %s", lxw_strerror(err))));
+}
+
+/*
+ * ECMA-376 ST_Xstring: spreadsheets read _xHHHH_ in cell text as the
+ * character U+HHHH (libxlsxwriter writes control characters so, and
+ * credimport's reader decodes them).  A value holding such text literally
+ * has its "_" written as the escape _x005F_, so that "_x0041_" shows and
+ * loads back as itself, not "A".  Returns s itself when nothing changes.
+ */
+static char *
+escape_xstring(char *s)
+{
+	StringInfoData buf;
+	char	   *from = s;
+
+	for (char *p = s; (p = strstr(p, "_x")) != NULL; p++)
+	{
+		bool		hex = true;
+
+		for (int i = 2; i < 6 && hex; i++)
+			hex = isxdigit((unsigned char) p[i]);
+		if (!hex || p[6] != '_')
+			continue;
+		if (from == s)
+			initStringInfo(&buf);
+		appendBinaryStringInfo(&buf, from, p - from);
+		appendStringInfoString(&buf, "_x005F_");
+		from = p + 1;			/* the "x" that follows is text */
+	}
+	if (from == s)
+		return s;
+	appendStringInfoString(&buf, from);
+	return buf.data;
 }
 
 /* the report's rows into the worksheet; returns the widest row */
@@ -99,6 +135,7 @@ write_rows(lxw_worksheet *ws, lxw_format *textfmt, int64 batch_id)
 			{
 				char	   *s;
 				char	   *utf8;
+				char	   *esc;
 				lxw_error	err;
 
 				if (enulls[c])
@@ -110,9 +147,12 @@ write_rows(lxw_worksheet *ws, lxw_format *textfmt, int64 batch_id)
 					continue;
 				}
 				utf8 = pg_server_to_any(s, strlen(s), PG_UTF8);
-				err = worksheet_write_string(ws, (lxw_row_t) row, (lxw_col_t) c, utf8, textfmt);
+				esc = escape_xstring(utf8);
+				err = worksheet_write_string(ws, (lxw_row_t) row, (lxw_col_t) c, esc, textfmt);
 				if (err != LXW_NO_ERROR)
 					xlsx_error(err, row, c);
+				if (esc != utf8)
+					pfree(esc);
 				if (utf8 != s)
 					pfree(utf8);
 				pfree(s);

@@ -975,13 +975,114 @@ xr_skipped_hidden(XrReader *r)
 
 /* ---------------- shared strings ---------------- */
 
-/* append the text of <t> elements (not phonetic runs) inside the current element to b */
+/* the value of 4 hex digits, or -1 */
+static long
+xstring_hex4(const char *s)
+{
+	long		v = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		char		c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* the UTF-16 code unit of an escape _xHHHH_ at s (n bytes left), or -1 */
+static long
+xstring_escape(const char *s, size_t n)
+{
+	if (n < 7 || s[0] != '_' || s[1] != 'x' || s[6] != '_')
+		return -1;
+	return xstring_hex4(s + 2);
+}
+
+/*
+ * ECMA-376 ST_Xstring: in cell text, _xHHHH_ stands for the UTF-16 code
+ * unit HHHH -- how Excel and libxlsxwriter write control characters, and
+ * _x005F_ a literal "_" (so "_x0041_" as text is "_x005F_x0041_").  Decode
+ * them in place (a text only shrinks), left to right; a surrogate pair
+ * gives one character; U+0000 and a lone surrogate stay as written.
+ * Returns the new length.
+ */
+static size_t
+decode_xstring(char *s, size_t len)
+{
+	size_t		i = 0,
+				o = 0;
+
+	while (i < len)
+	{
+		long		u = s[i] == '_' ? xstring_escape(s + i, len - i) : -1;
+		long		cp = u;
+		size_t		used = 7;
+
+		if (u >= 0xD800 && u <= 0xDBFF)
+		{
+			long		lo = xstring_escape(s + i + 7, len - i - 7);
+
+			if (lo >= 0xDC00 && lo <= 0xDFFF)
+			{
+				cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+				used = 14;
+			}
+			else
+				cp = -1;
+		}
+		else if (u >= 0xDC00 && u <= 0xDFFF)
+			cp = -1;
+		if (cp <= 0)
+		{
+			s[o++] = s[i++];
+			continue;
+		}
+		if (cp < 0x80)
+			s[o++] = (char) cp;
+		else if (cp < 0x800)
+		{
+			s[o++] = (char) (0xC0 | (cp >> 6));
+			s[o++] = (char) (0x80 | (cp & 0x3F));
+		}
+		else if (cp < 0x10000)
+		{
+			s[o++] = (char) (0xE0 | (cp >> 12));
+			s[o++] = (char) (0x80 | ((cp >> 6) & 0x3F));
+			s[o++] = (char) (0x80 | (cp & 0x3F));
+		}
+		else
+		{
+			s[o++] = (char) (0xF0 | (cp >> 18));
+			s[o++] = (char) (0x80 | ((cp >> 12) & 0x3F));
+			s[o++] = (char) (0x80 | ((cp >> 6) & 0x3F));
+			s[o++] = (char) (0x80 | (cp & 0x3F));
+		}
+		i += used;
+	}
+	s[o] = '\0';
+	return o;
+}
+
+/*
+ * append the text of <t> elements (not phonetic runs) inside the current
+ * element to b, its _xHHHH_ escapes decoded
+ */
 static void
 collect_text(XrReader *r, const char *end, Buf *b)
 {
 	int			depth = r->cur_depth;
 	bool		in_t = false;
 	int			in_rph = 0;
+	size_t		start = b->len;
 
 	if (xmlTextReaderIsEmptyElement(r->xr))
 		return;
@@ -1009,6 +1110,8 @@ collect_text(XrReader *r, const char *end, Buf *b)
 				buf_append(r, b, (const char *) v, strlen((const char *) v));
 		}
 	}
+	if (b->data && b->len > start)
+		b->len = start + decode_xstring(b->data + start, b->len - start);
 }
 
 static void

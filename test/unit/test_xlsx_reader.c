@@ -631,10 +631,34 @@ test_displayed_numbers(void)
 	free(out);
 }
 
+/*
+ * ECMA-376 ST_Xstring escapes in shared and inline strings: _xHHHH_ is a
+ * UTF-16 code unit (control characters as Excel and libxlsxwriter write
+ * them), _x005F_ a literal "_"; U+0000, lone surrogates and near misses
+ * stay as written
+ */
+static void
+test_xstring_escapes(void)
+{
+	XrError		err;
+	char	   *out = xlsx_rows(SHEET(
+		"<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"inlineStr\"><is><t>x_x0001_y_x000D__x000a_z</t></is></c>"
+		"<c r=\"C1\" t=\"s\"><v>1</v></c><c r=\"D1\" t=\"s\"><v>2</v></c></row>"),
+		SST("<si><t>_x0041_ and _x005F_x0041_ and _x005F_x005F_x005F_x0041_</t></si>"
+			"<si><r><t>_xD83D__xDE00_ _x00e9__x20AC_</t></r><rPh><t>_x0042_</t></rPh></si>"
+			"<si><t>_xD800_ _xDE00_ _x0000_ _x12_ _X0041_ _x004G_ _x0041 x0041_ _x0041_</t></si>"),
+		NULL, NULL, NULL, &err, 0);
+
+	CHECK_EQ_STR(out, "1:A and _x0041_ and _x005F_x0041_|x\001y\r\nz|\xF0\x9F\x98\x80 \xC3\xA9\xE2\x82\xAC|"
+				 "_xD800_ _xDE00_ _x0000_ _x12_ _X0041_ _x004G_ _x0041 x0041_ A");
+	free(out);
+}
+
 int
 main(void)
 {
 	test_values();
+	test_xstring_escapes();
 	test_dates_and_formulas();
 	test_sheets();
 	test_visible_sheets();
