@@ -124,6 +124,14 @@ RESET ROLE;
 SELECT status FROM credimport.batch WHERE id = :clerk_batch;
 SELECT status, approved_at IS NULL AS not_approved FROM credimport.credential WHERE batch_id = :clerk_cred_batch;
 
+-- of its own batch's row a loader may change only what a load fills in
+-- after the insert (an allow list): not its mapping, source or status
+SET ROLE credimport_clerk;
+UPDATE credimport.batch SET columns = '{"x": "email"}' WHERE id = :clerk_batch;
+UPDATE credimport.batch SET status = 'reverted' WHERE id = :clerk_batch;
+UPDATE credimport.batch SET finished_at = finished_at WHERE id = :clerk_batch;
+RESET ROLE;
+
 -- a loader reverts its own batch (without DELETE on credits)
 SET ROLE credimport_clerk;
 SELECT * FROM credimport_revert(:clerk_stage_batch);
