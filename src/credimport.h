@@ -135,6 +135,7 @@ extern Source *source_open_xls_data(const char *data, Size len, const char *shee
 /* "A", "B", ..., "AA" for a 0-based column */
 extern void sheet_column_name(int col, char *out);
 extern void source_finish_digest(Source *src);
+extern void source_digest_bytes(Source *src, const char *data, Size len);
 
 /* ---------- columns ---------- */
 #define COL_REQUIRED	0x01	/* header must be present */

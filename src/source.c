@@ -932,13 +932,26 @@ source_set_encoding(Source *src, const char *encoding)
 	reader_start(src, st, st->fp ? file_read : content_read);
 }
 
+/* src->sha256 as hex from a finished SHA-256 */
+static void
+set_hex_digest(Source *src, const uint8 *digest)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++)
+	{
+		src->sha256[i * 2] = hex[digest[i] >> 4];
+		src->sha256[i * 2 + 1] = hex[digest[i] & 0xF];
+	}
+	src->sha256[64] = '\0';
+}
+
 /* Compute the hex SHA-256 of everything read so far into src->sha256. */
 void
 source_finish_digest(Source *src)
 {
 	ReaderSource *st;
 	uint8		digest[32];
-	static const char hex[] = "0123456789abcdef";
 
 	/* only CSV sources digest as they read; workbooks did at open */
 	if (src->kind == SOURCE_TABLE || src->next != reader_next)
@@ -948,14 +961,24 @@ source_finish_digest(Source *src)
 		return;
 	if (pg_cryptohash_final(st->sha, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not finalize SHA-256 digest");
-	for (int i = 0; i < 32; i++)
-	{
-		src->sha256[i * 2] = hex[digest[i] >> 4];
-		src->sha256[i * 2 + 1] = hex[digest[i] & 0xF];
-	}
-	src->sha256[64] = '\0';
+	set_hex_digest(src, digest);
 	pg_cryptohash_free(st->sha);
 	st->sha = NULL;
+}
+
+/* the hex SHA-256 of a whole file held in memory (workbooks, XML) */
+void
+source_digest_bytes(Source *src, const char *data, Size len)
+{
+	pg_cryptohash_ctx *sha = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[32];
+
+	if (sha == NULL || pg_cryptohash_init(sha) < 0 ||
+		pg_cryptohash_update(sha, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(sha, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest");
+	pg_cryptohash_free(sha);
+	set_hex_digest(src, digest);
 }
 
 /* ---------------- staging tables ---------------- */

@@ -31,26 +31,6 @@ StaticAssertDecl(XR_CELL_ERROR == CSV_FIELD_CELL_ERROR, "one flag for error cell
 /* what the workbook and XML readers may allocate beyond max_sheet_bytes */
 #define SHEET_FIXED_BYTES (16 * 1024 * 1024)
 
-static void
-digest(Source *src, const char *data, Size len)
-{
-	pg_cryptohash_ctx *sha = pg_cryptohash_create(PG_SHA256);
-	uint8		d[32];
-	static const char hex[] = "0123456789abcdef";
-
-	if (sha == NULL || pg_cryptohash_init(sha) < 0 ||
-		pg_cryptohash_update(sha, (const uint8 *) data, len) < 0 ||
-		pg_cryptohash_final(sha, d, sizeof(d)) < 0)
-		elog(ERROR, "could not compute a SHA-256 digest");
-	pg_cryptohash_free(sha);
-	for (int i = 0; i < 32; i++)
-	{
-		src->sha256[i * 2] = hex[d[i] >> 4];
-		src->sha256[i * 2 + 1] = hex[d[i] & 0xF];
-	}
-	src->sha256[64] = '\0';
-}
-
 void
 sheet_column_name(int col, char *out)
 {
@@ -61,12 +41,6 @@ sheet_column_name(int col, char *out)
 
 typedef struct SheetStream
 {
-	/*
-	 * source_finish_digest() (source.c) reads the state of file and content
-	 * sources as its own ReaderSource and stops at a NULL digest context:
-	 * keep those first words NULL (the digest is computed at open).
-	 */
-	void	   *reader_source_prefix[8];
 	XrReader   *xr;
 	bool		header_done;
 	int			width;
@@ -303,7 +277,7 @@ stream_source(const char *label, SourceKind kind, XrReader *xr, const char *data
 	src->kind = kind;
 	src->state = st;
 	src->bytes_total = (int64) len;
-	digest(src, data, len);
+	source_digest_bytes(src, data, len);
 	src->next = stream_next;
 	src->rewind = stream_rewind;
 	src->close = stream_close;

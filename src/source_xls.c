@@ -100,26 +100,6 @@ xls_raise(XlsSource *xs, int rc)
 	}
 }
 
-static void
-xls_digest(Source *src, const char *data, Size len)
-{
-	pg_cryptohash_ctx *sha = pg_cryptohash_create(PG_SHA256);
-	uint8		d[32];
-	static const char hex[] = "0123456789abcdef";
-
-	if (sha == NULL || pg_cryptohash_init(sha) < 0 ||
-		pg_cryptohash_update(sha, (const uint8 *) data, len) < 0 ||
-		pg_cryptohash_final(sha, d, sizeof(d)) < 0)
-		elog(ERROR, "could not compute a SHA-256 digest");
-	pg_cryptohash_free(sha);
-	for (int i = 0; i < 32; i++)
-	{
-		src->sha256[i * 2] = hex[d[i] >> 4];
-		src->sha256[i * 2 + 1] = hex[d[i] & 0xF];
-	}
-	src->sha256[64] = '\0';
-}
-
 static bool
 cell_is_value(const XlsCell *c)
 {
@@ -400,7 +380,7 @@ xls_source(const char *data, Size len, const char *label, const char *sheet, Sou
 	src->sheet_read = xs->sheet;
 	src->sheet_list = xs->sheet_list;
 	src->bytes_total = (int64) len;
-	xls_digest(src, data, len);
+	source_digest_bytes(src, data, len);
 	src->next = xls_next;
 	src->rewind = xls_rewind_source;
 	src->close = xls_close;
