@@ -961,15 +961,8 @@ record_value(RecordCtx *rc, int col, const char *name, Size *len)
 			record_problem(rc, name, "invalid_value", s, l,
 						   "cell %s%ld holds the error value %s", col, rc->rec->line_no, s);
 		else					/* the reader says why the value is unknown */
-		{
-			int			n = (int) l;
-			const char *why = s;
-
-			if (n >= 2 && why[0] == '(' && why[n - 1] == ')')
-				why++, n -= 2;	/* "(formula result not saved; ...)" */
 			record_problem(rc, name, "invalid_value", NULL, 0,
-						   "cell %s%ld: %.*s", col, rc->rec->line_no, n, why);
-		}
+						   "cell %s%ld: %s", col, rc->rec->line_no, s);
 		*len = (Size) -1;
 		return NULL;
 	}

@@ -1391,7 +1391,7 @@ rk_value(uint32_t rk)
 	return d;
 }
 
-#define FORMULA_NOT_SAVED "(formula result not saved; open and save the file in a spreadsheet program)"
+#define FORMULA_NOT_SAVED SV_FORMULA_NOT_CALCULATED
 
 static int
 sheet_record(XlsReader *r, uint16_t type, const uint8_t *body, uint16_t len, size_t at, long *pending)
@@ -1442,13 +1442,6 @@ sheet_record(XlsReader *r, uint16_t type, const uint8_t *body, uint16_t len, siz
 				return rc;
 			}
 		case R_BLANK:
-			if (col < XLS_MAX_COLS)
-			{
-				set_bit(r->exists, row, true);
-				if ((long) row > r->last_row)
-					r->last_row = row;
-			}
-			return XLS_OK;
 		case R_MULBLANK:
 			if (col < XLS_MAX_COLS)
 			{
@@ -1464,7 +1457,7 @@ sheet_record(XlsReader *r, uint16_t type, const uint8_t *body, uint16_t len, siz
 
 				if (i < r->nsst)
 					return add_cell(r, row, col, XLS_CELL_TEXT, IN_SST, r->sst_off[i], r->sst_len[i], NULL);
-				snprintf(why, sizeof(why), "(shared string %u does not exist)", i);
+				snprintf(why, sizeof(why), "shared string %u does not exist", i);
 				return add_text(r, row, col, XLS_CELL_UNKNOWN, why, NULL);
 			}
 		case R_LABEL:
@@ -1505,7 +1498,7 @@ sheet_record(XlsReader *r, uint16_t type, const uint8_t *body, uint16_t len, siz
 						return add_text(r, row, col, XLS_CELL_TEXT, "", NULL);
 					default:
 						return add_text(r, row, col, XLS_CELL_UNKNOWN,
-										"(formula result of an unknown type)", NULL);
+										"formula result of an unknown type", NULL);
 				}
 			}
 		case R_STRING:
