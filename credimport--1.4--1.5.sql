@@ -7,6 +7,61 @@
 -- section: targets (configuration, credimport_set_target, credimport.targets)
 -- ---------------------------------------------------------------------------
 
+/*
+ * Targets: the table or view each role reads and writes.  No row: the
+ * shipped table credimport.<role>.  The relation is a regclass (it follows
+ * renames, and pg_dump and pg_upgrade carry it); columns maps credimport's
+ * field names to the relation's column names (unmapped fields keep their
+ * names).  Written only through credimport_set_target() and
+ * credimport_reset_target(), which validate; dumped by pg_dump.
+ */
+CREATE TABLE credimport.target (
+    role     text PRIMARY KEY
+             CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['learner', 'credit_type', 'credit',
+                    'credential_type', 'credential', 'learner_link', 'invitation'])),
+    relation pg_catalog.regclass NOT NULL,
+    columns  jsonb NOT NULL DEFAULT '{}'
+             CHECK (pg_catalog.jsonb_typeof(columns) OPERATOR(pg_catalog.=) 'object')
+);
+SELECT pg_catalog.pg_extension_config_dump('credimport.target', '');
+
+CREATE FUNCTION @extschema@.credimport_set_target(role text, relation regclass, columns jsonb DEFAULT '{}')
+RETURNS void
+AS 'MODULE_PATHNAME', 'credimport_set_target'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_set_target(text, regclass, jsonb) IS
+    'point a target role (learner, credit_type, credit, credential_type, credential, learner_link, invitation) at a table or view, with credimport''s field names mapped to its columns';
+REVOKE ALL ON FUNCTION @extschema@.credimport_set_target(text, regclass, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_reset_target(role text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'credimport_reset_target'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_reset_target(text) IS
+    'point a target role back at the shipped table';
+REVOKE ALL ON FUNCTION @extschema@.credimport_reset_target(text) FROM PUBLIC;
+
+-- every role, its relation, the effective mapping (field -> column, null
+-- when the relation has none), and whether it is the shipped table
+CREATE FUNCTION credimport.target_list(
+    OUT role text, OUT relation regclass, OUT columns jsonb, OUT shipped boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'credimport_target_list'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION credimport.target_list() FROM PUBLIC;
+
+CREATE VIEW credimport.targets AS
+    SELECT t.role, t.relation, t.columns, t.shipped FROM credimport.target_list() t;
+COMMENT ON VIEW credimport.targets IS
+    'the table or view of each target role, and its columns: credimport''s field -> the relation''s column';
+
+GRANT SELECT ON credimport.target, credimport.targets TO credimport_admin;
+GRANT EXECUTE ON FUNCTION credimport.target_list() TO credimport_admin;
+
+
 -- ---------------------------------------------------------------------------
 -- section: provenance and writes (which batch wrote which row of a target)
 -- ---------------------------------------------------------------------------
