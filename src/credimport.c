@@ -16,6 +16,7 @@
 #include "kind_credit.h"
 #include "kind_user.h"
 #include "kind_credential.h"
+#include "options.h"
 #include "writer.h"
 
 PG_MODULE_MAGIC;
@@ -118,12 +119,7 @@ _PG_init(void)
 static void
 check_match_mode(const char *mode)
 {
-	if (strcmp(mode, "email") != 0 && strcmp(mode, "remote_id") != 0 &&
-		strcmp(mode, "user_id") != 0 && strcmp(mode, "full") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown match_mode \"%s\"", mode),
-				 errhint("Use one of email, remote_id, user_id or full.")));
+	(void) option_lookup(&match_mode_vocab, mode, OPT_ALL, NULL);
 }
 
 /* the first n arguments must not be NULL (format and sheet may) */
@@ -416,14 +412,7 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 		opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
 		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	}
-	if (strcmp(if_exists, "skip") == 0)
-		opt.skip_existing = true;
-	else if (strcmp(if_exists, "error") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown if_exists \"%s\"", if_exists),
-				 errhint("Use error (a credit already on the transcript is a problem) or skip "
-						 "(an identical credit already on the transcript is skipped).")));
+	opt.skip_existing = (option_lookup(&if_exists_vocab, if_exists, OPT_ALL, NULL) == IF_EXISTS_SKIP);
 	return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
 }
 
@@ -450,12 +439,7 @@ run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	check_api(fcinfo, api);
 	require_args(fcinfo, 5);
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (strcmp(opt.match_mode, "email") != 0 && strcmp(opt.match_mode, "remote_id") != 0 &&
-		strcmp(opt.match_mode, "user_id") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown match_mode \"%s\" for credentials", opt.match_mode),
-				 errhint("Use one of email, remote_id or user_id.")));
+	(void) option_lookup(&match_mode_vocab, opt.match_mode, MM_IDENTIFIERS, " for credentials");
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
@@ -572,88 +556,87 @@ credimport_check_value(PG_FUNCTION_ARGS)
 	Size		len = strlen(raw);
 	char	   *v = fc_trim(raw, &len);
 	const char *out;
+	CheckName	check;
 
 	v[len] = '\0';
-	if (strncmp(kind, "date", 4) == 0)
+	check = (CheckName) option_lookup(&check_vocab, kind, OPT_ALL, NULL);
+	switch (check)
 	{
-		fc_date_format fmt = FC_DATE_ISO;
-		int			y,
-					m,
-					d;
+		case CHECK_DATE:
+		case CHECK_DATE_MDY:
+		case CHECK_DATE_DMY:
+		case CHECK_DATE_DMY_DOT:
+			{
+				static const fc_date_format fmts[] = {
+					[CHECK_DATE] = FC_DATE_ISO,
+					[CHECK_DATE_MDY] = FC_DATE_MDY_SLASH,
+					[CHECK_DATE_DMY] = FC_DATE_DMY_SLASH,
+					[CHECK_DATE_DMY_DOT] = FC_DATE_DMY_DOT,
+				};
+				int			y,
+							m,
+							d;
 
-		if (strcmp(kind, "date_mdy") == 0)
-			fmt = FC_DATE_MDY_SLASH;
-		else if (strcmp(kind, "date_dmy") == 0)
-			fmt = FC_DATE_DMY_SLASH;
-		else if (strcmp(kind, "date_dmy_dot") == 0)
-			fmt = FC_DATE_DMY_DOT;
-		else if (strcmp(kind, "date") != 0)
-			goto bad_kind;
-		switch (fc_parse_date(v, len, fmt, &y, &m, &d))
-		{
-			case FC_OK:
-				out = psprintf("%04d-%02d-%02d", y, m, d);
+				switch (fc_parse_date(v, len, fmts[check], &y, &m, &d))
+				{
+					case FC_OK:
+						out = psprintf("%04d-%02d-%02d", y, m, d);
+						break;
+					case FC_EMPTY:
+						out = "missing_value";
+						break;
+					default:
+						out = "invalid_date";
+						break;
+				}
 				break;
-			case FC_EMPTY:
-				out = "missing_value";
-				break;
-			default:
-				out = "invalid_date";
-				break;
-		}
-	}
-	else if (strcmp(kind, "credits") == 0)
-	{
-		int64		cents;
+			}
+		case CHECK_CREDITS:
+			{
+				int64		cents;
 
-		switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &cents))
-		{
-			case FC_OK:
-				out = psprintf(INT64_FORMAT ".%02d", cents / 100, (int) (cents % 100));
+				switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &cents))
+				{
+					case FC_OK:
+						out = psprintf(INT64_FORMAT ".%02d", cents / 100, (int) (cents % 100));
+						break;
+					case FC_EMPTY:
+						out = "missing_value";
+						break;
+					case FC_NON_POSITIVE:
+						out = "non_positive_credits";
+						break;
+					case FC_TOO_MANY_DECIMALS:
+						out = "too_many_decimals";
+						break;
+					default:
+						out = "invalid_number";
+						break;
+				}
 				break;
-			case FC_EMPTY:
-				out = "missing_value";
-				break;
-			case FC_NON_POSITIVE:
-				out = "non_positive_credits";
-				break;
-			case FC_TOO_MANY_DECIMALS:
-				out = "too_many_decimals";
-				break;
-			default:
-				out = "invalid_number";
-				break;
-		}
+			}
+		case CHECK_EMAIL:
+			out = fc_check_email(v, len) == FC_OK ? v :
+				(len == 0 ? "missing_value" : "invalid_email");
+			break;
+		case CHECK_BOOL:
+		default:
+			switch (fc_parse_bool(v, len))
+			{
+				case FC_OK:
+					out = "true";
+					break;
+				case FC_FALSE:
+					out = "false";
+					break;
+				case FC_EMPTY:
+					out = "missing_value";
+					break;
+				default:
+					out = "invalid_value";
+					break;
+			}
+			break;
 	}
-	else if (strcmp(kind, "email") == 0)
-		out = fc_check_email(v, len) == FC_OK ? v :
-			(len == 0 ? "missing_value" : "invalid_email");
-	else if (strcmp(kind, "bool") == 0)
-	{
-		switch (fc_parse_bool(v, len))
-		{
-			case FC_OK:
-				out = "true";
-				break;
-			case FC_FALSE:
-				out = "false";
-				break;
-			case FC_EMPTY:
-				out = "missing_value";
-				break;
-			default:
-				out = "invalid_value";
-				break;
-		}
-	}
-	else
-		goto bad_kind;
 	PG_RETURN_TEXT_P(cstring_to_text(out));
-
-bad_kind:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown check \"%s\"", kind),
-			 errhint("Use date, date_mdy, date_dmy, date_dmy_dot, credits, email or bool.")));
-	PG_RETURN_NULL();
 }

@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "match.h"
+#include "options.h"
 #include "pipeline.h"
 #include "report.h"
 #include "writer.h"
@@ -51,9 +52,6 @@ static const char *const cred_col_names[K_NCOLS] = {
 	"issue_date", "expiration_date", "media_url", "action"
 };
 
-#define ACT_ADD		0
-#define ACT_UPDATE	1
-#define ACT_DELETE	2
 
 typedef struct CredRow
 {
@@ -117,17 +115,7 @@ cred_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nprob
 static IdentMode
 parse_ident_mode(const char *s)
 {
-	if (strcmp(s, "email") == 0)
-		return IDENT_EMAIL;
-	if (strcmp(s, "remote_id") == 0)
-		return IDENT_REMOTE_ID;
-	if (strcmp(s, "user_id") == 0)
-		return IDENT_USER_ID;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown match_mode \"%s\" for credentials", s),
-			 errhint("Use one of email, remote_id or user_id.")));
-	return IDENT_EMAIL;			/* keep compiler quiet */
+	return (IdentMode) option_lookup(&match_mode_vocab, s, MM_IDENTIFIERS, " for credentials");
 }
 
 static void
@@ -189,17 +177,13 @@ check_cred_record(CredLoad *ld, RecordCtx *rc, CredRow *row)
 	v = record_value(rc, K_ACTION, "action", &len);
 	if (v && len > 0 && len != (Size) -1)
 	{
-		char	   *a = lower_text(v, len);
+		int			a;
 
-		if (strcmp(a, "add") == 0)
-			row->action = ACT_ADD;
-		else if (strcmp(a, "update") == 0)
-			row->action = ACT_UPDATE;
-		else if (strcmp(a, "delete") == 0)
-			row->action = ACT_DELETE;
+		if (option_find(&action_vocab, v, OPT_ALL, &a))
+			row->action = (uint8) a;
 		else
 			record_problem(rc, "action", "invalid_value", v, len,
-						   "\"%s\" is not an action (add, update or delete)", v);
+						   "\"%s\" is not an action (%s)", v, option_list(&action_vocab, OPT_ALL, false));
 	}
 
 	v = record_value(rc, K_CREDENTIAL_TYPE, "credential_type", &len);

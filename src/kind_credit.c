@@ -40,6 +40,7 @@
 #include "utils/numeric.h"
 
 #include "match.h"
+#include "options.h"
 #include "pipeline.h"
 #include "report.h"
 #include "writer.h"
@@ -47,14 +48,6 @@
 
 #define TRANSCRIPT_PROBE_CHUNK	50000
 #define WRITE_CHUNK		10000
-
-typedef enum MatchMode
-{
-	MM_EMAIL,
-	MM_REMOTE_ID,
-	MM_USER_ID,
-	MM_FULL
-} MatchMode;
 
 /* the first three are the pipeline's IdentModes */
 StaticAssertDecl((int) MM_EMAIL == (int) IDENT_EMAIL && (int) MM_REMOTE_ID == (int) IDENT_REMOTE_ID &&
@@ -176,19 +169,7 @@ new_row(CreditLoad *ld)
 static MatchMode
 parse_match_mode(const char *s)
 {
-	if (strcmp(s, "email") == 0)
-		return MM_EMAIL;
-	if (strcmp(s, "remote_id") == 0)
-		return MM_REMOTE_ID;
-	if (strcmp(s, "user_id") == 0)
-		return MM_USER_ID;
-	if (strcmp(s, "full") == 0)
-		return MM_FULL;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown match_mode \"%s\"", s),
-			 errhint("Use one of email, remote_id, user_id or full.")));
-	return MM_EMAIL;			/* keep compiler quiet */
+	return (MatchMode) option_lookup(&match_mode_vocab, s, OPT_ALL, NULL);
 }
 
 /* ---------------- columns of this kind ---------------- */

@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 
 #include "match.h"
+#include "options.h"
 #include "pipeline.h"
 #include "report.h"
 #include "writer.h"
@@ -56,11 +57,7 @@ static const char *const user_col_names[U_NBUILTIN] = {
 	"parent", "instructor", "student"
 };
 
-#define ROLE_NONE		0
-#define ROLE_STUDENT	1
-#define ROLE_INSTRUCTOR 2
-#define ROLE_PARENT		3
-static const char *const role_names[4] = {NULL, "student", "instructor", "parent"};
+#define role_names(r) option_word(&role_vocab, (r))
 
 /* one associate named in a parent, instructor or student column */
 typedef struct Assoc
@@ -237,14 +234,13 @@ check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
 
 	if ((v = optional_value(ld, rc, U_ROLE, &len)) != NULL)
 	{
-		char	   *lower = lower_text(v, len);
+		int			r;
 
-		for (int r = ROLE_STUDENT; r <= ROLE_PARENT; r++)
-			if (strcmp(lower, role_names[r]) == 0)
-				row->role = (uint8) r;
-		if (row->role == ROLE_NONE)
+		if (option_find(&role_vocab, v, OPT_ALL, &r))
+			row->role = (uint8) r;
+		else
 			record_problem(rc, "role", "invalid_role", v, len,
-						   "\"%s\" is not a role (student, instructor or parent)", v);
+						   "\"%s\" is not a role (%s)", v, option_list(&role_vocab, OPT_ALL, false));
 	}
 	if ((v = optional_value(ld, rc, U_FIRST_NAME, &len)) != NULL)
 		row->first_name = arena_strndup(&ld->arena, v, len);
@@ -308,9 +304,10 @@ row_valid(UserLoad *ld, int64 aux)
 static uint8
 role_code(const char *name)
 {
-	for (int r = ROLE_STUDENT; r <= ROLE_PARENT; r++)
-		if (name && strcmp(name, role_names[r]) == 0)
-			return (uint8) r;
+	int			r;
+
+	if (name && option_find(&role_vocab, name, OPT_ALL, &r))
+		return (uint8) r;
 	return ROLE_STUDENT;
 }
 
@@ -711,7 +708,7 @@ create_learners(UserLoad *ld, int64 batch_id)
 		values[3] = text_or_null(row->first_name, &nulls[3]);
 		values[4] = text_or_null(row->last_name, &nulls[4]);
 		values[5] = text_or_null(row->username, &nulls[5]);
-		values[6] = CStringGetTextDatum(role_names[row->eff_role]);
+		values[6] = CStringGetTextDatum(role_names(row->eff_role));
 		profile = profile_json(ld, row);
 		values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
 		values[8] = Int64GetDatum(batch_id);
@@ -801,7 +798,7 @@ update_learners(UserLoad *ld, int *updated, int *unchanged)
 		values[2] = text_or_null(row->last_name, &nulls[2]);
 		values[3] = text_or_null(row->remote_id, &nulls[3]);
 		values[4] = text_or_null(row->username, &nulls[4]);
-		values[5] = text_or_null(row->role ? role_names[row->role] : NULL, &nulls[5]);
+		values[5] = text_or_null(row->role ? role_names(row->role) : NULL, &nulls[5]);
 		values[6] = text_or_null(profile_json(ld, row), &nulls[6]);
 		MemoryContextSwitchTo(old);
 		bulk_add(b, values, nulls);
