@@ -169,3 +169,97 @@ prov_end(Provenance *p)
 	p->n = 0;
 	MemoryContextDelete(p->cxt);
 }
+
+/* ======================================================================
+ * Reading it back
+ * ====================================================================== */
+
+ProvRelation *
+prov_relations(int64 batch_id, const char *role, int *n)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	ProvRelation *rels;
+	int			ret;
+	int			k = 0;
+
+	*n = 0;
+	if (!prov_table_exists())
+		return NULL;
+	values[0] = Int64GetDatum(batch_id);
+	values[1] = CStringGetTextDatum(role);
+	ret = SPI_execute_with_args("SELECT DISTINCT p.relation::pg_catalog.oid, p.key_column "
+								"FROM credimport.provenance p "
+								"WHERE p.batch_id OPERATOR(pg_catalog.=) $1 "
+								"AND p.role OPERATOR(pg_catalog.=) $2",
+								2, types, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read the provenance of batch " INT64_FORMAT ": %s",
+			 batch_id, SPI_result_code_string(ret));
+	rels = palloc0(sizeof(ProvRelation) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *col = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		char	   *relname = get_rel_name(relid);
+		AttrNumber	att;
+
+		/* a relation dropped since: nothing of it to act on */
+		if (relname == NULL)
+			continue;
+		att = get_attnum(relid, col);
+		if (att == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of %s, the key of the rows batch " INT64_FORMAT " wrote, is gone",
+							col, relname, batch_id),
+					 errdetail("credimport recorded the rows of batch " INT64_FORMAT " by that column.",
+							   batch_id)));
+		rels[k].relid = relid;
+		rels[k].key_column = col;
+		rels[k].key_type = get_atttype(relid, att);
+		rels[k].qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													  relname);
+		k++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	*n = k;
+	return rels;
+}
+
+char *
+prov_keys_subquery(const ProvRelation *r)
+{
+	return psprintf("(SELECT pg_catalog.unnest(p.row_keys)::%s AS k FROM credimport.provenance p "
+					"WHERE p.batch_id OPERATOR(pg_catalog.=) $1 AND p.role OPERATOR(pg_catalog.=) $2 "
+					"AND p.relation OPERATOR(pg_catalog.=) %u::pg_catalog.oid::pg_catalog.regclass)",
+					format_type_be_qualified(r->key_type), r->relid);
+}
+
+uint64
+prov_delete_rows(int64 batch_id, const char *role)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	int			n;
+	ProvRelation *rels = prov_relations(batch_id, role, &n);
+	uint64		deleted = 0;
+
+	values[0] = Int64GetDatum(batch_id);
+	values[1] = CStringGetTextDatum(role);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *sql = psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
+								   rels[i].qualname, prov_keys_subquery(&rels[i]),
+								   quote_identifier(rels[i].key_column));
+		int			ret = SPI_execute_with_args(sql, 2, types, values, NULL, false, 0);
+
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "credimport: could not delete the rows batch " INT64_FORMAT " wrote into %s: %s",
+				 batch_id, rels[i].qualname, SPI_result_code_string(ret));
+		deleted += SPI_processed;
+	}
+	return deleted;
+}

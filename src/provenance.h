@@ -35,3 +35,28 @@ extern void prov_end(Provenance *p);
 extern bool prov_table_exists(void);
 
 #endif
+
+/* ---- reading it back (revert, approve): run as the owner, inside SPI ---- */
+
+/*
+ * The relations (and their key columns) in which the batch wrote rows of
+ * the role; *n of them.
+ */
+typedef struct ProvRelation
+{
+	Oid			relid;
+	char	   *key_column;
+	Oid			key_type;		/* the key column's type */
+	char	   *qualname;
+} ProvRelation;
+extern ProvRelation *prov_relations(int64 batch_id, const char *role, int *n);
+
+/*
+ * SQL of the keys the batch wrote into r for the role, as a subquery
+ * "(SELECT ... AS k ...)" of the key column's type, $1 being the batch id
+ * (bigint) and $2 the role (text).
+ */
+extern char *prov_keys_subquery(const ProvRelation *r);
+
+/* delete the rows the batch wrote into every relation of the role */
+extern uint64 prov_delete_rows(int64 batch_id, const char *role);

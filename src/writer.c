@@ -216,15 +216,6 @@ typedef enum WriteContext
 	WC_RANGE
 } WriteContext;
 
-/*
- * The role names, as target.c has them (target_role_names); kept here
- * until every caller passes a Target.
- */
-static const char *const tw_role_names[TR_NROLES] = {
-	"learner", "credit_type", "credit", "credential_type", "credential",
-	"learner_link", "invitation"
-};
-
 struct TableWriter
 {
 	bool		direct;
@@ -234,7 +225,9 @@ struct TableWriter
 	/* the key, when wanted (a caller's on_key, or provenance) */
 	bool		want_key;
 	AttrNumber	key_attno;		/* 1-based */
-	Oid			key_type;
+	Oid			key_coltype;	/* the key column's type */
+	Oid			key_type;		/* as handed back: int8 for an integer key, else text */
+	FmgrInfo	key_out;		/* direct route: the key column's output function */
 	tw_key_fn	on_key;
 	void	   *key_arg;
 	Provenance *prov;
@@ -540,7 +533,8 @@ insert_begin(TableWriter *w, Relation rel, int ncols, const char *const *columns
 	else
 		appendStringInfoChar(&sql, ')');
 	if (w->want_key)
-		appendStringInfo(&sql, " RETURNING %s", quote_identifier(key_column));
+		appendStringInfo(&sql, " RETURNING %s::%s", quote_identifier(key_column),
+						 w->key_type == INT8OID ? "pg_catalog.int8" : "pg_catalog.text");
 	w->bulk = bulk_begin_ex(sql.data, ncols, btypes, TW_CHUNK, true,
 							w->want_key ? insert_returned : NULL, w);
 	w->bulk->tw = w;
@@ -754,7 +748,23 @@ direct_flush(TableWriter *w)
 			bool		isnull;
 			Datum		key = slot_getattr(w->slots[i], w->key_attno, &isnull);
 
-			tw_got_key(w, base + i, key, isnull);
+			if (isnull)
+				tw_got_key(w, base + i, key, true);
+			else if (w->key_coltype == INT8OID)
+				tw_got_key(w, base + i, key, false);
+			else if (w->key_coltype == INT4OID)
+				tw_got_key(w, base + i, Int64GetDatum(DatumGetInt32(key)), false);
+			else if (w->key_coltype == INT2OID)
+				tw_got_key(w, base + i, Int64GetDatum(DatumGetInt16(key)), false);
+			else
+			{
+				char	   *str = OutputFunctionCall(&w->key_out, key);
+				Datum		t = CStringGetTextDatum(str);
+
+				tw_got_key(w, base + i, t, false);
+				pfree(str);
+				pfree(DatumGetPointer(t));
+			}
 		}
 		ExecClearTuple(w->slots[i]);
 	}
@@ -861,7 +871,18 @@ tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *colu
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("target %s has no key column \"%s\"", qualname, key_column)));
-		w->key_type = TupleDescAttr(rel->rd_att, w->key_attno - 1)->atttypid;
+		w->key_coltype = TupleDescAttr(rel->rd_att, w->key_attno - 1)->atttypid;
+		if (w->key_coltype == INT8OID || w->key_coltype == INT4OID || w->key_coltype == INT2OID)
+			w->key_type = INT8OID;
+		else
+		{
+			Oid			out;
+			bool		isvarlena;
+
+			w->key_type = TEXTOID;
+			getTypeOutputInfo(w->key_coltype, &out, &isvarlena);
+			fmgr_info(out, &w->key_out);
+		}
 		w->want_key = true;
 		if (provenance_batch != 0 && role != NULL)
 			w->prov = prov_begin(provenance_batch, role, relid, key_column, w->key_type);
@@ -909,7 +930,7 @@ tw_begin_target(const Target *t, int nfields, const char *const *fields, const O
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("target %s has no column for field \"%s\"", t->qualname, fields[c]),
 					 errhint("Map the field with credimport_set_target('%s', ...).",
-							 tw_role_names[t->role])));
+							 target_role_names[t->role])));
 		columns[c] = f->column;
 	}
 	if (t->key)
@@ -919,7 +940,7 @@ tw_begin_target(const Target *t, int nfields, const char *const *fields, const O
 				key_column = t->fields[i].column;
 	}
 	return tw_begin_rel(t->relid, t->qualname, nfields, (const char *const *) columns, types,
-						key_column, tw_role_names[t->role], provenance_batch, on_key, arg, false);
+						key_column, target_role_names[t->role], provenance_batch, on_key, arg, false);
 }
 
 /*

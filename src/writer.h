@@ -48,8 +48,11 @@ struct Target;
  * Called once per written row, after the row is in the target: ordinal is
  * the n-th tw_add() (0-based), key the row's key field (target->key) as
  * the target GENERATED it (identity, serial, a default, a BEFORE or
- * INSTEAD OF trigger), of type tw_key_type().  The Datum is valid only
- * during the call: copy it.
+ * INSTEAD OF trigger): an int8 for an integer key (smallint, integer,
+ * bigint), text for any other (uuid, ...), as tw_key_type() says (and as
+ * target_sql_insert() returns keys).  The Datum is valid only during the
+ * call: copy it.  The callback must not run SPI (the INSERT route calls it
+ * while SPI's result is being read).
  */
 typedef void (*tw_key_fn) (void *arg, int64 ordinal, Datum key, bool isnull);
 
@@ -86,7 +89,7 @@ extern TableWriter *tw_begin(const char *table, int ncols, const char *const *co
 extern void tw_add(TableWriter *w, const Datum *values, const bool *nulls);
 extern void tw_end(TableWriter *w);
 extern bool tw_is_direct(TableWriter *w);
-/* the type of the keys tw_key_fn receives (InvalidOid: no key) */
+/* the type of the keys tw_key_fn receives: INT8OID, TEXTOID, or InvalidOid (no key) */
 extern Oid	tw_key_type(TableWriter *w);
 /* rows written (tw_add calls) */
 extern int64 tw_count(TableWriter *w);
