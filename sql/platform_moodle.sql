@@ -245,7 +245,7 @@ SELECT u.username, t.course_code, t.completed_on, t.tableoid::regclass AS partit
 SELECT * FROM credimport_revert(:email_batch);
 SELECT count(*) AS still_there FROM platform.transcript t JOIN email_result r ON r.credit_id::text = t.id::text;
 SELECT status FROM credimport.batch WHERE id = :email_batch;
-SELECT count(*) AS provenance_rows_of_reverted_batch FROM credimport.provenance WHERE batch_id = :email_batch;
+SELECT count(*) AS provenance_rows_of_reverted_batch FROM credimport.provenance_rows WHERE batch_id = :email_batch;
 SELECT * FROM credimport_revert(:email_batch);
 
 -- ---------------------------------------------------------------------------
@@ -431,9 +431,17 @@ ROLLBACK;
 -- what credimport kept of the batches' rows (the platform's tables have no
 -- batch column)
 -- ---------------------------------------------------------------------------
-SELECT b.kind, b.status, count(p.*) AS provenance_rows
-  FROM credimport.batch b LEFT JOIN credimport.provenance p ON p.batch_id = b.id
- WHERE b.id > 900 GROUP BY b.id, b.kind, b.status ORDER BY b.id;
+SELECT b.id - 900 AS batch, b.kind, b.status, p.role, p.relation, count(p.row_key) AS rows_kept
+  FROM credimport.batch b LEFT JOIN credimport.provenance_rows p ON p.batch_id = b.id
+ WHERE b.id > 900 AND b.status IN ('imported', 'reverted')
+ GROUP BY b.id, b.kind, b.status, p.role, p.relation ORDER BY b.id, p.role;
+-- the keys kept are the rows' own keys: the uuids of the transcript, the ids of mdl_user
+SELECT p.role, count(*) AS keys, count(t.id) + count(u.id) + count(l.id) AS naming_a_row
+  FROM credimport.provenance_rows p
+  LEFT JOIN platform.transcript t ON p.role = 'credit' AND t.id::text = p.row_key
+  LEFT JOIN moodle.mdl_user u ON p.role = 'learner' AND u.id::text = p.row_key
+  LEFT JOIN platform.license l ON p.role = 'credential' AND l.id::text = p.row_key
+ WHERE p.batch_id > 900 GROUP BY p.role ORDER BY p.role;
 
 -- back to the shipped tables, and the batch numbers as they were
 SELECT credimport_reset_target(r)
