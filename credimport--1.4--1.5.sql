@@ -7,9 +7,110 @@
 -- section: targets (configuration, credimport_set_target, credimport.targets)
 -- ---------------------------------------------------------------------------
 
+/*
+ * Targets: the table or view each role reads and writes.  No row: the
+ * shipped table credimport.<role>.  The relation is a regclass (it follows
+ * renames, and pg_dump and pg_upgrade carry it); columns maps credimport's
+ * field names to the relation's column names (unmapped fields keep their
+ * names).  Written only through credimport_set_target() and
+ * credimport_reset_target(), which validate; dumped by pg_dump.
+ */
+CREATE TABLE credimport.target (
+    role     text PRIMARY KEY
+             CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['learner', 'credit_type', 'credit',
+                    'credential_type', 'credential', 'learner_link', 'invitation'])),
+    relation pg_catalog.regclass NOT NULL,
+    columns  jsonb NOT NULL DEFAULT '{}'
+             CHECK (pg_catalog.jsonb_typeof(columns) OPERATOR(pg_catalog.=) 'object')
+);
+SELECT pg_catalog.pg_extension_config_dump('credimport.target', '');
+
+CREATE FUNCTION @extschema@.credimport_set_target(role text, relation regclass, columns jsonb DEFAULT '{}')
+RETURNS void
+AS 'MODULE_PATHNAME', 'credimport_set_target'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_set_target(text, regclass, jsonb) IS
+    'point a target role (learner, credit_type, credit, credential_type, credential, learner_link, invitation) at a table or view, with credimport''s field names mapped to its columns';
+REVOKE ALL ON FUNCTION @extschema@.credimport_set_target(text, regclass, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_reset_target(role text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'credimport_reset_target'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.credimport_reset_target(text) IS
+    'point a target role back at the shipped table';
+REVOKE ALL ON FUNCTION @extschema@.credimport_reset_target(text) FROM PUBLIC;
+
+-- every role, its relation, the effective mapping (field -> column, null
+-- when the relation has none), and whether it is the shipped table
+CREATE FUNCTION credimport.target_list(
+    OUT role text, OUT relation regclass, OUT columns jsonb, OUT shipped boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'credimport_target_list'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION credimport.target_list() FROM PUBLIC;
+
+CREATE VIEW credimport.targets AS
+    SELECT t.role, t.relation, t.columns, t.shipped FROM credimport.target_list() t;
+COMMENT ON VIEW credimport.targets IS
+    'the table or view of each target role, and its columns: credimport''s field -> the relation''s column';
+
+GRANT SELECT ON credimport.target, credimport.targets TO credimport_admin;
+GRANT EXECUTE ON FUNCTION credimport.target_list() TO credimport_admin;
+
+
 -- ---------------------------------------------------------------------------
 -- section: provenance and writes (which batch wrote which row of a target)
 -- ---------------------------------------------------------------------------
+
+/*
+ * Which batch wrote which rows of which target.  A platform's own table has
+ * no batch column: credimport keeps the keys of the rows each batch wrote,
+ * per target role and relation, one row per chunk of up to 10,000 keys
+ * (a load of 1,000,000 rows adds about 100 small rows).  credimport_revert
+ * and credimport_approve find a batch's rows through it.  The loaders write
+ * it as its owner (a loader needs, and has, no privilege on it: it cannot
+ * record rows its batch did not write); it is read like batch_error.
+ */
+CREATE TABLE credimport.provenance (
+    batch_id   bigint NOT NULL REFERENCES credimport.batch (id) ON DELETE CASCADE,
+    role       text NOT NULL,
+    relation   regclass NOT NULL,
+    key_column text NOT NULL,
+    row_keys   text[] NOT NULL
+);
+COMMENT ON TABLE credimport.provenance IS
+    'the keys of the rows each batch wrote, per target role and relation, in chunks';
+CREATE INDEX provenance_batch_idx ON credimport.provenance (batch_id, role);
+SELECT pg_catalog.pg_extension_config_dump('credimport.provenance', '');
+ALTER TABLE credimport.provenance ENABLE ROW LEVEL SECURITY;
+CREATE POLICY provenance_own ON credimport.provenance
+    USING (EXISTS (SELECT FROM credimport.batch b WHERE b.id OPERATOR(pg_catalog.=) provenance.batch_id));
+GRANT SELECT ON credimport.provenance TO credimport_admin;
+
+-- one row per key (read with the reader's rights: its batches only)
+CREATE VIEW credimport.provenance_rows WITH (security_invoker = true) AS
+SELECT p.batch_id, p.role, p.relation, k.row_key
+  FROM credimport.provenance p
+ CROSS JOIN LATERAL pg_catalog.unnest(p.row_keys) AS k(row_key);
+COMMENT ON VIEW credimport.provenance_rows IS
+    'which batch wrote which row (by key) of which target relation';
+GRANT SELECT ON credimport.provenance_rows TO credimport_admin;
+
+/*
+ * Called by the INSERT that writes a chunk of rows, once per row just
+ * before the row is inserted, so that an error raised while writing it
+ * names its source line.  Harmless to anyone: it records, in the calling
+ * backend, which row credimport is writing, and returns whether the row
+ * is one to write.
+ */
+CREATE FUNCTION credimport.writing_row(ordinal bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'credimport_writing_row'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- ---------------------------------------------------------------------------
 -- section: kinds and options (one pipeline)

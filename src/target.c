@@ -1,0 +1,1489 @@
+/*
+ * target.c
+ *		Targets: the tables (or views) a kind reads and writes.
+ *
+ * Every role's contract -- the fields credimport knows, the type of value
+ * each holds, which are required, which is the row key, which are match keys
+ * -- is declared once, in role_specs[] below.  Validation, the hints that
+ * list names, the view credimport.targets and every statement builder work
+ * from that table and from the relation's catalog entry: nothing else in
+ * credimport names a target's relation or columns.
+ *
+ * The configuration is the table credimport.target (one row per configured
+ * role; no row: the shipped table credimport.<role>).  It is read here with
+ * a plain heap scan (no privilege check: a loader needs no privilege on the
+ * configuration, only on the relations it points at), once per statement,
+ * and validated each time it is read: a relation dropped or a column
+ * dropped since credimport_set_target() is reported with the same message
+ * as credimport_set_target() would give.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/primnodes.h"
+#include "parser/parse_coerce.h"
+#include "rewrite/rewriteHandler.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "target.h"
+
+/* ---------------------------------------------------------------------------
+ * The contracts, declared once
+ * ---------------------------------------------------------------------------
+ */
+
+const char *const target_role_names[TR_NROLES] = {
+	"learner", "credit_type", "credit", "credential_type", "credential",
+	"learner_link", "invitation"
+};
+
+/* the kind of value a field holds (what credimport reads or writes) */
+typedef enum ValueKind
+{
+	VK_TEXT,
+	VK_ID,						/* a row key of another role: a whole number */
+	VK_KEY,						/* the role's own row key, of any type */
+	VK_DATE,
+	VK_NUMERIC,
+	VK_BOOL,
+	VK_JSONB,
+	VK_TIMESTAMPTZ,
+	VK_NAME
+} ValueKind;
+
+static const Oid value_kind_types[] = {
+	[VK_TEXT] = TEXTOID,
+	[VK_ID] = INT8OID,
+	[VK_KEY] = InvalidOid,
+	[VK_DATE] = DATEOID,
+	[VK_NUMERIC] = NUMERICOID,
+	[VK_BOOL] = BOOLOID,
+	[VK_JSONB] = JSONBOID,
+	[VK_TIMESTAMPTZ] = TIMESTAMPTZOID,
+	[VK_NAME] = NAMEOID
+};
+
+#define F_REQUIRED	0x01		/* the relation must have a column for it */
+#define F_KEY		0x02		/* the row key */
+#define F_INTKEY	0x04		/* ... which must be an integer column */
+#define F_MATCH		0x08		/* records find rows by it: should be unique */
+#define F_LOWER		0x10		/* ... compared lower()ed */
+
+typedef struct TargetFieldSpec
+{
+	const char *name;
+	ValueKind	kind;
+	uint8		flags;
+} TargetFieldSpec;
+
+static const TargetFieldSpec learner_fields[] = {
+	{"id", VK_ID, F_REQUIRED | F_KEY | F_INTKEY},
+	{"email", VK_TEXT, F_MATCH | F_LOWER},
+	{"remote_id", VK_TEXT, F_MATCH},
+	{"username", VK_TEXT, F_MATCH | F_LOWER},
+	{"first_name", VK_TEXT, 0},
+	{"last_name", VK_TEXT, 0},
+	{"active", VK_BOOL, 0},
+	{"profile", VK_JSONB, 0},
+	{"role", VK_TEXT, 0},
+	{"created_by_batch", VK_ID, 0},
+	{"created_at", VK_TIMESTAMPTZ, 0},
+};
+
+static const TargetFieldSpec credit_type_fields[] = {
+	{"id", VK_ID, F_REQUIRED | F_KEY | F_INTKEY},
+	{"code", VK_TEXT, F_REQUIRED | F_LOWER},
+	{"name", VK_TEXT, 0},
+	{"active", VK_BOOL, 0},
+};
+
+static const TargetFieldSpec credit_fields[] = {
+	{"id", VK_KEY, F_REQUIRED | F_KEY},
+	{"learner_id", VK_ID, F_REQUIRED},
+	{"provider", VK_TEXT, 0},
+	{"course_title", VK_TEXT, F_REQUIRED},
+	{"course_id", VK_TEXT, F_REQUIRED},
+	{"completion_date", VK_DATE, F_REQUIRED},
+	{"number_credits", VK_NUMERIC, F_REQUIRED},
+	{"credit_type_id", VK_ID, F_REQUIRED},
+	{"user_editable", VK_BOOL, 0},
+	{"batch_id", VK_ID, 0},
+	{"created_at", VK_TIMESTAMPTZ, 0},
+};
+
+static const TargetFieldSpec credential_type_fields[] = {
+	{"id", VK_ID, F_REQUIRED | F_KEY | F_INTKEY},
+	{"code", VK_TEXT, F_REQUIRED | F_LOWER},
+	{"name", VK_TEXT, 0},
+	{"requires_expiration", VK_BOOL, 0},
+	{"active", VK_BOOL, 0},
+};
+
+static const TargetFieldSpec credential_fields[] = {
+	{"id", VK_KEY, F_REQUIRED | F_KEY},
+	{"learner_id", VK_ID, F_REQUIRED},
+	{"credential_type_id", VK_ID, F_REQUIRED},
+	{"license_number", VK_TEXT, F_REQUIRED},
+	{"issuer", VK_TEXT, 0},
+	{"issue_date", VK_DATE, F_REQUIRED},
+	{"expiration_date", VK_DATE, 0},
+	{"status", VK_TEXT, 0},
+	{"media_url", VK_TEXT, 0},
+	{"batch_id", VK_ID, 0},
+	{"created_at", VK_TIMESTAMPTZ, 0},
+	{"approved_at", VK_TIMESTAMPTZ, 0},
+	{"approved_by", VK_NAME, 0},
+};
+
+static const TargetFieldSpec learner_link_fields[] = {
+	{"learner_id", VK_ID, F_REQUIRED},
+	{"related_learner_id", VK_ID, F_REQUIRED},
+	{"relation", VK_TEXT, F_REQUIRED},
+	{"batch_id", VK_ID, 0},
+	{"created_at", VK_TIMESTAMPTZ, 0},
+};
+
+static const TargetFieldSpec invitation_fields[] = {
+	{"learner_id", VK_ID, F_REQUIRED},
+	{"batch_id", VK_ID, 0},
+	{"token", VK_TEXT, F_REQUIRED},
+	{"created_at", VK_TIMESTAMPTZ, 0},
+	{"sent_at", VK_TIMESTAMPTZ, 0},
+};
+
+typedef struct TargetRoleSpec
+{
+	const TargetFieldSpec *fields;
+	int			nfields;
+	bool		written;		/* credimport inserts into it */
+	const char *what;			/* for messages: "a learner", ... */
+} TargetRoleSpec;
+
+#define ROLE(f, w, what) {f, lengthof(f), w, what}
+static const TargetRoleSpec role_specs[TR_NROLES] = {
+	[TR_LEARNER] = ROLE(learner_fields, true, "learner"),
+	[TR_CREDIT_TYPE] = ROLE(credit_type_fields, false, "credit type"),
+	[TR_CREDIT] = ROLE(credit_fields, true, "credit"),
+	[TR_CREDENTIAL_TYPE] = ROLE(credential_type_fields, false, "credential type"),
+	[TR_CREDENTIAL] = ROLE(credential_fields, true, "credential"),
+	[TR_LEARNER_LINK] = ROLE(learner_link_fields, true, "learner link"),
+	[TR_INVITATION] = ROLE(invitation_fields, true, "invitation"),
+};
+
+/* the schema of the shipped tables (credimport.<role>) and of the configuration */
+#define CREDIMPORT_SCHEMA "credimport"
+#define TARGET_CONFIG_TABLE "target"
+
+/* ---------------------------------------------------------------------------
+ * Names
+ * ---------------------------------------------------------------------------
+ */
+
+/* "learner, credit_type, ...": for hints */
+static char *
+role_name_list(void)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int r = 0; r < TR_NROLES; r++)
+		appendStringInfo(&s, "%s%s", r ? ", " : "", target_role_names[r]);
+	return s.data;
+}
+
+static char *
+field_name_list(TargetRole role)
+{
+	StringInfoData s;
+	const TargetRoleSpec *rs = &role_specs[role];
+
+	initStringInfo(&s);
+	for (int f = 0; f < rs->nfields; f++)
+		appendStringInfo(&s, "%s%s", f ? ", " : "", rs->fields[f].name);
+	return s.data;
+}
+
+static TargetRole
+role_from_name(const char *name)
+{
+	for (int r = 0; r < TR_NROLES; r++)
+		if (strcmp(name, target_role_names[r]) == 0)
+			return (TargetRole) r;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown target role \"%s\"", name),
+			 errhint("The target roles are %s.", role_name_list())));
+	return TR_NROLES;			/* keep the compiler quiet */
+}
+
+static int
+field_index(TargetRole role, const char *field)
+{
+	const TargetRoleSpec *rs = &role_specs[role];
+
+	for (int f = 0; f < rs->nfields; f++)
+		if (strcmp(rs->fields[f].name, field) == 0)
+			return f;
+	return -1;
+}
+
+static Oid
+shipped_relid(TargetRole role, bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid(CREDIMPORT_SCHEMA, missing_ok);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(target_role_names[role], nsp) : InvalidOid;
+
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("target \"%s\": the shipped table %s.%s does not exist",
+						target_role_names[role], CREDIMPORT_SCHEMA, target_role_names[role]),
+				 errhint("Point the target at a relation with credimport_set_target().")));
+	return relid;
+}
+
+static const char *
+relation_qualname(Relation rel)
+{
+	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+}
+
+/* the type without its domains' names, for casts ("text", not a domain over it) */
+static bool
+is_integer_type(Oid type)
+{
+	Oid			base = getBaseType(type);
+
+	return base == INT2OID || base == INT4OID || base == INT8OID;
+}
+
+/* a column whose binary value is a text (read as text by the directories) */
+static bool
+is_text_type(Oid type)
+{
+	return type == TEXTOID || type == VARCHAROID;
+}
+
+static bool
+is_numeric_type(Oid type)
+{
+	Oid			base = getBaseType(type);
+
+	return base == INT2OID || base == INT4OID || base == INT8OID || base == NUMERICOID ||
+		base == FLOAT4OID || base == FLOAT8OID;
+}
+
+/* ---------------------------------------------------------------------------
+ * The configuration
+ * ---------------------------------------------------------------------------
+ */
+
+typedef struct ConfigRow
+{
+	bool		present;
+	Oid			relid;
+	Jsonb	   *columns;		/* NULL: '{}' */
+} ConfigRow;
+
+static Oid
+config_relid(bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid(CREDIMPORT_SCHEMA, missing_ok);
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	return get_relname_relid(TARGET_CONFIG_TABLE, nsp);
+}
+
+/*
+ * Every row of credimport.target, into rows[role] (allocated in the current
+ * memory context).  Without the table (an extension older than 1.5 still
+ * loaded), no row: the shipped tables.
+ */
+static void
+config_read(ConfigRow *rows)
+{
+	Oid			relid = config_relid(true);
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	TupleDesc	desc;
+
+	memset(rows, 0, sizeof(ConfigRow) * TR_NROLES);
+	if (!OidIsValid(relid))
+		return;
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	if (desc->natts < 3)
+		elog(ERROR, "credimport: the configuration table credimport.target has an unexpected shape");
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d;
+		char	   *name;
+		int			r;
+
+		CHECK_FOR_INTERRUPTS();
+		d = heap_getattr(tup, 1, desc, &isnull);
+		if (isnull)
+			continue;
+		name = TextDatumGetCString(d);
+		for (r = 0; r < TR_NROLES; r++)
+			if (strcmp(name, target_role_names[r]) == 0)
+				break;
+		if (r == TR_NROLES)
+			continue;			/* the CHECK constraint keeps them out */
+		d = heap_getattr(tup, 2, desc, &isnull);
+		if (isnull)
+			continue;
+		rows[r].present = true;
+		rows[r].relid = DatumGetObjectId(d);
+		d = heap_getattr(tup, 3, desc, &isnull);
+		rows[r].columns = isnull ? NULL : DatumGetJsonbPCopy(d);
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+}
+
+/* ---------------------------------------------------------------------------
+ * Resolution: a role's configuration against the relation's catalog entry
+ * ---------------------------------------------------------------------------
+ */
+
+/* private: what the builders need besides the public description */
+typedef struct TargetPriv
+{
+	Target		pub;
+	bool	   *notnull;		/* per field */
+	const char **unless_names;	/* ACTIVE_UNLESS: the columns, unquoted */
+} TargetPriv;
+
+/* the column of the relation with this name, or NULL */
+static Form_pg_attribute
+find_column(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* is there a unique index that keeps the column (or its lower()) unique? */
+static bool
+unique_index_on(Relation rel, AttrNumber attnum)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		Relation	ir = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ix = ir->rd_index;
+
+		if (ix->indisunique && ix->indisvalid && ix->indnkeyatts == 1 &&
+			heap_attisnull(ir->rd_indextuple, Anum_pg_index_indpred, NULL))
+		{
+			if (ix->indkey.values[0] == attnum)
+				found = true;
+			else if (ix->indkey.values[0] == 0)
+			{
+				/* an expression: lower(column) keeps the column unique too */
+				List	   *exprs = RelationGetIndexExpressions(ir);
+				Node	   *e = exprs ? (Node *) linitial(exprs) : NULL;
+
+				if (e && IsA(e, FuncExpr) && ((FuncExpr *) e)->funcid == F_LOWER_TEXT &&
+					list_length(((FuncExpr *) e)->args) == 1)
+				{
+					Node	   *arg = linitial(((FuncExpr *) e)->args);
+
+					while (arg && IsA(arg, RelabelType))
+						arg = (Node *) ((RelabelType *) arg)->arg;
+					if (arg && IsA(arg, Var) && ((Var *) arg)->varattno == attnum)
+						found = true;
+				}
+			}
+		}
+		index_close(ir, AccessShareLock);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* the JSON value's text, for messages */
+static char *
+jsonb_value_text(JsonbValue *v)
+{
+	if (v->type == jbvBinary)
+		return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
+	return JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0);
+}
+
+static char *
+jsonb_string(JsonbValue *v)
+{
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * Resolve the role against the relation.  strict: raise an error for every
+ * misfit (credimport_set_target() and target_get()); otherwise (the view
+ * credimport.targets) return what can be resolved, or NULL when the
+ * relation has gone.  notices: say which match keys nothing keeps unique.
+ */
+static TargetPriv *
+target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
+			   bool strict, bool notices)
+{
+	const TargetRoleSpec *rs = &role_specs[role];
+	const char *rolename = target_role_names[role];
+	TargetPriv *tp;
+	Target	   *t;
+	Relation	rel;
+	TupleDesc	desc;
+	const char **mapped;		/* per field: the name configured, or NULL */
+	JsonbValue *active_value = NULL;
+	char		relkind;
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+	{
+		if (!strict)
+			return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("target \"%s\": its relation (OID %u) no longer exists", rolename, relid),
+				 errhint("Point the target at a relation with credimport_set_target('%s', ...), "
+						 "or go back to the shipped table with credimport_reset_target('%s').",
+						 rolename, rolename)));
+	}
+	relkind = rel->rd_rel->relkind;
+	desc = RelationGetDescr(rel);
+
+	tp = palloc0(sizeof(TargetPriv));
+	t = &tp->pub;
+	t->role = role;
+	t->relid = relid;
+	t->relkind = relkind;
+	t->qualname = relation_qualname(rel);
+	t->shipped = (relid == shipped_relid(role, true));
+	t->nfields = rs->nfields;
+	t->fields = palloc0(sizeof(TargetField) * rs->nfields);
+	tp->notnull = palloc0(sizeof(bool) * rs->nfields);
+	mapped = palloc0(sizeof(char *) * rs->nfields);
+
+	if (strict && relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_VIEW && relkind != RELKIND_FOREIGN_TABLE &&
+		relkind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("target \"%s\": %s is not a table or view", rolename, t->qualname),
+				 errdetail("A target is a table, a partitioned table, a view, a materialized view or a foreign table.")));
+
+	/* the configured mapping: field -> column */
+	if (columns != NULL && !JB_ROOT_IS_SCALAR(columns) && JB_ROOT_IS_OBJECT(columns))
+	{
+		JsonbIterator *it = JsonbIteratorInit(&columns->root);
+		JsonbValue	k,
+					v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+		{
+			char	   *fname;
+			int			f;
+
+			CHECK_FOR_INTERRUPTS();
+			if (tok != WJB_KEY)
+				continue;
+			fname = jsonb_string(&k);
+			tok = JsonbIteratorNext(&it, &v, true);
+			Assert(tok == WJB_VALUE);
+			f = field_index(role, fname);
+			if (f < 0)
+			{
+				if (strict)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("target \"%s\" has no field \"%s\"", rolename, fname),
+							 errdetail("The columns argument maps credimport's field names to the columns of %s.",
+									   t->qualname),
+							 errhint("The fields of target \"%s\" are %s.", rolename,
+									 field_name_list(role))));
+				continue;
+			}
+			if (strcmp(fname, "active") == 0)
+			{
+				active_value = palloc(sizeof(JsonbValue));
+				*active_value = v;
+				continue;
+			}
+			if (v.type != jbvString)
+			{
+				if (strict)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("target \"%s\": field \"%s\" must map to a column name of %s",
+									rolename, fname, t->qualname),
+							 errdetail("It maps to %s.", jsonb_value_text(&v)),
+							 errhint("Write the column's name as a JSON string: {\"%s\": \"column\"}.",
+									 fname)));
+				continue;
+			}
+			mapped[f] = jsonb_string(&v);
+		}
+	}
+	else if (columns != NULL && strict)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\": the columns argument must be a JSON object", rolename),
+				 errhint("Map credimport's field names to column names: {\"remote_id\": \"idnumber\"}.")));
+
+	/* every field, as the relation has it */
+	for (int f = 0; f < rs->nfields; f++)
+	{
+		const TargetFieldSpec *fs = &rs->fields[f];
+		TargetField *tf = &t->fields[f];
+		const char *colname = mapped[f] ? mapped[f] : fs->name;
+		Form_pg_attribute a;
+
+		CHECK_FOR_INTERRUPTS();
+		tf->field = fs->name;
+		if (strcmp(fs->name, "active") == 0 && active_value != NULL)
+			continue;			/* below */
+		a = find_column(desc, colname);
+		if (a == NULL)
+		{
+			if (strict && mapped[f])
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("target \"%s\": relation %s has no column \"%s\"",
+								rolename, t->qualname, colname),
+						 errdetail("Field \"%s\" is mapped to column \"%s\".", fs->name, colname)));
+			if (strict && (fs->flags & F_REQUIRED))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("target \"%s\": relation %s has no column for the required field \"%s\"",
+								rolename, t->qualname, fs->name),
+						 errdetail("A %s target needs a column for every one of its required fields.",
+								   rs->what),
+						 errhint("Map the field to a column of the relation: {\"%s\": \"column\"}.",
+								 fs->name)));
+			continue;
+		}
+		tf->column = pstrdup(NameStr(a->attname));
+		tf->attnum = a->attnum;
+		tf->type = a->atttypid;
+		tf->typmod = a->atttypmod;
+		tf->has_default = a->atthasdef || a->attidentity != '\0' || a->attgenerated != '\0';
+		tf->generated_always = a->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ||
+			a->attgenerated == ATTRIBUTE_GENERATED_STORED;
+		tp->notnull[f] = a->attnotnull;
+		if (fs->flags & F_KEY)
+			t->key = fs->name;
+		if (strict && (fs->flags & F_INTKEY) && !is_integer_type(a->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("target \"%s\": key column \"%s\" of relation %s is of type %s",
+							rolename, tf->column, t->qualname, format_type_be(a->atttypid)),
+					 errdetail("The key of a %s target must be an integer column (smallint, integer or bigint).",
+							   rs->what)));
+		if (strict && value_kind_types[fs->kind] != InvalidOid)
+		{
+			Oid			from = value_kind_types[fs->kind];
+			Oid			to = a->atttypid;
+
+			if (!can_coerce_type(1, &from, &to, COERCION_ASSIGNMENT))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("target \"%s\": column \"%s\" of relation %s, of type %s, cannot hold field \"%s\"",
+								rolename, tf->column, t->qualname, format_type_be(to), fs->name),
+						 errdetail("Field \"%s\" holds values of type %s, which have no assignment cast to %s.",
+								   fs->name, format_type_be(from), format_type_be(to)),
+						 strcmp(fs->name, "active") == 0 ?
+						 errhint("A column that is set when a learner is not active goes in {\"active\": {\"unless\": [\"%s\"]}}.",
+								 tf->column) : 0));
+		}
+		if (notices && (fs->flags & F_MATCH) &&
+			((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
+			 !unique_index_on(rel, a->attnum)))
+			ereport(NOTICE,
+					(errmsg("target \"%s\": nothing keeps column \"%s\" of relation %s unique",
+							rolename, tf->column, t->qualname),
+					 errdetail("Records that find a %s by %s will be reported as ambiguous_learner where two share it.",
+							   rs->what, fs->name)));
+	}
+
+	/* "active": a column, {"unless": [columns]}, or nothing */
+	{
+		int			fa = field_index(role, "active");
+
+		t->active_rule = ACTIVE_ALWAYS;
+		if (fa >= 0 && active_value == NULL && t->fields[fa].column != NULL)
+			t->active_rule = ACTIVE_COLUMN;
+		else if (fa >= 0 && active_value != NULL)
+		{
+			JsonbValue *v = active_value;
+
+			if (v->type == jbvNull)
+				t->active_rule = ACTIVE_ALWAYS;
+			else if (v->type == jbvString)
+			{
+				/* resolved by the loop above only when not configured: do it here */
+				char	   *colname = jsonb_string(v);
+				Form_pg_attribute a = find_column(desc, colname);
+				TargetField *tf = &t->fields[fa];
+				Oid			from = BOOLOID;
+
+				if (a == NULL)
+				{
+					if (strict)
+						ereport(ERROR,
+								(errcode(ERRCODE_UNDEFINED_COLUMN),
+								 errmsg("target \"%s\": relation %s has no column \"%s\"",
+										rolename, t->qualname, colname),
+								 errdetail("Field \"active\" is mapped to column \"%s\".", colname)));
+				}
+				else
+				{
+					if (strict && !can_coerce_type(1, &from, &a->atttypid, COERCION_ASSIGNMENT))
+						ereport(ERROR,
+								(errcode(ERRCODE_DATATYPE_MISMATCH),
+								 errmsg("target \"%s\": column \"%s\" of relation %s, of type %s, cannot hold field \"active\"",
+										rolename, colname, t->qualname, format_type_be(a->atttypid)),
+								 errdetail("Field \"active\" holds values of type boolean, which have no assignment cast to %s.",
+										   format_type_be(a->atttypid)),
+								 errhint("A column that is set when a learner is not active goes in {\"active\": {\"unless\": [\"%s\"]}}.",
+										 colname)));
+					tf->column = pstrdup(NameStr(a->attname));
+					tf->attnum = a->attnum;
+					tf->type = a->atttypid;
+					tf->typmod = a->atttypmod;
+					tf->has_default = a->atthasdef || a->attidentity != '\0' || a->attgenerated != '\0';
+					tf->generated_always = a->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ||
+						a->attgenerated == ATTRIBUTE_GENERATED_STORED;
+					tp->notnull[fa] = a->attnotnull;
+					t->active_rule = ACTIVE_COLUMN;
+				}
+			}
+			else
+			{
+				/* {"unless": ["suspended", "deleted"]} */
+				JsonbValue *list = NULL;
+				bool		ok = false;
+
+				if (v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data) &&
+					JsonContainerSize(v->val.binary.data) == 1)
+					list = getKeyJsonValueFromContainer(v->val.binary.data, "unless", 6, NULL);
+				if (list && list->type == jbvBinary && JsonContainerIsArray(list->val.binary.data) &&
+					JsonContainerSize(list->val.binary.data) > 0)
+				{
+					JsonbIterator *it = JsonbIteratorInit(list->val.binary.data);
+					JsonbValue	e;
+					JsonbIteratorToken tok;
+					int			n = JsonContainerSize(list->val.binary.data);
+
+					ok = true;
+					t->unless = palloc0(sizeof(char *) * n);
+					t->unless_types = palloc0(sizeof(Oid) * n);
+					tp->unless_names = palloc0(sizeof(char *) * n);
+					while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+					{
+						char	   *colname;
+						Form_pg_attribute a;
+
+						CHECK_FOR_INTERRUPTS();
+						if (tok != WJB_ELEM)
+							continue;
+						if (e.type != jbvString)
+						{
+							ok = false;
+							break;
+						}
+						colname = jsonb_string(&e);
+						a = find_column(desc, colname);
+						if (a == NULL)
+						{
+							if (strict)
+								ereport(ERROR,
+										(errcode(ERRCODE_UNDEFINED_COLUMN),
+										 errmsg("target \"%s\": relation %s has no column \"%s\"",
+												rolename, t->qualname, colname),
+										 errdetail("Field \"active\" is mapped to {\"unless\": [...]} with column \"%s\".",
+												   colname)));
+							continue;
+						}
+						t->unless[t->nunless] = pstrdup(quote_identifier(NameStr(a->attname)));
+						tp->unless_names[t->nunless] = pstrdup(NameStr(a->attname));
+						t->unless_types[t->nunless] = a->atttypid;
+						t->nunless++;
+					}
+				}
+				if (!ok)
+				{
+					if (strict)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("target \"%s\": field \"active\" must map to a column name, {\"unless\": [column, ...]} or null",
+										rolename),
+								 errdetail("It maps to %s.", jsonb_value_text(v)),
+								 errhint("Write {\"active\": \"is_active\"} for a boolean column, {\"active\": {\"unless\": [\"suspended\", \"deleted\"]}} "
+										 "for columns any of which, when set, makes a row inactive, or {\"active\": null} when every row is active.")));
+					t->nunless = 0;
+				}
+				t->active_rule = t->nunless > 0 ? ACTIVE_UNLESS : ACTIVE_ALWAYS;
+			}
+		}
+	}
+
+	/* a view or foreign table credimport writes must take INSERTs */
+	if (strict && rs->written && relkind != RELKIND_RELATION &&
+		relkind != RELKIND_PARTITIONED_TABLE &&
+		(relation_is_updatable(relid, NIL, true, NULL) & (1 << CMD_INSERT)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("target \"%s\": relation %s does not take INSERT", rolename, t->qualname),
+				 errdetail("credimport inserts %s rows into it; a view is insertable when it is simple enough to be automatically updatable, or has an INSTEAD OF INSERT trigger.",
+						   rs->what),
+				 errhint("Point the target at the underlying table, or give the view an INSTEAD OF INSERT trigger.")));
+
+	(void) configured;
+	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
+	pfree(mapped);
+	return tp;
+}
+
+/* ---------------------------------------------------------------------------
+ * target_get: once per statement
+ * ---------------------------------------------------------------------------
+ */
+
+typedef struct TargetCache
+{
+	TargetPriv *tp;
+	MemoryContext cxt;
+	LocalTransactionId lxid;
+	TimestampTz stmt;
+	bool		valid;
+} TargetCache;
+
+static TargetCache cache[TR_NROLES];
+static MemoryContext stale_cxt = NULL;	/* descriptions invalidated during their statement */
+static LocalTransactionId stale_lxid = InvalidLocalTransactionId;
+static TimestampTz stale_stmt = 0;
+static bool callback_registered = false;
+
+static void
+target_invalidate_all(void)
+{
+	for (int r = 0; r < TR_NROLES; r++)
+		cache[r].valid = false;
+}
+
+static void
+target_relcache_callback(Datum arg, Oid relid)
+{
+	for (int r = 0; r < TR_NROLES; r++)
+		if (cache[r].valid && (!OidIsValid(relid) || cache[r].tp->pub.relid == relid))
+			cache[r].valid = false;
+}
+
+const Target *
+target_get(TargetRole role)
+{
+	LocalTransactionId lxid = MyProc->lxid;
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+	TargetCache *c;
+	ConfigRow	rows[TR_NROLES];
+	MemoryContext old;
+	Oid			relid;
+
+	if (role < 0 || role >= TR_NROLES)
+		elog(ERROR, "credimport: invalid target role %d", (int) role);
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(target_relcache_callback, (Datum) 0);
+		callback_registered = true;
+	}
+	c = &cache[role];
+	if (c->valid && c->lxid == lxid && c->stmt == stmt)
+		return &c->tp->pub;
+
+	/* descriptions of an earlier statement are no one's any more */
+	if (stale_cxt != NULL && (stale_lxid != lxid || stale_stmt != stmt))
+	{
+		MemoryContextDelete(stale_cxt);
+		stale_cxt = NULL;
+	}
+	if (c->cxt != NULL)
+	{
+		if (c->lxid == lxid && c->stmt == stmt)
+		{
+			/* invalidated during this statement: a caller may still hold it */
+			if (stale_cxt == NULL)
+			{
+				stale_cxt = AllocSetContextCreate(TopMemoryContext, "credimport stale targets",
+												  ALLOCSET_SMALL_SIZES);
+				stale_lxid = lxid;
+				stale_stmt = stmt;
+			}
+			MemoryContextSetParent(c->cxt, stale_cxt);
+		}
+		else
+			MemoryContextDelete(c->cxt);
+		c->cxt = NULL;
+		c->tp = NULL;
+		c->valid = false;
+	}
+
+	c->cxt = AllocSetContextCreate(TopMemoryContext, "credimport target", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(c->cxt);
+	PG_TRY();
+	{
+		config_read(rows);
+		relid = rows[role].present ? rows[role].relid : shipped_relid(role, false);
+		c->tp = target_resolve(role, relid, rows[role].columns, rows[role].present, true, false);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(c->cxt);
+		c->cxt = NULL;
+		c->tp = NULL;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	c->lxid = lxid;
+	c->stmt = stmt;
+	c->valid = true;
+	return &c->tp->pub;
+}
+
+const TargetField *
+target_field(const Target *t, const char *field)
+{
+	for (int f = 0; f < t->nfields; f++)
+		if (strcmp(t->fields[f].field, field) == 0)
+			return &t->fields[f];
+	return NULL;
+}
+
+bool
+target_has(const Target *t, const char *field)
+{
+	const TargetField *tf = target_field(t, field);
+
+	return tf != NULL && tf->column != NULL;
+}
+
+const TargetField *
+target_need(const Target *t, const char *field)
+{
+	const TargetField *tf = target_field(t, field);
+
+	if (tf == NULL)
+		elog(ERROR, "credimport: target \"%s\" has no field \"%s\"",
+			 target_role_names[t->role], field);
+	if (tf->column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("target \"%s\": relation %s has no column for field \"%s\"",
+						target_role_names[t->role], t->qualname, field),
+				 errdetail("This import needs it."),
+				 errhint("Map the field to a column with credimport_set_target('%s', '%s', '{\"%s\": \"column\"}').",
+						 target_role_names[t->role], t->qualname, field)));
+	return tf;
+}
+
+static bool
+target_notnull(const Target *t, const TargetField *tf)
+{
+	return ((const TargetPriv *) t)->notnull[tf - t->fields];
+}
+
+/* ---------------------------------------------------------------------------
+ * Statements
+ * ---------------------------------------------------------------------------
+ */
+
+/* alias.column */
+static void
+append_col(StringInfo s, const char *alias, const TargetField *tf)
+{
+	if (alias)
+		appendStringInfo(s, "%s.", alias);
+	appendStringInfoString(s, quote_identifier(tf->column));
+}
+
+/* the qualified name of the array type of type (no typmod) */
+static const char *
+array_type_name(Oid type)
+{
+	Oid			arr = get_array_type(type);
+
+	if (!OidIsValid(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("type %s has no array type", format_type_be(type))));
+	return format_type_be_qualified(arr);
+}
+
+/* $n, cast to an array of the column's type when given as another type */
+static void
+append_param(StringInfo s, int n, Oid given, Oid column_type)
+{
+	appendStringInfo(s, "$%d", n);
+	if (given != column_type)
+		appendStringInfo(s, "::%s", array_type_name(column_type));
+}
+
+/* alias.column as text (binary text, for the directories) */
+static void
+append_col_text(StringInfo s, const char *alias, const TargetField *tf)
+{
+	append_col(s, alias, tf);
+	if (!is_text_type(tf->type))
+		appendStringInfoString(s, "::pg_catalog.text");
+}
+
+char *
+target_active_sql(const Target *t, const char *alias)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	switch (t->active_rule)
+	{
+		case ACTIVE_ALWAYS:
+			appendStringInfoString(&s, "true");
+			break;
+		case ACTIVE_COLUMN:
+			{
+				const TargetField *tf = target_need(t, "active");
+
+				if (target_notnull(t, tf))
+					append_col(&s, alias, tf);
+				else
+				{
+					appendStringInfoString(&s, "(");
+					append_col(&s, alias, tf);
+					appendStringInfoString(&s, " IS TRUE)");
+				}
+			}
+			break;
+		case ACTIVE_UNLESS:
+			appendStringInfoString(&s, "(NOT (");
+			for (int i = 0; i < t->nunless; i++)
+			{
+				Oid			type = getBaseType(t->unless_types[i]);
+
+				if (i > 0)
+					appendStringInfoString(&s, " OR ");
+				if (type == BOOLOID)
+					appendStringInfo(&s, "COALESCE(%s.%s, false)", alias, t->unless[i]);
+				else if (is_numeric_type(type))
+					appendStringInfo(&s, "COALESCE(%s.%s OPERATOR(pg_catalog.<>) 0, false)",
+									 alias, t->unless[i]);
+				else
+					appendStringInfo(&s, "%s.%s IS NOT NULL", alias, t->unless[i]);
+			}
+			appendStringInfoString(&s, "))");
+			break;
+	}
+	return s.data;
+}
+
+/* SELECT key, id, active [, extra] FROM relation t */
+static void
+append_directory_select(StringInfo s, const Target *t, const TargetField *kf, bool lower,
+						const char *extra_field)
+{
+	const TargetField *idf;
+
+	if (t->key == NULL)
+		elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
+	idf = target_need(t, t->key);
+	appendStringInfoString(s, "SELECT ");
+	if (lower)
+	{
+		appendStringInfoString(s, "pg_catalog.lower(");
+		append_col(s, "t", kf);
+		if (!is_text_type(kf->type))
+			appendStringInfoString(s, "::pg_catalog.text");
+		appendStringInfoString(s, ")");
+	}
+	else
+		append_col_text(s, "t", kf);
+	appendStringInfoString(s, ", ");
+	append_col(s, "t", idf);
+	if (idf->type != INT8OID)
+		appendStringInfoString(s, "::pg_catalog.int8");
+	appendStringInfo(s, ", %s", target_active_sql(t, "t"));
+	if (extra_field)
+	{
+		if (target_has(t, extra_field))
+		{
+			appendStringInfoString(s, ", ");
+			append_col(s, "t", target_need(t, extra_field));
+		}
+		else
+			appendStringInfoString(s, ", NULL::pg_catalog.text");
+	}
+	appendStringInfo(s, " FROM %s t", t->qualname);
+}
+
+char *
+target_sql_resolve(const Target *t, const char *key_field, bool lower, const char *extra_field)
+{
+	const TargetField *kf = target_need(t, key_field);
+	StringInfoData s;
+
+	initStringInfo(&s);
+	append_directory_select(&s, t, kf, lower, extra_field);
+	appendStringInfoString(&s, " WHERE ");
+	if (lower)
+	{
+		appendStringInfoString(&s, "pg_catalog.lower(");
+		append_col(&s, "t", kf);
+		if (!is_text_type(kf->type))
+			appendStringInfoString(&s, "::pg_catalog.text");
+		appendStringInfoString(&s, ") OPERATOR(pg_catalog.=) ANY ($1)");
+	}
+	else if (is_text_type(kf->type))
+	{
+		append_col(&s, "t", kf);
+		appendStringInfoString(&s, " OPERATOR(pg_catalog.=) ANY ($1)");
+	}
+	else if (is_integer_type(kf->type) && t->key && strcmp(key_field, t->key) == 0)
+	{
+		/* the caller checked the keys are whole numbers; int8 takes them all */
+		append_col(&s, "t", kf);
+		appendStringInfoString(&s, " OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
+	}
+	else
+	{
+		/* compared as text: a key that is not of the column's type matches nothing */
+		append_col(&s, "t", kf);
+		appendStringInfoString(&s, "::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)");
+	}
+	return s.data;
+}
+
+char *
+target_sql_load_all(const Target *t, const char *key_field, bool lower, const char *extra_field)
+{
+	const TargetField *kf = target_need(t, key_field);
+	StringInfoData s;
+
+	initStringInfo(&s);
+	append_directory_select(&s, t, kf, lower, extra_field);
+	return s.data;
+}
+
+char *
+target_sql_probe(const Target *t, int nkeys, const char *const *key_fields,
+				 const Oid *key_types, int nresults, const char *const *result_fields)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "SELECT k.i");
+	for (int r = 0; r < nresults; r++)
+	{
+		if (target_has(t, result_fields[r]))
+		{
+			appendStringInfoString(&s, ", ");
+			append_col_text(&s, "t", target_need(t, result_fields[r]));
+		}
+		else
+			appendStringInfoString(&s, ", NULL::pg_catalog.text");
+	}
+	/* (multi-argument unnest: not qualifiable) */
+	appendStringInfoString(&s, " FROM unnest($1");
+	for (int k = 0; k < nkeys; k++)
+	{
+		appendStringInfoString(&s, ", ");
+		append_param(&s, k + 2, key_types[k], target_need(t, key_fields[k])->type);
+	}
+	appendStringInfoString(&s, ") AS k(i");
+	for (int k = 0; k < nkeys; k++)
+		appendStringInfo(&s, ", k%d", k + 1);
+	appendStringInfo(&s, ") JOIN %s t ON ", t->qualname);
+	for (int k = 0; k < nkeys; k++)
+	{
+		if (k > 0)
+			appendStringInfoString(&s, " AND ");
+		append_col(&s, "t", target_need(t, key_fields[k]));
+		appendStringInfo(&s, " OPERATOR(pg_catalog.=) k.k%d", k + 1);
+	}
+	return s.data;
+}
+
+/* the value of set field i of an UPDATE, per mode */
+static void
+append_update_value(StringInfo s, const TargetField *tf, char mode, int i)
+{
+	switch (mode)
+	{
+		case 'c':
+			appendStringInfo(s, "COALESCE(u.v%d, ", i + 1);
+			append_col(s, "t", tf);
+			appendStringInfoString(s, ")");
+			break;
+		case 'j':
+			append_col(s, "t", tf);
+			appendStringInfo(s, " OPERATOR(pg_catalog.||) COALESCE(u.v%d, '{}'::pg_catalog.jsonb)",
+							 i + 1);
+			break;
+		default:
+			appendStringInfo(s, "u.v%d", i + 1);
+			break;
+	}
+}
+
+char *
+target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fields,
+				  const Oid *types, const char *modes, bool changed_only, bool returning)
+{
+	const TargetField *kf;
+	StringInfoData s;
+
+	if (t->key == NULL)
+		elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
+	kf = target_need(t, t->key);
+	initStringInfo(&s);
+	appendStringInfo(&s, "UPDATE %s t SET ", t->qualname);
+	for (int i = 0; i < nset; i++)
+	{
+		const TargetField *tf = target_need(t, fields[i]);
+
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		appendStringInfo(&s, "%s = ", quote_identifier(tf->column));
+		append_update_value(&s, tf, modes[i], i);
+	}
+	appendStringInfoString(&s, " FROM unnest(");
+	append_param(&s, 1, key_type, kf->type);
+	for (int i = 0; i < nset; i++)
+	{
+		appendStringInfoString(&s, ", ");
+		append_param(&s, i + 2, types[i], target_need(t, fields[i])->type);
+	}
+	appendStringInfoString(&s, ") AS u(k");
+	for (int i = 0; i < nset; i++)
+		appendStringInfo(&s, ", v%d", i + 1);
+	appendStringInfoString(&s, ") WHERE ");
+	append_col(&s, "t", kf);
+	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	if (changed_only && nset > 0)
+	{
+		appendStringInfoString(&s, " AND (");
+		for (int i = 0; i < nset; i++)
+		{
+			const TargetField *tf = target_need(t, fields[i]);
+
+			if (i > 0)
+				appendStringInfoString(&s, " OR ");
+			append_col(&s, "t", tf);
+			appendStringInfoString(&s, " IS DISTINCT FROM ");
+			append_update_value(&s, tf, modes[i], i);
+		}
+		appendStringInfoString(&s, ")");
+	}
+	if (returning)
+	{
+		appendStringInfoString(&s, " RETURNING ");
+		append_col(&s, "t", kf);
+		if (kf->type != INT8OID)
+			appendStringInfoString(&s, "::pg_catalog.int8");
+	}
+	return s.data;
+}
+
+char *
+target_sql_delete(const Target *t, Oid key_type)
+{
+	const TargetField *kf;
+	StringInfoData s;
+
+	if (t->key == NULL)
+		elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
+	kf = target_need(t, t->key);
+	initStringInfo(&s);
+	appendStringInfo(&s, "DELETE FROM %s t USING unnest(", t->qualname);
+	append_param(&s, 1, key_type, kf->type);
+	appendStringInfoString(&s, ") AS u(k) WHERE ");
+	append_col(&s, "t", kf);
+	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	return s.data;
+}
+
+char *
+target_sql_insert(const Target *t, int nfields, const char *const *fields,
+				  const Oid *types, bool on_conflict_nothing, bool returning_key)
+{
+	StringInfoData s;
+	bool		overriding = false;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "INSERT INTO %s AS t (", t->qualname);
+	for (int i = 0; i < nfields; i++)
+	{
+		const TargetField *tf = target_need(t, fields[i]);
+
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		appendStringInfoString(&s, quote_identifier(tf->column));
+		if (tf->generated_always)
+			overriding = true;
+	}
+	appendStringInfoString(&s, ")");
+	if (overriding)
+		appendStringInfoString(&s, " OVERRIDING SYSTEM VALUE");
+	appendStringInfoString(&s, " SELECT ");
+	for (int i = 0; i < nfields; i++)
+		appendStringInfo(&s, "%su.v%d", i > 0 ? ", " : "", i + 1);
+	appendStringInfoString(&s, " FROM unnest(");
+	for (int i = 0; i < nfields; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		append_param(&s, i + 1, types[i], target_need(t, fields[i])->type);
+	}
+	appendStringInfoString(&s, ") AS u(");
+	for (int i = 0; i < nfields; i++)
+		appendStringInfo(&s, "%sv%d", i > 0 ? ", " : "", i + 1);
+	appendStringInfoString(&s, ")");
+	if (on_conflict_nothing)
+		appendStringInfoString(&s, " ON CONFLICT DO NOTHING");
+	if (returning_key)
+	{
+		const TargetField *kf;
+
+		if (t->key == NULL)
+			elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
+		kf = target_need(t, t->key);
+		appendStringInfoString(&s, " RETURNING ");
+		append_col(&s, "t", kf);
+		if (is_integer_type(kf->type))
+		{
+			if (kf->type != INT8OID)
+				appendStringInfoString(&s, "::pg_catalog.int8");
+		}
+		else
+			appendStringInfoString(&s, "::pg_catalog.text");
+	}
+	return s.data;
+}
+
+/* ---------------------------------------------------------------------------
+ * SQL-callable: configuration and its listing
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * credimport_set_target(role text, relation regclass, columns jsonb) and,
+ * with one argument, credimport_reset_target(role text).
+ */
+static Datum set_or_reset_target(PG_FUNCTION_ARGS, bool reset);
+
+PG_FUNCTION_INFO_V1(credimport_set_target);
+Datum
+credimport_set_target(PG_FUNCTION_ARGS)
+{
+	return set_or_reset_target(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(credimport_reset_target);
+Datum
+credimport_reset_target(PG_FUNCTION_ARGS)
+{
+	return set_or_reset_target(fcinfo, true);
+}
+
+static Datum
+set_or_reset_target(PG_FUNCTION_ARGS, bool reset)
+{
+	TargetRole	role;
+	char	   *rolename;
+	Oid			config = config_relid(false);
+	int			ret;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the target role must not be null"),
+				 errhint("The target roles are %s.", role_name_list())));
+	rolename = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	role = role_from_name(rolename);
+	if (!OidIsValid(config))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the configuration table credimport.target does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION credimport UPDATE.")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "credimport: SPI_connect failed");
+	if (reset)
+	{
+		Datum		values[1] = {CStringGetTextDatum(rolename)};
+		Oid			types[1] = {TEXTOID};
+
+		ret = SPI_execute_with_args("DELETE FROM credimport.target WHERE role OPERATOR(pg_catalog.=) $1",
+									1, types, values, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "credimport: could not reset the target: %s", SPI_result_code_string(ret));
+	}
+	else
+	{
+		Oid			relid;
+		Jsonb	   *columns;
+		AclMode		need = ACL_SELECT | (role_specs[role].written ? ACL_INSERT : 0);
+		AclResult	acl;
+		Datum		values[3];
+		Oid			types[3] = {TEXTOID, REGCLASSOID, JSONBOID};
+
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("target \"%s\": the relation must not be null", rolename),
+					 errhint("Go back to the shipped table with credimport_reset_target('%s').", rolename)));
+		relid = PG_GETARG_OID(1);
+		columns = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+
+		/* the configuring role may not point loads at what it cannot use itself */
+		acl = pg_class_aclcheck(relid, GetUserId(), need);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+
+		(void) target_resolve(role, relid, columns, true, true, true);
+
+		values[0] = CStringGetTextDatum(rolename);
+		values[1] = ObjectIdGetDatum(relid);
+		values[2] = columns ? JsonbPGetDatum(columns) :
+			DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		ret = SPI_execute_with_args("INSERT INTO credimport.target (role, relation, columns) "
+									"VALUES ($1, $2, $3) ON CONFLICT (role) DO UPDATE "
+									"SET relation = excluded.relation, columns = excluded.columns",
+									3, types, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "credimport: could not set the target: %s", SPI_result_code_string(ret));
+	}
+	SPI_finish();
+	target_invalidate_all();
+	PG_RETURN_VOID();
+}
+
+/* the effective mapping, as JSON: every field -> its column, or null */
+static char *
+effective_mapping_json(const TargetPriv *tp)
+{
+	const Target *t = &tp->pub;
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (int f = 0; f < t->nfields; f++)
+	{
+		const TargetField *tf = &t->fields[f];
+
+		if (f > 0)
+			appendStringInfoString(&s, ", ");
+		escape_json(&s, tf->field);
+		appendStringInfoString(&s, ": ");
+		if (strcmp(tf->field, "active") == 0 && t->active_rule == ACTIVE_UNLESS)
+		{
+			appendStringInfoString(&s, "{\"unless\": [");
+			for (int i = 0; i < t->nunless; i++)
+			{
+				if (i > 0)
+					appendStringInfoString(&s, ", ");
+				escape_json(&s, tp->unless_names[i]);
+			}
+			appendStringInfoString(&s, "]}");
+		}
+		else if (tf->column)
+			escape_json(&s, tf->column);
+		else
+			appendStringInfoString(&s, "null");
+	}
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
+
+/*
+ * credimport.target_list(): one row per role -- role, relation, the
+ * effective mapping, shipped -- for the view credimport.targets.
+ */
+PG_FUNCTION_INFO_V1(credimport_target_list);
+Datum
+credimport_target_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ConfigRow	rows[TR_NROLES];
+
+	InitMaterializedSRF(fcinfo, 0);
+	config_read(rows);
+	for (int r = 0; r < TR_NROLES; r++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {0};
+		Oid			relid = rows[r].present ? rows[r].relid : shipped_relid((TargetRole) r, true);
+		TargetPriv *tp = OidIsValid(relid) ?
+			target_resolve((TargetRole) r, relid, rows[r].columns, rows[r].present, false, false) : NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		values[0] = CStringGetTextDatum(target_role_names[r]);
+		values[1] = ObjectIdGetDatum(relid);
+		nulls[1] = !OidIsValid(relid);
+		if (tp)
+			values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(effective_mapping_json(tp)));
+		else if (rows[r].columns)
+			values[2] = JsonbPGetDatum(rows[r].columns);
+		else
+			nulls[2] = true;
+		values[3] = BoolGetDatum(!rows[r].present);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
