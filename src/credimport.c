@@ -13,9 +13,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
-#include "kind_credit.h"
-#include "kind_user.h"
-#include "kind_credential.h"
+#include "kind.h"
 #include "options.h"
 #include "writer.h"
 
@@ -153,26 +151,6 @@ typedef enum Door
 	DOOR_BYTES					/* file content (bytea): a workbook */
 } Door;
 
-typedef void (*kind_import_fn) (FunctionCallInfo fcinfo, Source *src, const void *opt);
-
-static void
-credit_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
-{
-	credit_import(fcinfo, src, (const ImportOptions *) opt);
-}
-
-static void
-user_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
-{
-	user_import(fcinfo, src, (const UserOptions *) opt);
-}
-
-static void
-credential_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
-{
-	credential_import(fcinfo, src, (const CredentialOptions *) opt);
-}
-
 /* where an API has the arguments of files as people export them (0: none) */
 typedef struct FileArgs
 {
@@ -193,7 +171,7 @@ typedef struct FileArgs
  * header_row are, for the APIs that have them.
  */
 static Datum
-run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn kind, const void *opt)
+run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, const char *kind, LoadOptions *opt)
 {
 	MemoryContext loadcxt;
 	MemoryContext old;
@@ -256,7 +234,7 @@ run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn 
 	src->mapping = columns_parse_mapping(columns);
 	src->columns = columns;
 	src->header_row = header_row;
-	kind(fcinfo, src, opt);
+	pipeline_run(fcinfo, src, kind_by_name(kind), opt);
 	src->close(src);
 	SPI_finish();
 
@@ -380,7 +358,7 @@ legacy_credentials_api(FunctionCallInfo fcinfo)
 static Datum
 run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
-	ImportOptions opt;
+	LoadOptions opt;
 	const char *if_exists;
 	bool		validator = (api == LOADER_VALIDATE || api == LOADER_VALIDATE_1_4 ||
 							 api == LOADER_VALIDATE_TABLE_1_4);
@@ -389,61 +367,62 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	require_args(fcinfo, api == LOADER_VALIDATE ? 2 : validator ? 4 : 6);
 	memset(&opt, 0, sizeof(opt));
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	check_match_mode(opt.match_mode);
+	opt.mode = (MatchMode) option_lookup(&match_mode_vocab, opt.match_mode, OPT_ALL, NULL);
 	if (api == LOADER_VALIDATE)
 	{
-		opt.output = OUTPUT_PROBLEMS;
+		opt.problems_only = true;
 		opt.validate_only = true;
-		return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
+		return run_load(fcinfo, door, &loader_api[api].fa, "credits", &opt);
 	}
 	if (validator)
 	{
 		/* (source, match_mode, allow_edit, if_exists, ...) */
-		opt.output = OUTPUT_PROBLEMS;
+		opt.problems_only = true;
 		opt.validate_only = true;
 		opt.allow_edit = PG_GETARG_BOOL(2);
 		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	}
 	else
 	{
-		opt.output = OUTPUT_RECORDS;
 		opt.allow_edit = PG_GETARG_BOOL(2);
 		opt.validate_only = PG_GETARG_BOOL(3);
 		opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
 		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	}
 	opt.skip_existing = (option_lookup(&if_exists_vocab, if_exists, OPT_ALL, NULL) == IF_EXISTS_SKIP);
-	return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, "credits", &opt);
 }
 
 /* Users: (source, auto_invite, validate_only, max_errors [, format, sheet]) */
 static Datum
 run_users(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
-	UserOptions opt;
+	LoadOptions opt;
 
 	check_api(fcinfo, api);
+	memset(&opt, 0, sizeof(opt));
 	require_args(fcinfo, 4);
 	opt.auto_invite = PG_GETARG_BOOL(1);
 	opt.validate_only = PG_GETARG_BOOL(2);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(3));
-	return run_load(fcinfo, door, &loader_api[api].fa, user_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, "users", &opt);
 }
 
 /* Credentials: (source, match_mode, approve, validate_only, max_errors [, format, sheet]) */
 static Datum
 run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
-	CredentialOptions opt;
+	LoadOptions opt;
 
 	check_api(fcinfo, api);
 	require_args(fcinfo, 5);
+	memset(&opt, 0, sizeof(opt));
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	(void) option_lookup(&match_mode_vocab, opt.match_mode, MM_IDENTIFIERS, " for credentials");
+	opt.mode = (MatchMode) option_lookup(&match_mode_vocab, opt.match_mode, MM_IDENTIFIERS, " for credentials");
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
-	return run_load(fcinfo, door, &loader_api[api].fa, credential_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, "credentials", &opt);
 }
 
 /* an entry point of one SQL API version */
@@ -509,19 +488,21 @@ Datum
 credimport_template(PG_FUNCTION_ARGS)
 {
 	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const KindDecl *kind = kind_by_name(mode);
 	char	   *line;
 	text	   *result;
 
-	if (strcmp(mode, "users") != 0 && strcmp(mode, "credentials") != 0)
+	/* a kind's name, or a match_mode of credits */
+	if (kind == NULL || kind->match_modes == OPT_ALL)
+	{
 		check_match_mode(mode);
+		kind = kind_by_name("credits");
+	}
+	else
+		mode = NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
-	if (strcmp(mode, "users") == 0)
-		line = user_template();
-	else if (strcmp(mode, "credentials") == 0)
-		line = credential_template("email");
-	else
-		line = credit_template(mode);
+	line = kind->template(mode);
 	result = (text *) SPI_palloc(VARHDRSZ + strlen(line));
 	SET_VARSIZE(result, VARHDRSZ + strlen(line));
 	memcpy(VARDATA(result), line, strlen(line));
