@@ -136,6 +136,7 @@ extern char *target_sql_delete(const Target *t, Oid key_type);
  * INSERT of the given fields from $1 .. $n (arrays of the given types)
  * through the executor: INSERT INTO t (cols) [OVERRIDING SYSTEM VALUE]
  * SELECT ... FROM unnest(...) [ON CONFLICT DO NOTHING] [RETURNING key].
+ * The key comes back as int8 when its column is an integer, else as text.
  */
 extern char *target_sql_insert(const Target *t, int nfields, const char *const *fields,
 							   const Oid *types, bool on_conflict_nothing, bool returning_key);
