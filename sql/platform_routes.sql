@@ -260,7 +260,9 @@ BEGIN
     b := credimport_last_batch_id();
     SELECT string_agg(s || ' ' || n, ', ' ORDER BY s) INTO st
       FROM (SELECT status AS s, count(*) AS n FROM rt_res GROUP BY status) x;
-    IF k = 'credentials' THEN
+    IF (SELECT status FROM credimport.batch WHERE id = b) IS DISTINCT FROM 'imported' THEN
+        NULL;       -- nothing to approve or revert (after_undo stays empty)
+    ELSIF k = 'credentials' THEN
         -- approval: every credential the batch added or updated, by the shape's route
         PERFORM credimport_approve(b);
         EXECUTE format($q$SELECT array_agg(concat_ws('|', u.email, t.code, c.number, c.issuer, c.issued, c.expires, c.state,
