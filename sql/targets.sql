@@ -62,6 +62,24 @@ SELECT credimport_set_target('learner', 'platform.people',
       "active": "is_active"}');
 SELECT columns->>'id' AS id, columns->>'email' AS email, columns->>'active' AS active,
        columns->>'first_name' AS first_name FROM credimport.targets WHERE role = 'learner';
+-- an index on lower() of a varchar column counts too; a unique index on
+-- the column itself does not keep lower() unique; a partial one keeps nothing
+CREATE TABLE platform.staff (staff_no smallint PRIMARY KEY, email varchar(100), username varchar(50),
+                             remote_id text);
+CREATE UNIQUE INDEX staff_email_key ON platform.staff (lower(email));
+CREATE UNIQUE INDEX staff_username_key ON platform.staff (username);
+CREATE UNIQUE INDEX staff_remote_id_key ON platform.staff (remote_id) WHERE remote_id <> '';
+SELECT credimport_set_target('learner', 'platform.staff', '{"id": "staff_no"}');
+-- the shipped table named, under its own names: still the shipped table,
+-- and its unique indexes keep every match key unique (no notice)
+SELECT credimport_set_target('learner', 'credimport.learner');
+SELECT role, relation, shipped FROM credimport.targets WHERE role = 'learner';
+SELECT credimport_set_target('learner', 'credimport.learner', '{"email": "email", "active": "active"}');
+SELECT role, relation, shipped FROM credimport.targets WHERE role = 'learner';
+-- ... but not with a field under another column's name
+SELECT credimport_set_target('credit', 'credimport.credit', '{"provider": "course_title"}');
+SELECT role, relation, shipped, columns->>'provider' AS provider FROM credimport.targets WHERE role = 'credit';
+SELECT credimport_reset_target('credit');
 -- back to the shipped table
 SELECT credimport_reset_target('learner');
 SELECT role, relation, shipped FROM credimport.targets WHERE role = 'learner';

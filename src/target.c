@@ -406,9 +406,14 @@ find_column(TupleDesc desc, const char *name)
 	return NULL;
 }
 
-/* is there a unique index that keeps the column (or its lower()) unique? */
+/*
+ * Is there a unique index that keeps the column unique -- or, for a field
+ * compared lower()ed, lower(column)?  (A unique index on lower(column) keeps
+ * the column unique too; one on the column does not keep lower() unique.)
+ * Partial indexes keep nothing unique over the whole relation.
+ */
 static bool
-unique_index_on(Relation rel, AttrNumber attnum)
+unique_index_on(Relation rel, AttrNumber attnum, bool lower)
 {
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -423,7 +428,7 @@ unique_index_on(Relation rel, AttrNumber attnum)
 			heap_attisnull(ir->rd_indextuple, Anum_pg_index_indpred, NULL))
 		{
 			if (ix->indkey.values[0] == attnum)
-				found = true;
+				found = !lower;
 			else if (ix->indkey.values[0] == 0)
 			{
 				/* an expression: lower(column) keeps the column unique too */
@@ -507,7 +512,6 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 	t->relid = relid;
 	t->relkind = relkind;
 	t->qualname = relation_qualname(rel);
-	t->shipped = (relid == shipped_relid(role, true));
 	t->nfields = rs->nfields;
 	t->fields = palloc0(sizeof(TargetField) * rs->nfields);
 	tp->notnull = palloc0(sizeof(bool) * rs->nfields);
@@ -580,6 +584,19 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 				 errmsg("target \"%s\": the columns argument must be a JSON object", rolename),
 				 errhint("Map credimport's field names to column names: {\"remote_id\": \"idnumber\"}.")));
 
+	/*
+	 * The shipped table: the extension's own, every field under its own
+	 * name (a configuration row naming it with '{}' changes nothing).
+	 */
+	t->shipped = (relid == shipped_relid(role, true));
+	for (int f = 0; f < rs->nfields && t->shipped; f++)
+		if (mapped[f] && strcmp(mapped[f], rs->fields[f].name) != 0)
+			t->shipped = false;
+	if (active_value && !(active_value->type == jbvString &&
+						  active_value->val.string.len == 6 &&
+						  memcmp(active_value->val.string.val, "active", 6) == 0))
+		t->shipped = false;
+
 	/* every field, as the relation has it */
 	for (int f = 0; f < rs->nfields; f++)
 	{
@@ -648,7 +665,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 		}
 		if (notices && (fs->flags & F_MATCH) &&
 			((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-			 !unique_index_on(rel, a->attnum)))
+			 !unique_index_on(rel, a->attnum, (fs->flags & F_LOWER) != 0)))
 			not_unique = lappend_int(not_unique, f);
 	}
 
@@ -794,8 +811,9 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 			const TargetField *tf = &t->fields[lfirst_int(lc)];
 
 			ereport(NOTICE,
-					(errmsg("target \"%s\": nothing keeps column \"%s\" of relation %s unique",
-							rolename, tf->column, t->qualname),
+					(errmsg("target \"%s\": nothing keeps column \"%s\" of relation %s unique%s",
+							rolename, tf->column, t->qualname,
+							(rs->fields[lfirst_int(lc)].flags & F_LOWER) ? " regardless of case" : ""),
 					 errdetail("Records that find a %s by %s will be reported as ambiguous_learner where two share it.",
 							   rs->what, tf->field)));
 		}
@@ -987,12 +1005,19 @@ array_type_name(Oid type)
 	return format_type_be_qualified(arr);
 }
 
-/* $n, cast to an array of the column's type when given as another type */
+/*
+ * $n, cast to an array of the column's type when given as another type.
+ * Whole numbers are not cast: the integer types compare with each other
+ * (and use each other's indexes), and an INSERT or UPDATE assigns them; a
+ * cast to a narrower column type would fail on a key that merely matches
+ * nothing.  No typmod: the assignment applies it, and reports a value too
+ * long instead of truncating it as a cast would.
+ */
 static void
 append_param(StringInfo s, int n, Oid given, Oid column_type)
 {
 	appendStringInfo(s, "$%d", n);
-	if (given != column_type)
+	if (given != column_type && !(is_integer_type(given) && is_integer_type(column_type)))
 		appendStringInfo(s, "::%s", array_type_name(column_type));
 }
 
@@ -1515,7 +1540,7 @@ credimport_target_list(PG_FUNCTION_ARGS)
 			values[2] = JsonbPGetDatum(rows[r].columns);
 		else
 			nulls[2] = true;
-		values[3] = BoolGetDatum(!rows[r].present);
+		values[3] = BoolGetDatum(tp ? tp->pub.shipped : false);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

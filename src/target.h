@@ -66,7 +66,7 @@ typedef struct Target
 	Oid			relid;
 	char		relkind;
 	const char *qualname;		/* quote_qualified_identifier(schema, name) */
-	bool		shipped;		/* the extension's own table */
+	bool		shipped;		/* the extension's own table, fields under their own names */
 	int			nfields;
 	TargetField *fields;		/* every field the role knows, mapped or not */
 	const char *key;			/* field of the row key ("id"); NULL for roles without one */
