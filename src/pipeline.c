@@ -677,6 +677,12 @@ ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
 					   "no learner with %s \"%s\"", name, ident);
 		return 0;
 	}
+	if (e->nfound > 1)
+	{
+		problem_append(arena, problems, nproblems, name, "ambiguous_learner", ident,
+					   "%d learners have %s \"%s\"", e->nfound, name, ident);
+		return 0;
+	}
 	if (!e->active)
 	{
 		problem_append(arena, problems, nproblems, name, "inactive_learner", ident,
