@@ -192,4 +192,31 @@ typedef void (*probe_hit_fn) (Load *ld, KindRow *row, HeapTuple tup, TupleDesc d
 extern void load_probe(Load *ld, const char *sql, int nkeys, const Oid *key_types,
 					   probe_key_fn key, probe_hit_fn hit);
 
+/*
+ * Writing into a target (tw_begin_target): the kind adds items (a row
+ * index, or its own numbering) and gets each written row's key back
+ * through key (load_row_key: into the row's result key), line (NULL:
+ * load_row_line) naming the item's source line in errors raised while
+ * writing it.  Fields the target has no column for are not written (the
+ * kind refuses, with load_storable, values it cannot store).  The batch is
+ * recorded as the rows' provenance.  count: each row is a written tuple
+ * of the load's progress.
+ */
+typedef struct LoadWriter LoadWriter;
+typedef void (*load_key_fn) (Load *ld, int64 item, Datum key, bool isnull, Oid key_type);
+typedef int64 (*load_line_fn) (Load *ld, int64 item);
+extern void load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type);
+extern int64 load_row_line(Load *ld, int64 item);
+extern LoadWriter *load_writer_begin(Load *ld, TargetRole role, int nfields,
+									 const char *const *fields, const Oid *types,
+									 const char *what, load_key_fn key, load_line_fn line,
+									 bool count);
+extern void load_writer_add(LoadWriter *lw, int64 item, const Datum *values, const bool *nulls);
+extern void load_writer_end(LoadWriter *lw);
+extern bool load_writer_direct(LoadWriter *lw);
+
+/* a value for a field the target lacks: a problem "not_stored" of the record (false) */
+extern bool load_storable(Load *ld, RecordCtx *rc, TargetRole role, const char *field,
+						  const char *column, const char *v, Size len);
+
 #endif							/* CREDIMPORT_KIND_H */

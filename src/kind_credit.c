@@ -126,6 +126,9 @@ typedef struct CreditRow
 
 typedef struct CreditState
 {
+	/* the fields of a learner created (full mode) and of a credit the targets lack */
+	bool		lacks[C_NBUILTIN];
+	bool		lacks_profile;
 	ProfileCol *pcols;
 	int			npcols;
 	int			ncustom;
@@ -222,12 +225,30 @@ build_columns(Load *ld, MatchMode mode)
 static void
 credit_setup(Load *ld)
 {
-	ld->state = MemoryContextAllocZero(ld->cxt, sizeof(CreditState));
+	CreditState *cs;
+	const Target *credit = target_get(TR_CREDIT);
+
+	ld->state = cs = MemoryContextAllocZero(ld->cxt, sizeof(CreditState));
 	build_columns(ld, ld->opt->mode);
-	CS(ld)->types = dir_create(ld->cxt, 64);
-	dir_load_all(CS(ld)->types, "SELECT pg_catalog.lower(code), id::pg_catalog.int8, active FROM credimport.credit_type");
+	cs->types = dir_create(ld->cxt, 64);
+	dir_load_all(cs->types, target_sql_load_all(target_get(TR_CREDIT_TYPE), "code", true, NULL));
+	cs->lacks[C_PROVIDER] = !target_has(credit, "provider");
+	if (ld->opt->allow_edit && !target_has(credit, "user_editable"))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("allow_edit needs a user_editable column, which the credit target %s has not",
+						credit->qualname),
+				 errhint("Map the field with credimport_set_target('credit', ...), or load with allow_edit => false.")));
 	if (ld->opt->mode == MM_FULL)
-		CS(ld)->emails = dir_create(ld->cxt, 1024);
+	{
+		const Target *learner = target_get(TR_LEARNER);
+
+		cs->emails = dir_create(ld->cxt, 1024);
+		for (int i = 0; i < cs->npcols; i++)
+			if (!cs->pcols[i].custom)
+				cs->lacks[cs->pcols[i].col] = !target_has(learner, cs->pcols[i].name);
+		cs->lacks_profile = !target_has(learner, "profile");
+	}
 }
 
 /* ---------------- pass 1: checks ---------------- */
@@ -262,7 +283,14 @@ check_identifier(Load *ld, RecordCtx *rc, CreditRow *row)
 					if (v == NULL && len == (Size) -1)
 						bad = true;
 					else if (v != NULL && len > 0)
-						row->full->pvals[i] = arena_strndup(&ld->arena, v, len);
+					{
+						if ((cs->pcols[i].custom ? cs->lacks_profile : cs->lacks[cs->pcols[i].col]) &&
+							!load_storable(ld, rc, TR_LEARNER, cs->pcols[i].custom ? "profile" : cs->pcols[i].name,
+										   cs->pcols[i].name, v, len))
+							bad = true;
+						else
+							row->full->pvals[i] = arena_strndup(&ld->arena, v, len);
+					}
 				}
 				/* pcols[0] is email, pcols[1] remote_id */
 				if (row->full->pvals[0] && fc_check_email(row->full->pvals[0], strlen(row->full->pvals[0])) != FC_OK)
@@ -310,6 +338,8 @@ credit_check(Load *ld, RecordCtx *rc, KindRow *head)
 	check_identifier(ld, rc, row);
 
 	provider = required_value(rc, C_PROVIDER, "provider", &provider_len);
+	if (provider && cs->lacks[C_PROVIDER])
+		(void) load_storable(ld, rc, TR_CREDIT, "provider", "provider", provider, provider_len);
 	title = required_value(rc, C_COURSE_TITLE, "course_title", &title_len);
 	course = required_value(rc, C_COURSE_ID, "course_id", &course_len);
 
@@ -405,7 +435,12 @@ credit_check(Load *ld, RecordCtx *rc, KindRow *head)
 static void
 match_existing(Load *ld, CreditRow *row, DirEntry *e)
 {
-	if (!e->active)
+	const char *field = (e == row->head.match) ? IDENT_FIELD(row) : "email";
+
+	if (e->nfound > 1)
+		add_problem(ld, row, field, "ambiguous_learner", e->key,
+					"%d learners have %s \"%s\"", e->nfound, field, e->key);
+	else if (!e->active)
 		add_problem(ld, row, IDENT_FIELD(row), "inactive_learner", row->head.ident,
 					"the learner with %s \"%s\" is deactivated", IDENT_FIELD(row), row->head.ident);
 	else
@@ -486,16 +521,34 @@ transcript_key(Load *ld, KindRow *head, Datum *keys)
 	return true;
 }
 
+/* a text result of the probe equals s (a NULL equals nothing) */
+static bool
+probe_text_equal(HeapTuple tup, TupleDesc desc, int col, const char *s)
+{
+	char	   *v = SPI_getvalue(tup, desc, col);
+
+	return v != NULL && s != NULL && strcmp(v, s) == 0;
+}
+
+/* the probe's number_credits (as text) is cents */
+static bool
+probe_credits_equal(HeapTuple tup, TupleDesc desc, int col, int64 cents)
+{
+	char	   *v = SPI_getvalue(tup, desc, col);
+	int64		c;
+
+	return v != NULL && fc_parse_credits_sep(v, strlen(v), 18, '.', &c) == FC_OK && c == cents;
+}
+
 static void
 transcript_hit(Load *ld, KindRow *head, HeapTuple tup, TupleDesc desc)
 {
 	CreditRow  *row = (CreditRow *) head;
-	bool		isnull;
 
 	if (ld->opt->skip_existing &&
-		strcmp(row->provider, SPI_getvalue(tup, desc, 2)) == 0 &&
-		strcmp(row->course_title, SPI_getvalue(tup, desc, 3)) == 0 &&
-		row->cents == DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull)))
+		(CS(ld)->lacks[C_PROVIDER] || probe_text_equal(tup, desc, 2, row->provider)) &&
+		probe_text_equal(tup, desc, 3, row->course_title) &&
+		probe_credits_equal(tup, desc, 4, row->cents))
 		head->outcome = OUT_SKIPPED;
 	else
 		add_problem(ld, row, "record", "already_on_transcript", NULL,
@@ -508,16 +561,17 @@ transcript_hit(Load *ld, KindRow *head, HeapTuple tup, TupleDesc desc)
 static void
 credit_match(Load *ld)
 {
+	static const char *const key_fields[4] = {"learner_id", "course_id", "credit_type_id", "completion_date"};
 	static const Oid key_types[4] = {INT8OID, TEXTOID, INT4OID, DATEOID};
+	static const char *const result_fields[3] = {"provider", "course_title", "number_credits"};
 	instr_time	t;
 
 	INSTR_TIME_SET_CURRENT(t);
 	if (ld->opt->mode == MM_FULL)
 	{
 		ident_resolve(IDENT_REMOTE_ID, ld->learners);
-		dir_resolve(CS(ld)->emails,
-					"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
-					"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
+		if (dir_count(CS(ld)->emails) > 0)
+			dir_resolve(CS(ld)->emails, target_sql_resolve(target_get(TR_LEARNER), "email", true, NULL));
 		for (int64 i = 0; i < ld->nrows; i++)
 		{
 			CreditRow  *row = row_at(ld, i);
@@ -528,12 +582,7 @@ credit_match(Load *ld)
 		}
 		phase_done(&t, "matched learners", ld->nrows);
 	}
-	load_probe(ld, "SELECT k.i, cr.provider, cr.course_title, (cr.number_credits OPERATOR(pg_catalog.*) 100)::pg_catalog.int8 "
-			   "FROM unnest($1, $2, $3, $4, $5) AS k(i, l, c, t, d) "	/* (multi-argument unnest: not qualifiable) */
-			   "JOIN credimport.credit cr ON cr.learner_id OPERATOR(pg_catalog.=) k.l "
-			   "AND cr.course_id OPERATOR(pg_catalog.=) k.c "
-			   "AND cr.credit_type_id OPERATOR(pg_catalog.=) k.t "
-			   "AND cr.completion_date OPERATOR(pg_catalog.=) k.d",
+	load_probe(ld, target_sql_probe(target_get(TR_CREDIT), 4, key_fields, key_types, 3, result_fields),
 			   4, key_types, transcript_key, transcript_hit);
 	phase_done(&t, "probed transcripts", ld->nrows);
 }
@@ -591,99 +640,105 @@ credit_count(Load *ld)
 
 /* ---------------- writing ---------------- */
 
+/* a learner created: its id, and the line that named it first */
+static void
+learner_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
+{
+	if (!isnull && key_type == INT8OID)
+		CS(ld)->pending[item].id = DatumGetInt64(key);
+}
+
+static int64
+learner_line(Load *ld, int64 item)
+{
+	return CS(ld)->pending[item].line_no;
+}
+
 static void
 write_learners(Load *ld, int64 batch_id)
 {
-	static const char *const cols[7] = {"id", "email", "remote_id", "first_name", "last_name",
+	static const char *const fields[6] = {"email", "remote_id", "first_name", "last_name",
 	"profile", "created_by_batch"};
-	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
+	static const Oid types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
 	CreditState *cs = CS(ld);
-	TableWriter *w;
-	Oid			seq;
+	LoadWriter *w;
 	MemoryContext rowcxt;
 
 	if (cs->npending == 0)
 		return;
-	seq = identity_sequence("learner");
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport learner row",
 								   ALLOCSET_SMALL_SIZES);
-	w = tw_begin("learner", 7, cols, types);
+	w = load_writer_begin(ld, TR_LEARNER, 6, fields, types, "learner", learner_key, learner_line, false);
 	for (int i = 0; i < cs->npending; i++)
 	{
 		NewLearner *nl = &cs->pending[i];
-		Datum		values[7];
-		bool		nulls[7] = {0};
+		Datum		values[6];
+		bool		nulls[6] = {0};
 		char	   *profile;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!nl->used)
 			continue;
-		nl->id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(nl->id);
 		for (int c = 0; c < 4; c++)
 		{
 			/* pcols 0..3: email, remote_id, first_name, last_name */
 			if (nl->vals[c])
-				values[1 + c] = CStringGetTextDatum(nl->vals[c]);
+				values[c] = CStringGetTextDatum(nl->vals[c]);
 			else
-				nulls[1 + c] = true;
+				nulls[c] = true;
 		}
 		profile = profile_json(&ld->cols[C_NBUILTIN], &nl->vals[4], cs->ncustom);
-		values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
-		values[6] = Int64GetDatum(batch_id);
+		values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
+		values[5] = Int64GetDatum(batch_id);
 		MemoryContextSwitchTo(old);
-		tw_add(w, values, nulls);
+		load_writer_add(w, i, values, nulls);
 		MemoryContextReset(rowcxt);
 	}
-	tw_end(w);
+	load_writer_end(w);
 	MemoryContextDelete(rowcxt);
 }
 
 static void
 write_credits(Load *ld, int64 batch_id)
 {
-	static const char *const cols[10] = {"id", "learner_id", "provider", "course_title",
+	static const char *const fields[9] = {"learner_id", "provider", "course_title",
 		"course_id", "completion_date", "number_credits", "credit_type_id", "user_editable",
 	"batch_id"};
-	static const Oid types[10] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, DATEOID,
+	static const Oid types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, DATEOID,
 	NUMERICOID, INT4OID, BOOLOID, INT8OID};
-	TableWriter *w;
-	Oid			seq = identity_sequence("credit");
+	LoadWriter *w;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credit row",
 												 ALLOCSET_SMALL_SIZES);
 
-	w = tw_begin("credit", 10, cols, types);
+	w = load_writer_begin(ld, TR_CREDIT, 9, fields, types, "credit", load_row_key, NULL, true);
 	elog(DEBUG1, "credimport: writing credits by %s",
-		 tw_is_direct(w) ? "multi-insert" : "INSERT ... SELECT FROM unnest()");
+		 load_writer_direct(w) ? "multi-insert" : "INSERT ... SELECT FROM unnest()");
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		CreditRow  *row = row_at(ld, i);
-		Datum		values[10];
+		Datum		values[9];
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (row->head.nproblems > 0 || row->head.outcome == OUT_SKIPPED)
 			continue;
-		row->head.key = nextval_internal(seq, false);
-		load_row_written(ld);
 		old = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(row->head.key);
-		values[1] = Int64GetDatum(row->head.learner_id);
-		values[2] = CStringGetTextDatum(row->provider);
-		values[3] = CStringGetTextDatum(row->course_title);
-		values[4] = CStringGetTextDatum(row->course_id);
-		values[5] = DateADTGetDatum(row->date);
-		values[6] = NumericGetDatum(int64_div_fast_to_numeric(row->cents, 2));
-		values[7] = Int32GetDatum(row->credit_type_id);
-		values[8] = BoolGetDatum(ld->opt->allow_edit);
-		values[9] = Int64GetDatum(batch_id);
+		values[0] = Int64GetDatum(row->head.learner_id);
+		values[1] = CStringGetTextDatum(row->provider);
+		values[2] = CStringGetTextDatum(row->course_title);
+		values[3] = CStringGetTextDatum(row->course_id);
+		values[4] = DateADTGetDatum(row->date);
+		values[5] = NumericGetDatum(int64_div_fast_to_numeric(row->cents, 2));
+		values[6] = Int32GetDatum(row->credit_type_id);
+		values[7] = BoolGetDatum(ld->opt->allow_edit);
+		values[8] = Int64GetDatum(batch_id);
 		MemoryContextSwitchTo(old);
-		tw_add(w, values, NULL);
+		load_writer_add(w, i, values, NULL);
 		MemoryContextReset(rowcxt);
 	}
-	tw_end(w);
+	load_writer_end(w);
 	MemoryContextDelete(rowcxt);
 }
 

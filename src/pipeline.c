@@ -19,6 +19,7 @@
 #include "utils/lsyscache.h"
 
 #include "report.h"
+#include "target.h"
 #include "writer.h"
 
 /*
@@ -645,22 +646,21 @@ ident_check(IdentMode mode, RecordCtx *rc, int col, Directory *learners, char **
 void
 ident_resolve(IdentMode mode, Directory *learners)
 {
+	const Target *t;
+
+	if (dir_count(learners) == 0)
+		return;
+	t = target_get(TR_LEARNER);
 	switch (mode)
 	{
 		case IDENT_EMAIL:
-			dir_resolve(learners,
-						"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
-						"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
+			dir_resolve(learners, target_sql_resolve(t, "email", true, NULL));
 			break;
 		case IDENT_REMOTE_ID:
-			dir_resolve(learners,
-						"SELECT remote_id, id, active FROM credimport.learner "
-						"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
+			dir_resolve(learners, target_sql_resolve(t, "remote_id", false, NULL));
 			break;
 		case IDENT_USER_ID:
-			dir_resolve(learners,
-						"SELECT id::pg_catalog.text, id, active FROM credimport.learner "
-						"WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
+			dir_resolve(learners, target_sql_resolve(t, t->key, false, NULL));
 			break;
 	}
 }
@@ -675,6 +675,12 @@ ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
 	{
 		problem_append(arena, problems, nproblems, name, "unknown_learner", ident,
 					   "no learner with %s \"%s\"", name, ident);
+		return 0;
+	}
+	if (e->nfound > 1)
+	{
+		problem_append(arena, problems, nproblems, name, "ambiguous_learner", ident,
+					   "%d learners have %s \"%s\"", e->nfound, name, ident);
 		return 0;
 	}
 	if (!e->active)
@@ -806,17 +812,6 @@ kind_by_name(const char *name)
 	if (!option_find(kind_vocab(), name, OPT_ALL, &i))
 		return NULL;
 	return kinds[i];
-}
-
-/* the relation a target role stands for, for pg_stat_progress_copy */
-static Oid
-progress_relid(TargetRole role)
-{
-	static const char *const shipped[TR_NROLES] = {
-		"learner", "credit_type", "credit", "credential_type", "credential", "learner_link", "invitation"
-	};
-
-	return get_relname_relid(shipped[role], get_namespace_oid("credimport", false));
 }
 
 void
@@ -1009,6 +1004,150 @@ load_probe(Load *ld, const char *sql, int nkeys, const Oid *key_types,
 	MemoryContextDelete(probecxt);
 }
 
+/* ---- writing into a target ---- */
+
+struct LoadWriter
+{
+	Load	   *ld;
+	const Target *t;
+	TableWriter *w;
+	int			ngiven;			/* fields the caller gives */
+	int			nfields;		/* ... of which the target has */
+	int		   *given;			/* field -> index of the caller's value */
+	Datum	   *values;
+	bool	   *nulls;
+	int64	   *items;			/* ordinal (n-th add) -> the caller's item */
+	int64		nitems;
+	int64		cap;
+	load_key_fn key;
+	load_line_fn line;
+	bool		count;			/* each row counts as written (progress) */
+};
+
+static void
+load_writer_key(void *arg, int64 ordinal, Datum key, bool isnull)
+{
+	LoadWriter *lw = (LoadWriter *) arg;
+
+	lw->key(lw->ld, lw->items[ordinal], key, isnull, tw_key_type(lw->w));
+}
+
+static int64
+load_writer_line(void *arg, int64 ordinal)
+{
+	LoadWriter *lw = (LoadWriter *) arg;
+
+	if (ordinal < 0 || ordinal >= lw->nitems)
+		return 0;
+	return lw->line(lw->ld, lw->items[ordinal]);
+}
+
+/* the default: the item is a row index, its key goes to the result row */
+void
+load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
+{
+	if (!isnull && key_type == INT8OID)
+		load_row(ld, item)->key = DatumGetInt64(key);
+}
+
+int64
+load_row_line(Load *ld, int64 item)
+{
+	return load_row(ld, item)->line_no;
+}
+
+LoadWriter *
+load_writer_begin(Load *ld, TargetRole role, int nfields, const char *const *fields,
+				  const Oid *types, const char *what, load_key_fn key, load_line_fn line,
+				  bool count)
+{
+	LoadWriter *lw = palloc0(sizeof(LoadWriter));
+	const char **f = palloc(sizeof(char *) * nfields);
+	Oid		   *ty = palloc(sizeof(Oid) * nfields);
+
+	lw->ld = ld;
+	lw->t = target_get(role);
+	lw->ngiven = nfields;
+	lw->given = palloc(sizeof(int) * nfields);
+	lw->values = palloc(sizeof(Datum) * nfields);
+	lw->nulls = palloc(sizeof(bool) * nfields);
+	lw->key = key;
+	lw->line = line ? line : load_row_line;
+	lw->count = count;
+
+	/*
+	 * A field the target has no column for is not written: the kinds give
+	 * bookkeeping fields (batch_id, user_editable, created_by_batch) that a
+	 * platform's table may lack, and refuse in their checks the values a
+	 * record gives that the target cannot store.
+	 */
+	for (int i = 0; i < nfields; i++)
+		if (target_has(lw->t, fields[i]))
+		{
+			lw->given[lw->nfields] = i;
+			f[lw->nfields] = fields[i];
+			ty[lw->nfields] = types[i];
+			lw->nfields++;
+		}
+	lw->w = tw_begin_target(lw->t, lw->nfields, f, ty,
+							lw->t->key ? ld->batch->id : 0,
+							key && lw->t->key ? load_writer_key : NULL, lw);
+	tw_set_lines(lw->w, load_writer_line, lw, what);
+	return lw;
+}
+
+void
+load_writer_add(LoadWriter *lw, int64 item, const Datum *values, const bool *nulls)
+{
+	if (lw->nitems == lw->cap)
+	{
+		lw->cap = lw->cap ? lw->cap * 2 : 1024;
+		lw->items = lw->items ? repalloc_huge(lw->items, sizeof(int64) * lw->cap) :
+			MemoryContextAllocHuge(lw->ld->cxt, sizeof(int64) * lw->cap);
+	}
+	lw->items[lw->nitems++] = item;
+	for (int i = 0; i < lw->nfields; i++)
+	{
+		lw->values[i] = values[lw->given[i]];
+		lw->nulls[i] = nulls ? nulls[lw->given[i]] : false;
+	}
+	tw_add(lw->w, lw->values, lw->nulls);
+	if (lw->count)
+		load_row_written(lw->ld);
+}
+
+void
+load_writer_end(LoadWriter *lw)
+{
+	tw_end(lw->w);
+	if (lw->items)
+		pfree(lw->items);
+}
+
+bool
+load_writer_direct(LoadWriter *lw)
+{
+	return tw_is_direct(lw->w);
+}
+
+/*
+ * A value a record gives for a field the target cannot store: a problem of
+ * the record naming the target (false), or true when the target has it.
+ */
+bool
+load_storable(Load *ld, RecordCtx *rc, TargetRole role, const char *field, const char *column,
+			  const char *v, Size len)
+{
+	const Target *t = target_get(role);
+
+	if (target_has(t, field))
+		return true;
+	record_problem(rc, column, "not_stored", v, len,
+				   "the %s target %s has no column for %s, so this value cannot be stored",
+				   target_role_names[role], t->qualname, field);
+	return false;
+}
+
 /* ---- the orchestrator's steps ---- */
 
 static void
@@ -1159,7 +1298,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 	batch.started_at = GetCurrentStatementStartTimestamp();
 
 	/* a load shows in pg_stat_progress_copy, as a COPY FROM would */
-	pipeline_progress_start_relid(src, progress_relid(kind->writes));
+	pipeline_progress_start_relid(src, target_get(kind->writes)->relid);
 
 	if (kind->match_modes)
 		ld.learners = dir_create(ld.cxt, 1024);
