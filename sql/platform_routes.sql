@@ -167,7 +167,7 @@ INSERT INTO rt.content
 SELECT 'credits', E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n' ||
        string_agg(format('%s,Route Provider,"Course %s, part %s",RC-%s,%s,%s,%s',
                          CASE WHEN u % 7 = 0 THEN upper(format('user.%s@rt.example', u)) ELSE format('user.%s@rt.example', u) END,
-                         c, c % 3, c, date '2023-01-01' + (u * 37 + c * 11) % 1090, (u + c) % 9 + 0.5,
+                         c, c % 3, c, to_char(date '2023-01-01' + (u * 37 + c * 11) % 1090, 'YYYY-MM-DD'), (u + c) % 9 + 0.5,
                          (ARRAY['CME', 'CE', 'CPD'])[c % 3 + 1]), E'\n' ORDER BY u, c) ||
        E'\nnobody@rt.example,Route Provider,Course X,RC-X,2024-01-01,1,CME\n'
        'gone@rt.example,Route Provider,Course X,RC-X,2024-01-01,1,CME\n'
@@ -184,7 +184,7 @@ INSERT INTO rt.content VALUES ('users',
 INSERT INTO rt.content
 SELECT 'credentials', E'email,credential_type,license_number,issuer,issue_date,expiration_date,media_url,action\n' ||
        string_agg(format('user.%s@rt.example,%s,L-%s-%s,Board %s,%s,%s,%s,', u, (ARRAY['RN', 'CPR'])[c], u, c, c,
-                         date '2022-06-01' + u * 19 + c, date '2032-06-01' + u, CASE WHEN u % 5 = 0 THEN 'https://files.example.org/' || u END),
+                         to_char(date '2022-06-01' + u * 19 + c, 'YYYY-MM-DD'), to_char(date '2032-06-01' + u, 'YYYY-MM-DD'), CASE WHEN u % 5 = 0 THEN 'https://files.example.org/' || u END),
                   E'\n' ORDER BY u, c) ||
        E'\nuser.1@rt.example,RN,SEED-1,Board 9,2021-01-01,2041-01-01,,update\n'
        'user.2@rt.example,CPR,SEED-2,,2021-01-01,,,delete\n'
