@@ -4,6 +4,9 @@
  */
 #include "report.h"
 
+#include "provenance.h"
+#include "target.h"
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -370,9 +373,179 @@ batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind)
 	*kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 }
 
+/* ======================================================================
+ * Revert and approve, on any target
+ *
+ * A batch's rows of a role are found through credimport.provenance (the
+ * keys the writer recorded), and -- for batches written before 1.5, and
+ * for rows a load updated rather than wrote -- through the role's
+ * batch_id column where the target maps one.  Every statement is built
+ * from the target's description.
+ * ====================================================================== */
+
+/* the target's column of field, quoted, or NULL when it has none */
+static const char *
+col_of(const Target *t, const char *field)
+{
+	return target_has(t, field) ? quote_identifier(target_field(t, field)->column) : NULL;
+}
+
+/* the batch's rows of a role: deleted; how many */
+static uint64
+revert_rows(TargetRole role, int64 id)
+{
+	const Target *t = target_get(role);
+	const char *batch_col = col_of(t, "batch_id");
+	uint64		n = prov_delete_rows(id, target_role_names[role]);
+
+	if (batch_col)
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		args[1];
+		int			ret;
+
+		args[0] = Int64GetDatum(id);
+		ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
+											 t->qualname, batch_col),
+									1, types, args, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "credimport: could not delete the batch's rows of %s: %s",
+				 t->qualname, SPI_result_code_string(ret));
+		n += SPI_processed;
+	}
+	return n;
+}
+
+/*
+ * "AND NOT EXISTS (a row of role's target whose field is the learner
+ * lr.k)" for each field; skip_batch: except the rows of batch $1 (those
+ * the revert deletes with the learner)
+ */
+static void
+append_not_held(StringInfo s, TargetRole role, const char *const *fields, int nfields,
+				bool skip_batch)
+{
+	const Target *t = target_get(role);
+	const char *batch_col = col_of(t, "batch_id");
+	bool		any = false;
+
+	for (int i = 0; i < nfields; i++)
+		if (target_has(t, fields[i]))
+			any = true;
+	if (!any)
+		return;
+	appendStringInfo(s, " AND NOT EXISTS (SELECT FROM %s h WHERE (", t->qualname);
+	any = false;
+	for (int i = 0; i < nfields; i++)
+	{
+		const char *c = col_of(t, fields[i]);
+
+		if (c == NULL)
+			continue;
+		appendStringInfo(s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "", c);
+		any = true;
+	}
+	appendStringInfoChar(s, ')');
+	if (skip_batch && batch_col)
+		appendStringInfo(s, " AND h.%s IS DISTINCT FROM $1", batch_col);
+	appendStringInfoChar(s, ')');
+}
+
+/*
+ * The learners the batch created that nothing references any more: no
+ * credit, no credential, no association, no invitation of another batch
+ * (its own are deleted with them).  Deleted; how many.
+ */
+static uint64
+revert_learners(int64 id)
+{
+	static const char *const learner_id[1] = {"learner_id"};
+	static const char *const link_ids[2] = {"learner_id", "related_learner_id"};
+	const Target *lt = target_get(TR_LEARNER);
+	const Target *it = target_get(TR_INVITATION);
+	const char *key_col = quote_identifier(target_need(lt, lt->key)->column);
+	const char *created_col = col_of(lt, "created_by_batch");
+	int			nrels;
+	ProvRelation *rels = prov_relations(id, target_role_names[TR_LEARNER], &nrels);
+	Oid			types[3] = {INT8OID, TEXTOID, INT8ARRAYOID};
+	Datum		args[3];
+	uint64		removed = 0;
+
+	args[0] = Int64GetDatum(id);
+	args[1] = CStringGetTextDatum(target_role_names[TR_LEARNER]);
+
+	/*
+	 * Candidates: by provenance, in each relation the batch wrote learners
+	 * into; by the created_by_batch column of the learner target.
+	 */
+	for (int r = 0; r <= nrels; r++)
+	{
+		StringInfoData s;
+		const char *qualname;
+		const char *kcol;
+		Datum		ids;
+		bool		isnull;
+		int			ret;
+
+		initStringInfo(&s);
+		if (r < nrels)
+		{
+			qualname = rels[r].qualname;
+			kcol = quote_identifier(rels[r].key_column);
+			appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM "
+							 "(SELECT p.k::pg_catalog.int8 AS k FROM %s p) lr WHERE true",
+							 prov_keys_subquery(&rels[r]));
+		}
+		else
+		{
+			if (created_col == NULL)
+				break;
+			qualname = lt->qualname;
+			kcol = key_col;
+			appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM "
+							 "(SELECT t.%s::pg_catalog.int8 AS k FROM %s t "
+							 "WHERE t.%s OPERATOR(pg_catalog.=) $1) lr WHERE true",
+							 key_col, lt->qualname, created_col);
+		}
+		append_not_held(&s, TR_CREDIT, learner_id, 1, false);
+		append_not_held(&s, TR_CREDENTIAL, learner_id, 1, false);
+		append_not_held(&s, TR_LEARNER_LINK, link_ids, 2, true);
+		append_not_held(&s, TR_INVITATION, learner_id, 1, true);
+		ret = SPI_execute_with_args(s.data, 2, types, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "credimport: could not find the batch's learners: %s", SPI_result_code_string(ret));
+		ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			continue;
+		ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
+		args[2] = ids;
+
+		/* their invitations of this batch (other batches' would hold them) */
+		if (col_of(it, "learner_id") && col_of(it, "batch_id"))
+		{
+			ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($3) "
+												 "AND t.%s OPERATOR(pg_catalog.=) $1",
+												 it->qualname, col_of(it, "learner_id"),
+												 col_of(it, "batch_id")),
+										3, types, args, NULL, false, 0);
+			if (ret != SPI_OK_DELETE)
+				elog(ERROR, "credimport: could not delete the batch's invitations: %s",
+					 SPI_result_code_string(ret));
+		}
+		ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($3)",
+											 qualname, kcol),
+									3, types, args, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));
+		removed += SPI_processed;
+	}
+	return removed;
+}
+
 /*
  * credimport_revert(batch_id): undo an imported batch the caller may act
- * on -- its credits, and the learners it created that have nothing else.
+ * on -- its credits and associations, and the learners it created that
+ * have nothing else -- in whatever targets it wrote them.
  */
 PG_FUNCTION_INFO_V1(credimport_revert_1_4);
 Datum
@@ -425,29 +598,10 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 				 errmsg("credimport batch " INT64_FORMAT " is a credentials batch, which cannot be reverted", id),
 				 errdetail("Its updates and deletions of credentials cannot be undone."),
 				 errhint("Load a file that reverses it, with action update or delete.")));
-	ret = SPI_execute_with_args("DELETE FROM credimport.credit WHERE batch_id OPERATOR(pg_catalog.=) $1",
-								1, types, args, NULL, false, 0);
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "credimport: could not delete the batch's credits: %s", SPI_result_code_string(ret));
-	credits = SPI_processed;
-	ret = SPI_execute_with_args("DELETE FROM credimport.learner lr "
-								"WHERE lr.created_by_batch OPERATOR(pg_catalog.=) $1 "
-								"AND NOT EXISTS (SELECT FROM credimport.credit cr "
-								"WHERE cr.learner_id OPERATOR(pg_catalog.=) lr.id) "
-								"AND NOT EXISTS (SELECT FROM credimport.credential cd "
-								"WHERE cd.learner_id OPERATOR(pg_catalog.=) lr.id) "
-								/* nor what other batches tied to it (deleting would cascade) */
-								"AND NOT EXISTS (SELECT FROM credimport.learner_link k "
-								"WHERE (k.learner_id OPERATOR(pg_catalog.=) lr.id "
-								"OR k.related_learner_id OPERATOR(pg_catalog.=) lr.id) "
-								"AND k.batch_id IS DISTINCT FROM $1) "
-								"AND NOT EXISTS (SELECT FROM credimport.invitation iv "
-								"WHERE iv.learner_id OPERATOR(pg_catalog.=) lr.id "
-								"AND iv.batch_id OPERATOR(pg_catalog.<>) $1)",
-								1, types, args, NULL, false, 0);
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));
-	learners = SPI_processed;
+	credits = revert_rows(TR_CREDIT, id);
+	/* the batch's associations (they have no key: by their batch column) */
+	(void) revert_rows(TR_LEARNER_LINK, id);
+	learners = revert_learners(id);
 	ret = SPI_execute_with_args("UPDATE credimport.batch SET status = 'reverted' "
 								"WHERE id OPERATOR(pg_catalog.=) $1",
 								1, types, args, NULL, false, 0);
@@ -465,6 +619,70 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Approve the batch's pending credentials in the credential target: those
+ * the batch wrote (provenance) and those its batch_id column names (rows
+ * it updated, and batches written before 1.5).
+ */
+static uint64
+approve_rows(int64 id, Datum who)
+{
+	const Target *t = target_get(TR_CREDENTIAL);
+	const char *status_col = col_of(t, "status");
+	const char *batch_col = col_of(t, "batch_id");
+	const char *key_col = t->key ? col_of(t, t->key) : NULL;
+	Oid			types[3] = {INT8OID, TEXTOID, NAMEOID};
+	Datum		args[3];
+	StringInfoData set;
+	int			nrels;
+	ProvRelation *rels;
+	uint64		n = 0;
+	int			ret;
+
+	if (status_col == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("credential target %s has no status column, so its credentials cannot be approved",
+						t->qualname),
+				 errhint("Map the field status of the target credential with credimport_set_target().")));
+	args[0] = Int64GetDatum(id);
+	args[1] = CStringGetTextDatum(target_role_names[TR_CREDENTIAL]);
+	args[2] = who;
+	initStringInfo(&set);
+	appendStringInfo(&set, "UPDATE %s t SET %s = 'approved'", t->qualname, status_col);
+	if (col_of(t, "approved_at"))
+		appendStringInfo(&set, ", %s = pg_catalog.now()", col_of(t, "approved_at"));
+	if (col_of(t, "approved_by"))
+		appendStringInfo(&set, ", %s = $3::pg_catalog.text::%s", col_of(t, "approved_by"),
+						 format_type_be_qualified(target_field(t, "approved_by")->type));
+
+	/* the rows the batch wrote into the target */
+	rels = prov_relations(id, target_role_names[TR_CREDENTIAL], &nrels);
+	for (int r = 0; r < nrels; r++)
+	{
+		if (rels[r].relid != t->relid || key_col == NULL)
+			continue;			/* written into another relation: not the credential target now */
+		ret = SPI_execute_with_args(psprintf("%s FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k "
+											 "AND t.%s OPERATOR(pg_catalog.=) 'pending'",
+											 set.data, prov_keys_subquery(&rels[r]), key_col, status_col),
+									3, types, args, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
+		n += SPI_processed;
+	}
+	if (batch_col)
+	{
+		ret = SPI_execute_with_args(psprintf("%s WHERE t.%s OPERATOR(pg_catalog.=) $1 "
+											 "AND t.%s OPERATOR(pg_catalog.=) 'pending'",
+											 set.data, batch_col, status_col),
+									3, types, args, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
+		n += SPI_processed;
+	}
+	return n;
+}
+
+/*
  * credimport_approve(batch_id): approve the pending credentials of a batch
  * the caller may act on; returns how many.  EXECUTE on it is the approval
  * right.
@@ -477,13 +695,11 @@ credimport_approve_1_4(PG_FUNCTION_ARGS)
 	Oid			caller = GetUserId();
 	Oid			saved_uid;
 	int			saved_ctx;
-	Oid			types[2] = {INT8OID, NAMEOID};
 	Datum		args[2];
 	NameData	who;
 	char	   *status;
 	char	   *kind;
 	uint64		n;
-	int			ret;
 
 	namestrcpy(&who, GetUserNameFromId(caller, false));
 	args[0] = Int64GetDatum(id);
@@ -491,14 +707,7 @@ credimport_approve_1_4(PG_FUNCTION_ARGS)
 	SPI_connect();
 	become_table_owner(&saved_uid, &saved_ctx);
 	batch_for_caller(caller, id, false, &status, &kind);
-	ret = SPI_execute_with_args("UPDATE credimport.credential c SET status = 'approved', "
-								"approved_at = pg_catalog.now(), approved_by = $2 "
-								"WHERE c.batch_id OPERATOR(pg_catalog.=) $1 "
-								"AND c.status OPERATOR(pg_catalog.=) 'pending'",
-								2, types, args, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
-	n = SPI_processed;
+	n = approve_rows(id, args[1]);
 	SetUserIdAndSecContext(saved_uid, saved_ctx);
 	SPI_finish();
 	PG_RETURN_INT32((int32) n);
