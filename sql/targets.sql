@@ -291,6 +291,13 @@ SELECT line_no, status, u.username, errors FROM credimport_load_data(
                'M-SUS,P,Dentistry,C-7,2024-02-01,3,CME\n', 'UTF8'),
     'remote_id', format => 'csv', max_errors => 10, if_exists => 'skip') r
   LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+SELECT line_no, status, u.username, errors FROM credimport_load_data(
+    convert_to(E'user_id,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               '1,P,Ethics,C-9,2024-04-01,1,CE\n'
+               '5,P,Ethics,C-9,2024-04-01,1,CE\n'
+               '99999999999,P,Ethics,C-9,2024-04-01,1,CE\n', 'UTF8'),
+    'user_id', format => 'csv', max_errors => 10) r
+  LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
 SELECT count(*) AS transcript_rows FROM platform.transcript;
 -- the configuration is checked again at every load: a column dropped since
 -- is named, with the same message credimport_set_target gives
