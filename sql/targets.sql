@@ -193,6 +193,7 @@ SELECT * FROM expect_error($$SELECT credimport_set_target('credit', 'platform.tr
     '{"id": "entry_id", "learner_id": "user_id", "course_id": "course_code",
       "course_title": "course_name", "completion_date": "completed",
       "number_credits": "hours", "credit_type_id": "kind"}')$$);
+DROP MATERIALIZED VIEW platform.transcript_copy;
 -- nothing was stored by the refused calls
 SELECT count(*) FROM credimport.target;
 -- the table itself refuses what the functions would
@@ -239,6 +240,89 @@ SELECT credimport_revoke_loader('credimport_tgt_clerk');
 REVOKE ALL ON platform.mdl_user FROM credimport_tgt_clerk;
 REVOKE ALL ON SCHEMA platform FROM credimport_tgt_clerk;
 DROP ROLE credimport_tgt_clerk;
+
+-- ---------------------------------------------------------------------------
+-- loads against targets: Moodle's users, the platform's credit kinds (a
+-- view) and its transcript (partitioned, uuid key, no batch column)
+-- ---------------------------------------------------------------------------
+-- (the batches of this section are removed at its end, and the batch ids
+-- continue as before it, for the tests that follow)
+SELECT last_value AS batch_last, is_called AS batch_called
+  FROM credimport.batch_id_seq \gset
+INSERT INTO platform.mdl_user (username, idnumber, firstname, lastname, email, suspended, deleted) VALUES
+    ('ada', 'M-ADA', 'Ada', 'Lovelace', 'ada@example.org', 0, 0),
+    ('grace', 'M-GRACE', 'Grace', 'Hopper', 'Grace@Example.org', 0, 0),
+    ('twin1', 'M-T1', 'Twin', 'One', 'twin@example.org', 0, 0),
+    ('twin2', 'M-T2', 'Twin', 'Two', 'TWIN@example.org', 0, 0),    -- Moodle allows it
+    ('sus', 'M-SUS', 'Sus', 'Pended', 'sus@example.org', 1, 0),
+    ('del', 'M-DEL', 'Del', 'Eted', 'del@example.org', 0, 1);
+INSERT INTO platform.course_kind VALUES (1, 'cme', 'Continuing Medical Education'), (2, 'ce', 'Continuing Education');
+ALTER TABLE platform.transcript ADD COLUMN provider text;
+SET client_min_messages = warning;
+SELECT credimport_set_target('learner', 'platform.mdl_user',
+    '{"remote_id": "idnumber", "first_name": "firstname", "last_name": "lastname",
+      "active": {"unless": ["suspended", "deleted"]}}');
+RESET client_min_messages;
+SELECT credimport_set_target('credit_type', 'platform.credit_kinds');
+SELECT credimport_set_target('credit', 'platform.transcript',
+    '{"id": "entry_id", "learner_id": "user_id", "course_id": "course_code",
+      "course_title": "course_name", "completion_date": "completed",
+      "number_credits": "hours", "credit_type_id": "kind"}');
+-- by e-mail: case-insensitive; two learners sharing an e-mail, a suspended
+-- and a deleted one are refused, each with its reason
+SELECT line_no, status, u.username, errors FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'ada@example.org,P,Anatomy,C-1,2024-03-01,1.5,CME\n'
+               'GRACE@example.org,P,Biology,C-2,2023-06-01,2,ce\n'
+               'twin@example.org,P,Chemistry,C-3,2024-01-01,2,CME\n'
+               'sus@example.org,P,Chemistry,C-4,2024-01-01,2,CME\n'
+               'del@example.org,P,Chemistry,C-5,2024-01-01,2,CME\n'
+               'nobody@example.org,P,Chemistry,C-6,2024-01-01,2,CME\n', 'UTF8'),
+    'email', format => 'csv', max_errors => 10) r
+  LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+-- the rows are the platform's, in their partitions, with the platform's keys
+SELECT t.tableoid::regclass AS partition, u.username, t.course_code, t.course_name, t.hours, t.kind, t.provider
+  FROM platform.transcript t JOIN platform.mdl_user u ON u.id = t.user_id ORDER BY t.course_code;
+-- by remote_id (Moodle's idnumber) and by id; the same credit again is skipped
+SELECT line_no, status, u.username, errors FROM credimport_load_data(
+    convert_to(E'remote_id,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'M-ADA,P,Anatomy,C-1,2024-03-01,1.5,CME\n'
+               'M-GRACE,P,Dentistry,C-7,2024-02-01,3,CME\n'
+               'M-SUS,P,Dentistry,C-7,2024-02-01,3,CME\n', 'UTF8'),
+    'remote_id', format => 'csv', max_errors => 10, if_exists => 'skip') r
+  LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+SELECT line_no, status, u.username, errors FROM credimport_load_data(
+    convert_to(E'user_id,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               '1,P,Ethics,C-9,2024-04-01,1,CE\n'
+               '5,P,Ethics,C-9,2024-04-01,1,CE\n'
+               '99999999999,P,Ethics,C-9,2024-04-01,1,CE\n', 'UTF8'),
+    'user_id', format => 'csv', max_errors => 10) r
+  LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+SELECT count(*) AS transcript_rows FROM platform.transcript;
+-- the configuration is checked again at every load: a column dropped since
+-- is named, with the same message credimport_set_target gives
+ALTER TABLE platform.mdl_user RENAME COLUMN idnumber TO id_number;
+SELECT * FROM expect_error($$SELECT * FROM credimport_load_data(
+    convert_to(E'remote_id,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'M-ADA,P,Anatomy,C-8,2024-03-01,1,CME\n', 'UTF8'), 'remote_id', format => 'csv')$$);
+ALTER TABLE platform.mdl_user RENAME COLUMN id_number TO idnumber;
+ALTER TABLE platform.transcript DROP COLUMN hours;
+SELECT * FROM expect_error($$SELECT * FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'ada@example.org,P,Anatomy,C-8,2024-03-01,1,CME\n', 'UTF8'), 'email', format => 'csv')$$);
+SELECT credimport_reset_target('credit');
+-- ... and a relation dropped since
+CREATE TABLE platform.kinds_gone (id integer PRIMARY KEY, code text NOT NULL);
+SELECT credimport_set_target('credit_type', 'platform.kinds_gone');
+DROP TABLE platform.kinds_gone;
+SELECT * FROM regexp_replace((SELECT message FROM expect_error($$SELECT * FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'ada@example.org,P,Anatomy,C-8,2024-03-01,1,CME\n', 'UTF8'), 'email', format => 'csv')$$)),
+    'OID [0-9]+', 'OID n') AS message;
+SELECT credimport_reset_target('credit_type');
+SELECT credimport_reset_target('learner');
+DELETE FROM credimport.batch WHERE id > :batch_last;
+SELECT setval('credimport.batch_id_seq', :batch_last, :'batch_called') IS NOT NULL AS batch_ids_restored;
 
 -- a target whose relation has gone: the listing still shows it
 CREATE TABLE platform.gone (id bigint PRIMARY KEY, email text);
