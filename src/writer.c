@@ -887,12 +887,10 @@ tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *colu
 		if (provenance_batch != 0 && role != NULL)
 			w->prov = prov_begin(provenance_batch, role, relid, key_column, w->key_type);
 	}
-	else if (provenance_batch != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target %s has no key, so the rows a batch writes into it cannot be recorded",
-						qualname),
-				 errhint("Map the key field of the target with credimport_set_target().")));
+	/*
+	 * (A role without a key -- learner links, invitations -- has no
+	 * provenance: its rows are found by their batch_id column.)
+	 */
 
 	why = direct_route_refused(rel, ncols, columns, types, w->attnos, w->key_attno);
 	w->direct = (why == NULL);
@@ -987,6 +985,7 @@ tw_add(TableWriter *w, const Datum *values, const bool *nulls)
 	{
 		w->nadded++;
 		insert_add(w, values, nulls);
+		tw_ctx(w, WC_NONE, 0, 0);
 		prov_write_full(w->prov);
 	}
 	tw_pop(w);
