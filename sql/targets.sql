@@ -298,6 +298,22 @@ SELECT line_no, status, u.username, errors FROM credimport_load_data(
                '99999999999,P,Ethics,C-9,2024-04-01,1,CE\n', 'UTF8'),
     'user_id', format => 'csv', max_errors => 10) r
   LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+-- a loader needs no privilege on the configuration, only on the relations
+CREATE ROLE credimport_tgt_loader;
+SELECT credimport_grant_loader('credimport_tgt_loader');
+GRANT USAGE ON SCHEMA platform TO credimport_tgt_loader;
+GRANT SELECT ON platform.mdl_user, platform.credit_kinds TO credimport_tgt_loader;
+GRANT SELECT, INSERT ON platform.transcript TO credimport_tgt_loader;
+SET ROLE credimport_tgt_loader;
+SELECT * FROM expect_error($$SELECT * FROM credimport.target$$);
+SELECT line_no, status, errors FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'ada@example.org,P,Geology,C-10,2024-05-01,1,CME\n', 'UTF8'), 'email', format => 'csv');
+RESET ROLE;
+SELECT credimport_revoke_loader('credimport_tgt_loader');
+REVOKE ALL ON platform.mdl_user, platform.credit_kinds, platform.transcript FROM credimport_tgt_loader;
+REVOKE ALL ON SCHEMA platform FROM credimport_tgt_loader;
+DROP ROLE credimport_tgt_loader;
 SELECT count(*) AS transcript_rows FROM platform.transcript;
 -- the configuration is checked again at every load: a column dropped since
 -- is named, with the same message credimport_set_target gives
