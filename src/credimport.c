@@ -13,9 +13,8 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
-#include "kind_credit.h"
-#include "kind_user.h"
-#include "kind_credential.h"
+#include "kind.h"
+#include "options.h"
 #include "writer.h"
 
 PG_MODULE_MAGIC;
@@ -118,12 +117,7 @@ _PG_init(void)
 static void
 check_match_mode(const char *mode)
 {
-	if (strcmp(mode, "email") != 0 && strcmp(mode, "remote_id") != 0 &&
-		strcmp(mode, "user_id") != 0 && strcmp(mode, "full") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown match_mode \"%s\"", mode),
-				 errhint("Use one of email, remote_id, user_id or full.")));
+	(void) option_lookup(&match_mode_vocab, mode, OPT_ALL, NULL);
 }
 
 /* the first n arguments must not be NULL (format and sheet may) */
@@ -157,26 +151,6 @@ typedef enum Door
 	DOOR_BYTES					/* file content (bytea): a workbook */
 } Door;
 
-typedef void (*kind_import_fn) (FunctionCallInfo fcinfo, Source *src, const void *opt);
-
-static void
-credit_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
-{
-	credit_import(fcinfo, src, (const ImportOptions *) opt);
-}
-
-static void
-user_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
-{
-	user_import(fcinfo, src, (const UserOptions *) opt);
-}
-
-static void
-credential_kind(FunctionCallInfo fcinfo, Source *src, const void *opt)
-{
-	credential_import(fcinfo, src, (const CredentialOptions *) opt);
-}
-
 /* where an API has the arguments of files as people export them (0: none) */
 typedef struct FileArgs
 {
@@ -197,7 +171,7 @@ typedef struct FileArgs
  * header_row are, for the APIs that have them.
  */
 static Datum
-run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn kind, const void *opt)
+run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, const char *kind, LoadOptions *opt)
 {
 	MemoryContext loadcxt;
 	MemoryContext old;
@@ -260,7 +234,7 @@ run_load(FunctionCallInfo fcinfo, Door door, const FileArgs *fa, kind_import_fn 
 	src->mapping = columns_parse_mapping(columns);
 	src->columns = columns;
 	src->header_row = header_row;
-	kind(fcinfo, src, opt);
+	pipeline_run(fcinfo, src, kind_by_name(kind), opt);
 	src->close(src);
 	SPI_finish();
 
@@ -384,7 +358,7 @@ legacy_credentials_api(FunctionCallInfo fcinfo)
 static Datum
 run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
-	ImportOptions opt;
+	LoadOptions opt;
 	const char *if_exists;
 	bool		validator = (api == LOADER_VALIDATE || api == LOADER_VALIDATE_1_4 ||
 							 api == LOADER_VALIDATE_TABLE_1_4);
@@ -393,73 +367,62 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	require_args(fcinfo, api == LOADER_VALIDATE ? 2 : validator ? 4 : 6);
 	memset(&opt, 0, sizeof(opt));
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	check_match_mode(opt.match_mode);
+	opt.mode = (MatchMode) option_lookup(&match_mode_vocab, opt.match_mode, OPT_ALL, NULL);
 	if (api == LOADER_VALIDATE)
 	{
-		opt.output = OUTPUT_PROBLEMS;
+		opt.problems_only = true;
 		opt.validate_only = true;
-		return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
+		return run_load(fcinfo, door, &loader_api[api].fa, "credits", &opt);
 	}
 	if (validator)
 	{
 		/* (source, match_mode, allow_edit, if_exists, ...) */
-		opt.output = OUTPUT_PROBLEMS;
+		opt.problems_only = true;
 		opt.validate_only = true;
 		opt.allow_edit = PG_GETARG_BOOL(2);
 		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	}
 	else
 	{
-		opt.output = OUTPUT_RECORDS;
 		opt.allow_edit = PG_GETARG_BOOL(2);
 		opt.validate_only = PG_GETARG_BOOL(3);
 		opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
 		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	}
-	if (strcmp(if_exists, "skip") == 0)
-		opt.skip_existing = true;
-	else if (strcmp(if_exists, "error") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown if_exists \"%s\"", if_exists),
-				 errhint("Use error (a credit already on the transcript is a problem) or skip "
-						 "(an identical credit already on the transcript is skipped).")));
-	return run_load(fcinfo, door, &loader_api[api].fa, credit_kind, &opt);
+	opt.skip_existing = (option_lookup(&if_exists_vocab, if_exists, OPT_ALL, NULL) == IF_EXISTS_SKIP);
+	return run_load(fcinfo, door, &loader_api[api].fa, "credits", &opt);
 }
 
 /* Users: (source, auto_invite, validate_only, max_errors [, format, sheet]) */
 static Datum
 run_users(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
-	UserOptions opt;
+	LoadOptions opt;
 
 	check_api(fcinfo, api);
+	memset(&opt, 0, sizeof(opt));
 	require_args(fcinfo, 4);
 	opt.auto_invite = PG_GETARG_BOOL(1);
 	opt.validate_only = PG_GETARG_BOOL(2);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(3));
-	return run_load(fcinfo, door, &loader_api[api].fa, user_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, "users", &opt);
 }
 
 /* Credentials: (source, match_mode, approve, validate_only, max_errors [, format, sheet]) */
 static Datum
 run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 {
-	CredentialOptions opt;
+	LoadOptions opt;
 
 	check_api(fcinfo, api);
 	require_args(fcinfo, 5);
+	memset(&opt, 0, sizeof(opt));
 	opt.match_mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (strcmp(opt.match_mode, "email") != 0 && strcmp(opt.match_mode, "remote_id") != 0 &&
-		strcmp(opt.match_mode, "user_id") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown match_mode \"%s\" for credentials", opt.match_mode),
-				 errhint("Use one of email, remote_id or user_id.")));
+	opt.mode = (MatchMode) option_lookup(&match_mode_vocab, opt.match_mode, MM_IDENTIFIERS, " for credentials");
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
-	return run_load(fcinfo, door, &loader_api[api].fa, credential_kind, &opt);
+	return run_load(fcinfo, door, &loader_api[api].fa, "credentials", &opt);
 }
 
 /* an entry point of one SQL API version */
@@ -525,19 +488,21 @@ Datum
 credimport_template(PG_FUNCTION_ARGS)
 {
 	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const KindDecl *kind = kind_by_name(mode);
 	char	   *line;
 	text	   *result;
 
-	if (strcmp(mode, "users") != 0 && strcmp(mode, "credentials") != 0)
+	/* a kind's name, or a match_mode of credits */
+	if (kind == NULL || kind->match_modes == OPT_ALL)
+	{
 		check_match_mode(mode);
+		kind = kind_by_name("credits");
+	}
+	else
+		mode = NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
-	if (strcmp(mode, "users") == 0)
-		line = user_template();
-	else if (strcmp(mode, "credentials") == 0)
-		line = credential_template("email");
-	else
-		line = credit_template(mode);
+	line = kind->template(mode);
 	result = (text *) SPI_palloc(VARHDRSZ + strlen(line));
 	SET_VARSIZE(result, VARHDRSZ + strlen(line));
 	memcpy(VARDATA(result), line, strlen(line));
@@ -572,88 +537,87 @@ credimport_check_value(PG_FUNCTION_ARGS)
 	Size		len = strlen(raw);
 	char	   *v = fc_trim(raw, &len);
 	const char *out;
+	CheckName	check;
 
 	v[len] = '\0';
-	if (strncmp(kind, "date", 4) == 0)
+	check = (CheckName) option_lookup(&check_vocab, kind, OPT_ALL, NULL);
+	switch (check)
 	{
-		fc_date_format fmt = FC_DATE_ISO;
-		int			y,
-					m,
-					d;
+		case CHECK_DATE:
+		case CHECK_DATE_MDY:
+		case CHECK_DATE_DMY:
+		case CHECK_DATE_DMY_DOT:
+			{
+				static const fc_date_format fmts[] = {
+					[CHECK_DATE] = FC_DATE_ISO,
+					[CHECK_DATE_MDY] = FC_DATE_MDY_SLASH,
+					[CHECK_DATE_DMY] = FC_DATE_DMY_SLASH,
+					[CHECK_DATE_DMY_DOT] = FC_DATE_DMY_DOT,
+				};
+				int			y,
+							m,
+							d;
 
-		if (strcmp(kind, "date_mdy") == 0)
-			fmt = FC_DATE_MDY_SLASH;
-		else if (strcmp(kind, "date_dmy") == 0)
-			fmt = FC_DATE_DMY_SLASH;
-		else if (strcmp(kind, "date_dmy_dot") == 0)
-			fmt = FC_DATE_DMY_DOT;
-		else if (strcmp(kind, "date") != 0)
-			goto bad_kind;
-		switch (fc_parse_date(v, len, fmt, &y, &m, &d))
-		{
-			case FC_OK:
-				out = psprintf("%04d-%02d-%02d", y, m, d);
+				switch (fc_parse_date(v, len, fmts[check], &y, &m, &d))
+				{
+					case FC_OK:
+						out = psprintf("%04d-%02d-%02d", y, m, d);
+						break;
+					case FC_EMPTY:
+						out = "missing_value";
+						break;
+					default:
+						out = "invalid_date";
+						break;
+				}
 				break;
-			case FC_EMPTY:
-				out = "missing_value";
-				break;
-			default:
-				out = "invalid_date";
-				break;
-		}
-	}
-	else if (strcmp(kind, "credits") == 0)
-	{
-		int64		cents;
+			}
+		case CHECK_CREDITS:
+			{
+				int64		cents;
 
-		switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &cents))
-		{
-			case FC_OK:
-				out = psprintf(INT64_FORMAT ".%02d", cents / 100, (int) (cents % 100));
+				switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, &cents))
+				{
+					case FC_OK:
+						out = psprintf(INT64_FORMAT ".%02d", cents / 100, (int) (cents % 100));
+						break;
+					case FC_EMPTY:
+						out = "missing_value";
+						break;
+					case FC_NON_POSITIVE:
+						out = "non_positive_credits";
+						break;
+					case FC_TOO_MANY_DECIMALS:
+						out = "too_many_decimals";
+						break;
+					default:
+						out = "invalid_number";
+						break;
+				}
 				break;
-			case FC_EMPTY:
-				out = "missing_value";
-				break;
-			case FC_NON_POSITIVE:
-				out = "non_positive_credits";
-				break;
-			case FC_TOO_MANY_DECIMALS:
-				out = "too_many_decimals";
-				break;
-			default:
-				out = "invalid_number";
-				break;
-		}
+			}
+		case CHECK_EMAIL:
+			out = fc_check_email(v, len) == FC_OK ? v :
+				(len == 0 ? "missing_value" : "invalid_email");
+			break;
+		case CHECK_BOOL:
+		default:
+			switch (fc_parse_bool(v, len))
+			{
+				case FC_OK:
+					out = "true";
+					break;
+				case FC_FALSE:
+					out = "false";
+					break;
+				case FC_EMPTY:
+					out = "missing_value";
+					break;
+				default:
+					out = "invalid_value";
+					break;
+			}
+			break;
 	}
-	else if (strcmp(kind, "email") == 0)
-		out = fc_check_email(v, len) == FC_OK ? v :
-			(len == 0 ? "missing_value" : "invalid_email");
-	else if (strcmp(kind, "bool") == 0)
-	{
-		switch (fc_parse_bool(v, len))
-		{
-			case FC_OK:
-				out = "true";
-				break;
-			case FC_FALSE:
-				out = "false";
-				break;
-			case FC_EMPTY:
-				out = "missing_value";
-				break;
-			default:
-				out = "invalid_value";
-				break;
-		}
-	}
-	else
-		goto bad_kind;
 	PG_RETURN_TEXT_P(cstring_to_text(out));
-
-bad_kind:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown check \"%s\"", kind),
-			 errhint("Use date, date_mdy, date_dmy, date_dmy_dot, credits, email or bool.")));
-	PG_RETURN_NULL();
 }

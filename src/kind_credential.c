@@ -8,7 +8,7 @@
  * credentials the records refer to with one query per 50,000 keys, find
  * duplicates with a hash set, then -- if the batch is accepted -- write.
  */
-#include "kind_credential.h"
+#include "kind.h"
 
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
@@ -25,11 +25,10 @@
 #include "utils/timestamp.h"
 
 #include "match.h"
+#include "options.h"
 #include "pipeline.h"
 #include "report.h"
 #include "writer.h"
-
-#define PROBE_CHUNK		50000
 
 enum
 {
@@ -51,101 +50,76 @@ static const char *const cred_col_names[K_NCOLS] = {
 	"issue_date", "expiration_date", "media_url", "action"
 };
 
-#define ACT_ADD		0
-#define ACT_UPDATE	1
-#define ACT_DELETE	2
+/* outcomes: one per action */
+static const KindOutcome cred_outcomes[] = {
+	[ACT_ADD] = {"added"},
+	[ACT_UPDATE] = {"updated"},
+	[ACT_DELETE] = {"deleted"},
+};
 
 typedef struct CredRow
 {
-	int64		line_no;
-	Problem    *problems;
-	char	   *ident;
-	DirEntry   *match;
+	KindRow		head;			/* outcome: the action; key: the credential */
 	char	   *license_number;
 	char	   *issuer;
 	char	   *media_url;
-	int64		learner_id;
-	int64		credential_id;	/* existing (update, delete) or new (add) */
+	char	   *key_text;		/* the credential found (update, delete), as text */
 	int32		type_id;
 	int32		issue_date;
 	int32		expiration_date;
-	int			nproblems;		/* every problem, kept or not */
-	uint8		action;
 	bool		has_issue;
 	bool		has_expiration;
 } CredRow;
 
-typedef struct CredLoad
+typedef struct CredState
 {
-	const CredentialOptions *opt;
-	IdentMode	mode;
-	MemoryContext cxt;
-	Arena		arena;
-	ColumnMap  *map;
-	KindColumn	cols[K_NCOLS];
 	Directory  *types;			/* lower(code) -> credential_type; extra = requires_expiration */
-	Directory  *learners;
-	RowStore	rows;
-	int64		nrows;
-} CredLoad;
+	bool		int_key;		/* the credential target's key is an integer */
+	bool		lacks[K_NCOLS];	/* fields the credential target has no column for */
+} CredState;
 
-static inline CredRow *
-crow(CredLoad *ld, int64 i)
-{
-	return (CredRow *) rowstore_at(&ld->rows, i);
-}
-
-static CredRow *
-new_crow(CredLoad *ld)
-{
-	return (CredRow *) rowstore_add(&ld->rows, ld->nrows++);
-}
+#define CRED_STATE(ld) ((CredState *) (ld)->state)
 
 static void
-cred_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems)
+cred_setup(Load *ld)
 {
-	CredRow    *row = crow((CredLoad *) arg, i);
-
-	*line_no = row->line_no;
-	*problems = row->problems;
-	*nproblems = row->nproblems;
-}
-
-#define cproblem(ld, row, field, code, value, ...) \
-	problem_append(&(ld)->arena, &(row)->problems, &(row)->nproblems, field, code, value, __VA_ARGS__)
-
-static IdentMode
-parse_ident_mode(const char *s)
-{
-	if (strcmp(s, "email") == 0)
-		return IDENT_EMAIL;
-	if (strcmp(s, "remote_id") == 0)
-		return IDENT_REMOTE_ID;
-	if (strcmp(s, "user_id") == 0)
-		return IDENT_USER_ID;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown match_mode \"%s\" for credentials", s),
-			 errhint("Use one of email, remote_id or user_id.")));
-	return IDENT_EMAIL;			/* keep compiler quiet */
-}
-
-static void
-build_cred_columns(CredLoad *ld)
-{
+	/* approving needs the approval right, whichever way it is asked for */
+	if (ld->opt->approve)
+		report_check_approval_right();
+	ld->state = MemoryContextAllocZero(ld->cxt, sizeof(CredState));
+	ld->ncols = K_NCOLS;
+	ld->cols = MemoryContextAllocZero(ld->cxt, sizeof(KindColumn) * K_NCOLS);
 	for (int c = 0; c < K_NCOLS; c++)
-	{
 		ld->cols[c].name = cred_col_names[c];
-		ld->cols[c].flags = 0;
-	}
 	/* only the mode's identifier is a column of this load */
 	for (int c = K_EMAIL; c <= K_USER_ID; c++)
-		if (c != (int) ld->mode)
+		if (c != (int) ld->opt->mode)
 			ld->cols[c].name = NULL;
-	ld->cols[ld->mode].flags = COL_REQUIRED;
+	ld->cols[ld->opt->mode].flags = COL_REQUIRED;
 	ld->cols[K_CREDENTIAL_TYPE].flags = COL_REQUIRED;
 	ld->cols[K_LICENSE_NUMBER].flags = COL_REQUIRED;
 	ld->cols[K_ISSUE_DATE].flags = COL_REQUIRED;
+
+	CRED_STATE(ld)->types = dir_create(ld->cxt, 64);
+	dir_load_all(CRED_STATE(ld)->types,
+				 target_sql_load_all(target_get(TR_CREDENTIAL_TYPE), "code", true, "requires_expiration"));
+	{
+		const Target *t = target_get(TR_CREDENTIAL);
+		Oid			kt = target_need(t, t->key)->type;
+
+		CRED_STATE(ld)->int_key = (kt == INT2OID || kt == INT4OID || kt == INT8OID);
+		for (int c = K_ISSUER; c <= K_MEDIA_URL; c++)
+			CRED_STATE(ld)->lacks[c] = (c != K_ISSUE_DATE && !target_has(t, cred_col_names[c]));
+	}
+}
+
+/* a value of field col the credential target cannot store: a problem (false) */
+static bool
+cred_storable(Load *ld, RecordCtx *rc, int col, const char *v, Size len)
+{
+	if (!CRED_STATE(ld)->lacks[col])
+		return true;
+	return load_storable(ld, rc, TR_CREDENTIAL, cred_col_names[col], cred_col_names[col], v, len);
 }
 
 /* ---------------- pass 1 ---------------- */
@@ -176,30 +150,27 @@ date_value(RecordCtx *rc, int col, const char *name, int32 *out)
 }
 
 static void
-check_cred_record(CredLoad *ld, RecordCtx *rc, CredRow *row)
+cred_check(Load *ld, RecordCtx *rc, KindRow *head)
 {
+	CredRow    *row = (CredRow *) head;
 	Size		len;
 	char	   *v;
 	DirEntry   *type = NULL;
 	int			issue;
 	int			expiration;
 
-	row->match = ident_check(ld->mode, rc, ld->mode, ld->learners, &row->ident);
+	load_ident_check(ld, rc, head, ld->opt->mode);
 
 	v = record_value(rc, K_ACTION, "action", &len);
 	if (v && len > 0 && len != (Size) -1)
 	{
-		char	   *a = lower_text(v, len);
+		int			a;
 
-		if (strcmp(a, "add") == 0)
-			row->action = ACT_ADD;
-		else if (strcmp(a, "update") == 0)
-			row->action = ACT_UPDATE;
-		else if (strcmp(a, "delete") == 0)
-			row->action = ACT_DELETE;
+		if (option_find(&action_vocab, v, OPT_ALL, &a))
+			head->outcome = (uint8) a;
 		else
 			record_problem(rc, "action", "invalid_value", v, len,
-						   "\"%s\" is not an action (add, update or delete)", v);
+						   "\"%s\" is not an action (%s)", v, option_list(&action_vocab, OPT_ALL, false));
 	}
 
 	v = record_value(rc, K_CREDENTIAL_TYPE, "credential_type", &len);
@@ -210,7 +181,7 @@ check_cred_record(CredLoad *ld, RecordCtx *rc, CredRow *row)
 	}
 	else
 	{
-		type = dir_lookup(ld->types, lower_text(v, len));
+		type = dir_lookup(CRED_STATE(ld)->types, lower_text(v, len));
 		if (type == NULL || !type->active)
 		{
 			record_problem(rc, "credential_type", "unknown_credential_type", v, len,
@@ -234,7 +205,9 @@ check_cred_record(CredLoad *ld, RecordCtx *rc, CredRow *row)
 	expiration = date_value(rc, K_EXPIRATION_DATE, "expiration_date", &row->expiration_date);
 	row->has_issue = (issue == 1);
 	row->has_expiration = (expiration == 1);
-	if (row->action != ACT_DELETE)
+	if (row->has_expiration && !cred_storable(ld, rc, K_EXPIRATION_DATE, NULL, 0))
+		row->has_expiration = false;
+	if (head->outcome != ACT_DELETE)
 	{
 		if (issue == 0)
 			record_problem(rc, "issue_date", "missing_value", NULL, 0, "a value is required");
@@ -246,395 +219,265 @@ check_cred_record(CredLoad *ld, RecordCtx *rc, CredRow *row)
 						   "the expiration date is earlier than the issue date");
 	}
 
-	if ((v = record_value(rc, K_ISSUER, "issuer", &len)) != NULL && len > 0 && len != (Size) -1)
+	if ((v = record_value(rc, K_ISSUER, "issuer", &len)) != NULL && len > 0 && len != (Size) -1 &&
+		cred_storable(ld, rc, K_ISSUER, v, len))
 		row->issuer = arena_strndup(&ld->arena, v, len);
 	if ((v = record_value(rc, K_MEDIA_URL, "media_url", &len)) != NULL && len > 0 && len != (Size) -1)
 	{
 		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 			record_problem(rc, "media_url", "invalid_value", v, len,
 						   "\"%s\" is not an http(s) URL", v);
-		else
+		else if (cred_storable(ld, rc, K_MEDIA_URL, v, len))
 			row->media_url = arena_strndup(&ld->arena, v, len);
 	}
 }
 
 /* ---------------- pass 2 ---------------- */
 
-/* the credentials records refer to: one query per chunk of keys */
-static void
-probe_credentials(CredLoad *ld)
+/* the credential a record refers to: learner, type, license number */
+static bool
+cred_probe_key(Load *ld, KindRow *head, Datum *keys)
 {
-	static const Oid types[4] = {INT8OID, INT8OID, INT4OID, TEXTOID};
-	Oid			argtypes[4];
-	SPIPlanPtr	plan;
-	int64		next = 0;
-	MemoryContext probecxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credential probe",
-												   ALLOCSET_DEFAULT_SIZES);
+	CredRow    *row = (CredRow *) head;
 
-	for (int c = 0; c < 4; c++)
-		argtypes[c] = get_array_type(types[c]);
-	plan = SPI_prepare("SELECT k.i, cr.id FROM unnest($1, $2, $3, $4) AS k(i, l, t, n) "
-					   "JOIN credimport.credential cr ON cr.learner_id OPERATOR(pg_catalog.=) k.l "
-					   "AND cr.credential_type_id OPERATOR(pg_catalog.=) k.t "
-					   "AND cr.license_number OPERATOR(pg_catalog.=) k.n", 4, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "credimport: could not prepare the credential probe");
-	while (next < ld->nrows)
-	{
-		Datum	   *cols[4];
-		Datum		args[4];
-		int			n = 0;
-		MemoryContext old = MemoryContextSwitchTo(probecxt);
+	if (head->learner_id == 0)
+		return false;
+	keys[0] = Int64GetDatum(head->learner_id);
+	keys[1] = Int32GetDatum(row->type_id);
+	keys[2] = CStringGetTextDatum(row->license_number);
+	return true;
+}
 
-		for (int c = 0; c < 4; c++)
-			cols[c] = palloc(sizeof(Datum) * PROBE_CHUNK);
-		for (; next < ld->nrows && n < PROBE_CHUNK; next++)
-		{
-			CredRow    *row = crow(ld, next);
+static void
+cred_probe_hit(Load *ld, KindRow *head, HeapTuple tup, TupleDesc desc)
+{
+	CredRow    *row = (CredRow *) head;
+	char	   *key = SPI_getvalue(tup, desc, 2);
 
-			CHECK_FOR_INTERRUPTS();
-			if (row->nproblems > 0 || row->learner_id == 0)
-				continue;
-			cols[0][n] = Int64GetDatum(next);
-			cols[1][n] = Int64GetDatum(row->learner_id);
-			cols[2][n] = Int32GetDatum(row->type_id);
-			cols[3][n] = CStringGetTextDatum(row->license_number);
-			n++;
-		}
-		if (n > 0)
-		{
-			args[0] = PointerGetDatum(construct_array(cols[0], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-			args[1] = PointerGetDatum(construct_array(cols[1], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-			args[2] = PointerGetDatum(construct_array(cols[2], n, INT4OID, 4, true, TYPALIGN_INT));
-			args[3] = PointerGetDatum(construct_array(cols[3], n, TEXTOID, -1, false, TYPALIGN_INT));
-			MemoryContextSwitchTo(old);
-			if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "credimport: credential probe failed");
-			for (uint64 j = 0; j < SPI_processed; j++)
-			{
-				bool		isnull;
-				int64		idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &isnull));
+	if (key == NULL)
+		return;
+	row->key_text = arena_strndup(&ld->arena, key, strlen(key));
+	if (CRED_STATE(ld)->int_key)
+		head->key = pg_strtoint64(key);
+}
 
-				crow(ld, idx)->credential_id =
-					DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2, &isnull));
-			}
-			SPI_freetuptable(SPI_tuptable);
-		}
-		else
-			MemoryContextSwitchTo(old);
-		MemoryContextReset(probecxt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_freeplan(plan);
-	MemoryContextDelete(probecxt);
+static void
+cred_match(Load *ld)
+{
+	static const char *const key_fields[3] = {"learner_id", "credential_type_id", "license_number"};
+	static const Oid key_types[3] = {INT8OID, INT4OID, TEXTOID};
+	const Target *t = target_get(TR_CREDENTIAL);
+
+	load_probe(ld, target_sql_probe(t, 3, key_fields, key_types, 1, &t->key),
+			   3, key_types, cred_probe_key, cred_probe_hit);
 
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
-		CredRow    *row = crow(ld, i);
+		CredRow    *row = (CredRow *) load_row(ld, i);
+		KindRow    *head = &row->head;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0 || row->learner_id == 0)
+		if (head->nproblems > 0 || head->learner_id == 0)
 			continue;
-		if (row->action == ACT_ADD && row->credential_id != 0)
-			cproblem(ld, row, "license_number", "already_exists", row->license_number,
-					 "the learner has this credential already; use action update to change it");
-		else if (row->action != ACT_ADD && row->credential_id == 0)
-			cproblem(ld, row, "license_number", "unknown_credential", row->license_number,
-					 "the learner has no credential of this type with license number \"%s\"",
-					 row->license_number);
+		if (head->outcome == ACT_ADD && row->key_text != NULL)
+			row_problem(ld, head, "license_number", "already_exists", row->license_number,
+						"the learner has this credential already; use action update to change it");
+		else if (head->outcome != ACT_ADD && row->key_text == NULL)
+			row_problem(ld, head, "license_number", "unknown_credential", row->license_number,
+						"the learner has no credential of this type with license number \"%s\"",
+						row->license_number);
 	}
 }
 
 static uint32
-cred_hash(void *arg, uint32 idx)
+cred_hash(Load *ld, KindRow *head)
 {
-	CredRow    *row = crow((CredLoad *) arg, idx);
+	CredRow    *row = (CredRow *) head;
 	uint32		h = hash_bytes((const unsigned char *) row->license_number, strlen(row->license_number));
 
-	h = hash_combine(h, murmurhash32((uint32) row->learner_id ^ (uint32) (row->learner_id >> 32)));
+	h = hash_combine(h, murmurhash32((uint32) head->learner_id ^ (uint32) (head->learner_id >> 32)));
 	return hash_combine(h, murmurhash32((uint32) row->type_id));
 }
 
 static bool
-cred_equal(void *arg, uint32 a, uint32 b)
+cred_equal(Load *ld, KindRow *a, KindRow *b)
 {
-	CredRow    *ra = crow((CredLoad *) arg, a);
-	CredRow    *rb = crow((CredLoad *) arg, b);
+	CredRow    *ra = (CredRow *) a;
+	CredRow    *rb = (CredRow *) b;
 
-	return ra->learner_id == rb->learner_id && ra->type_id == rb->type_id &&
+	return a->learner_id == b->learner_id && ra->type_id == rb->type_id &&
 		strcmp(ra->license_number, rb->license_number) == 0;
-}
-
-static void
-cred_duplicates(CredLoad *ld)
-{
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "credimport duplicate keys",
-											  ALLOCSET_DEFAULT_SIZES);
-	DupSet	   *dups = dupkeys_create(cxt, (uint32) Min(ld->nrows, PG_INT32_MAX / 2),
-									  cred_hash, cred_equal, ld);
-
-	for (int64 i = 0; i < ld->nrows; i++)
-	{
-		CredRow    *row = crow(ld, i);
-		uint32		first;
-
-		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
-			continue;
-		first = dupkeys_check_add(dups, (uint32) i);
-		if (first != (uint32) i)
-			cproblem(ld, row, "record", "duplicate_in_file", NULL,
-					 "same learner, credential_type and license_number as line " INT64_FORMAT,
-					 crow(ld, first)->line_no);
-	}
-	MemoryContextDelete(cxt);
 }
 
 /* ---------------- writing ---------------- */
 
+/*
+ * The fields an update of a credential sets ('c': only when given), of
+ * which the target has a column.
+ */
+static const char *const update_fields[8] = {"issuer", "issue_date", "expiration_date", "media_url",
+"status", "batch_id", "approved_at", "approved_by"};
+static const Oid update_types[8] = {TEXTOID, DATEOID, DATEOID, TEXTOID, TEXTOID, INT8OID,
+TIMESTAMPTZOID, NAMEOID};
+static const char update_modes[8] = {'c', 'v', 'c', 'c', 'v', 'v', 'v', 'v'};
+
 static void
-write_credentials(CredLoad *ld, int64 batch_id, int *added, int *updated, int *deleted)
+cred_write(Load *ld)
 {
-	static const char *const cols[12] = {"id", "learner_id", "credential_type_id", "license_number",
+	int64		batch_id = ld->batch->id;
+	static const char *const fields[11] = {"learner_id", "credential_type_id", "license_number",
 		"issuer", "issue_date", "expiration_date", "status", "media_url", "batch_id",
 	"approved_at", "approved_by"};
-	static const Oid types[12] = {INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID, DATEOID, DATEOID,
+	static const Oid types[11] = {INT8OID, INT4OID, TEXTOID, TEXTOID, DATEOID, DATEOID,
 	TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, NAMEOID};
-	static const Oid utypes[9] = {INT8OID, TEXTOID, DATEOID, DATEOID, TEXTOID, TEXTOID, INT8OID,
-	TIMESTAMPTZOID, NAMEOID};
-	static const Oid dtypes[1] = {INT8OID};
-	Oid			seq = identity_sequence("credential");
-	TableWriter *w = tw_begin("credential", 12, cols, types);
-	BulkInsert *u = bulk_begin("UPDATE credimport.credential c SET issuer = coalesce(u.iss, c.issuer), "
-							   "issue_date = u.idt, expiration_date = coalesce(u.edt, c.expiration_date), "
-							   "media_url = coalesce(u.url, c.media_url), status = u.st, batch_id = u.b, "
-							   "approved_at = u.at, approved_by = u.by "
-							   "FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-							   "AS u(id, iss, idt, edt, url, st, b, at, by) "
-							   "WHERE c.id OPERATOR(pg_catalog.=) u.id",
-							   9, utypes, 10000);
-	BulkInsert *d = bulk_begin("DELETE FROM credimport.credential c USING unnest($1) AS u(id) "
-							   "WHERE c.id OPERATOR(pg_catalog.=) u.id", 1, dtypes, 10000);
+	static const Oid dtypes[1] = {TEXTOID};
+	const Target *t = target_get(TR_CREDENTIAL);
+	LoadWriter *w = load_writer_begin(ld, TR_CREDENTIAL, 11, fields, types, "credential",
+									  load_row_key, NULL, true);
+	const char *ufields[8];
+	Oid			utypes[9];
+	char		umodes[8];
+	int			uset[8];
+	int			nu = 0;
+	BulkInsert *u;
+	BulkInsert *d = bulk_begin(target_sql_delete(t, TEXTOID), 1, dtypes, 10000);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	NameData	who;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credential row",
 												 ALLOCSET_SMALL_SIZES);
 
+	utypes[0] = TEXTOID;
+	for (int f = 0; f < 8; f++)
+		if (target_has(t, update_fields[f]))
+		{
+			ufields[nu] = update_fields[f];
+			utypes[nu + 1] = update_types[f];
+			umodes[nu] = update_modes[f];
+			uset[nu] = f;
+			nu++;
+		}
+	u = bulk_begin(target_sql_update(t, TEXTOID, nu, ufields, &utypes[1], umodes, false, false),
+				   nu + 1, utypes, 10000);
 	namestrcpy(&who, GetUserNameFromId(GetUserId(), false));
-	*added = *updated = *deleted = 0;
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
-		CredRow    *row = crow(ld, i);
+		CredRow    *row = (CredRow *) load_row(ld, i);
+		KindRow    *head = &row->head;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (head->nproblems > 0)
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
-		if (row->action == ACT_DELETE)
+		if (head->outcome == ACT_DELETE)
 		{
-			Datum		v = Int64GetDatum(row->credential_id);
+			Datum		v = CStringGetTextDatum(row->key_text);
 
 			MemoryContextSwitchTo(old);
 			bulk_add(d, &v, NULL);
-			(*deleted)++;
+			load_row_written(ld);
 		}
-		else if (row->action == ACT_UPDATE)
+		else if (head->outcome == ACT_UPDATE)
 		{
+			Datum		all[8];
+			bool		allnulls[8] = {0};
 			Datum		values[9];
 			bool		nulls[9] = {0};
 
-			values[0] = Int64GetDatum(row->credential_id);
-			values[1] = text_or_null(row->issuer, &nulls[1]);
-			values[2] = DateADTGetDatum(row->issue_date);
-			values[3] = DateADTGetDatum(row->expiration_date);
-			nulls[3] = !row->has_expiration;
-			values[4] = text_or_null(row->media_url, &nulls[4]);
-			values[5] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
-			values[6] = Int64GetDatum(batch_id);
-			values[7] = TimestampTzGetDatum(now);
-			nulls[7] = !ld->opt->approve;
-			values[8] = NameGetDatum(&who);
-			nulls[8] = !ld->opt->approve;
+			all[0] = text_or_null(row->issuer, &allnulls[0]);
+			all[1] = DateADTGetDatum(row->issue_date);
+			all[2] = DateADTGetDatum(row->expiration_date);
+			allnulls[2] = !row->has_expiration;
+			all[3] = text_or_null(row->media_url, &allnulls[3]);
+			all[4] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
+			all[5] = Int64GetDatum(batch_id);
+			all[6] = TimestampTzGetDatum(now);
+			allnulls[6] = !ld->opt->approve;
+			all[7] = NameGetDatum(&who);
+			allnulls[7] = !ld->opt->approve;
+			values[0] = CStringGetTextDatum(row->key_text);
+			for (int f = 0; f < nu; f++)
+			{
+				values[f + 1] = all[uset[f]];
+				nulls[f + 1] = allnulls[uset[f]];
+			}
 			MemoryContextSwitchTo(old);
 			bulk_add(u, values, nulls);
-			(*updated)++;
+			load_row_written(ld);
 		}
 		else
 		{
-			Datum		values[12];
-			bool		nulls[12] = {0};
+			Datum		values[11];
+			bool		nulls[11] = {0};
 
-			row->credential_id = nextval_internal(seq, false);
-			values[0] = Int64GetDatum(row->credential_id);
-			values[1] = Int64GetDatum(row->learner_id);
-			values[2] = Int32GetDatum(row->type_id);
-			values[3] = CStringGetTextDatum(row->license_number);
-			values[4] = text_or_null(row->issuer, &nulls[4]);
-			values[5] = DateADTGetDatum(row->issue_date);
-			values[6] = DateADTGetDatum(row->expiration_date);
-			nulls[6] = !row->has_expiration;
-			values[7] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
-			values[8] = text_or_null(row->media_url, &nulls[8]);
-			values[9] = Int64GetDatum(batch_id);
-			values[10] = TimestampTzGetDatum(now);
+			values[0] = Int64GetDatum(head->learner_id);
+			values[1] = Int32GetDatum(row->type_id);
+			values[2] = CStringGetTextDatum(row->license_number);
+			values[3] = text_or_null(row->issuer, &nulls[3]);
+			values[4] = DateADTGetDatum(row->issue_date);
+			values[5] = DateADTGetDatum(row->expiration_date);
+			nulls[5] = !row->has_expiration;
+			values[6] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
+			values[7] = text_or_null(row->media_url, &nulls[7]);
+			values[8] = Int64GetDatum(batch_id);
+			values[9] = TimestampTzGetDatum(now);
+			nulls[9] = !ld->opt->approve;
+			values[10] = NameGetDatum(&who);
 			nulls[10] = !ld->opt->approve;
-			values[11] = NameGetDatum(&who);
-			nulls[11] = !ld->opt->approve;
 			MemoryContextSwitchTo(old);
-			tw_add(w, values, nulls);
-			(*added)++;
+			load_writer_add(w, i, values, nulls);
 		}
 		MemoryContextReset(rowcxt);
 	}
-	tw_end(w);
+	load_writer_end(w);
 	bulk_end(u);
 	bulk_end(d);
 	MemoryContextDelete(rowcxt);
 }
 
-/* ---------------- the load ---------------- */
+/* ---------------- the declaration ---------------- */
 
-/* pass 1: one record */
-static void
-new_crow_record(void *arg, RecordCtx *rc, CsvRecord *rec)
+static const char *
+cred_notice_suffix(Load *ld, const int *counts)
 {
-	CredLoad *ld = (CredLoad *) arg;
-	CredRow *row = new_crow(ld);
-
-	row->line_no = rec->line_no;
-	if (record_check_shape(rc))
-		check_cred_record(ld, rc, row);
-	row->problems = rc->problems;
-	row->nproblems = rc->nproblems;
+	if (ld->opt->approve)
+		return "; the credentials are approved";
+	if (counts[ACT_ADD] + counts[ACT_UPDATE] > 0)
+		return "; the credentials await approval (credimport_approve)";
+	return "";
 }
 
-void
-credential_import(FunctionCallInfo fcinfo, Source *src, const CredentialOptions *opt)
-{
-	MemoryContext rowcxt;
-	MemoryContext oldcxt;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	CredLoad	ld;
-	BatchInfo	batch;
-	int64		invalid = 0;
-	instr_time	t;
-	bool		imported;
-	int			added = 0,
-				updated = 0,
-				deleted = 0;
+static char *cred_template(const char *match_mode);
 
-	INSTR_TIME_SET_CURRENT(t);
-	/* approving needs the approval right, whichever way it is asked for */
-	if (opt->approve)
-		report_check_approval_right();
-	memset(&ld, 0, sizeof(ld));
-	memset(&batch, 0, sizeof(batch));
-	ld.opt = opt;
-	ld.mode = parse_ident_mode(opt->match_mode);
-	ld.cxt = CurrentMemoryContext;
-	arena_init(&ld.arena, ld.cxt);
-	rowstore_init(&ld.rows, ld.cxt, sizeof(CredRow));
-	batch.started_at = GetCurrentStatementStartTimestamp();
+const KindDecl credential_kind = {
+	.name = "credentials",
+	.writes = TR_CREDENTIAL,
+	.row_size = sizeof(CredRow),
+	.match_modes = MM_IDENTIFIERS,
+	.reimport_detail = "Its additions will be found to exist already.",
+	.dup_what = "same learner, credential_type and license_number",
+	.dup_hash = cred_hash,
+	.dup_equal = cred_equal,
+	.outcomes = cred_outcomes,
+	.noutcomes = lengthof(cred_outcomes),
+	.result_key = true,
+	.outcome_notice = true,
+	.notice_suffix = cred_notice_suffix,
+	.setup = cred_setup,
+	.check = cred_check,
+	.match = cred_match,
+	.write = cred_write,
+	.template = cred_template,
+};
 
-	pipeline_progress_start(src, "credential");
-	build_cred_columns(&ld);
-	ld.types = dir_create(ld.cxt, 64);
-	dir_load_all(ld.types, "SELECT pg_catalog.lower(code), id::pg_catalog.int8, active, requires_expiration "
-				 "FROM credimport.credential_type");
-	ld.learners = dir_create(ld.cxt, 1024);
-	src->import_kind = "credentials";
-	ld.map = pipeline_read_header(src, ld.cols, K_NCOLS, NULL, 0, &batch.header);
-
-	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, opt->validate_only,
-						  new_crow_record, &ld);
-	phase_done(&t, "read and checked", ld.nrows);
-
-	if (!opt->validate_only)
-		pipeline_lock_writers();
-	pipeline_warn_same_file(src, "Its additions will be found to exist already.");
-	ident_resolve(ld.mode, ld.learners);
-	for (int64 i = 0; i < ld.nrows; i++)
-	{
-		CredRow    *row = crow(&ld, i);
-
-		if (row->match != NULL)
-			row->learner_id = ident_match(ld.mode, row->match, row->ident, &ld.arena,
-										  &row->problems, &row->nproblems);
-	}
-	probe_credentials(&ld);
-	cred_duplicates(&ld);
-	phase_done(&t, "matched", ld.nrows);
-	for (int64 i = 0; i < ld.nrows; i++)
-		if (crow(&ld, i)->nproblems > 0)
-			invalid++;
-
-	batch.kind = "credentials";
-	batch.source = src->description;
-	batch.sha256 = src->sha256[0] ? src->sha256 : NULL;
-	batch.match_mode = opt->match_mode;
-	batch.validate_only = opt->validate_only;
-	batch.records = (int) ld.nrows;
-	batch.invalid = (int) invalid;
-	batch.status = opt->validate_only ? "validated" :
-		invalid > opt->max_errors ? "rejected" : "imported";
-	imported = strcmp(batch.status, "imported") == 0;
-	if (imported)
-		batch.imported = (int) (ld.nrows - invalid);
-	batch.columns = src->columns ? JsonbPGetDatum(src->columns) : (Datum) 0;
-	report_insert_batch(&batch);
-	credimport_last_batch = batch.id;
-	if (imported)
-	{
-		write_credentials(&ld, batch.id, &added, &updated, &deleted);
-		phase_done(&t, "wrote credentials", batch.imported);
-	}
-	if (invalid > 0)
-		pipeline_record_problems(src, batch.id, ld.nrows, cred_row_info, &ld);
-	report_finish_batch(&batch);
-
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows", ALLOCSET_SMALL_SIZES);
-	for (int64 i = 0; i < ld.nrows; i++)
-	{
-		CredRow    *row = crow(&ld, i);
-		Datum		values[6];
-		bool		nulls[6] = {0};
-		static const char *const done[3] = {"added", "updated", "deleted"};
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(rowcxt);
-		oldcxt = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(batch.id);
-		values[1] = Int64GetDatum(row->line_no);
-		values[2] = CStringGetTextDatum(row->nproblems > 0 ? "invalid" :
-										imported ? done[row->action] : "valid");
-		values[3] = Int64GetDatum(row->learner_id);
-		nulls[3] = (row->learner_id == 0);
-		values[4] = Int64GetDatum(row->credential_id);
-		nulls[4] = (row->credential_id == 0);
-		values[5] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
-		nulls[5] = (row->nproblems == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		MemoryContextSwitchTo(oldcxt);
-	}
-	MemoryContextDelete(rowcxt);
-	pgstat_progress_end_command();
-	if (imported)
-		ereport(NOTICE,
-				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d added, %d updated, %d deleted, %d invalid%s",
-						batch.id, batch.records, added, updated, deleted, batch.invalid,
-						opt->approve ? "; the credentials are approved" :
-						(added + updated > 0 ? "; the credentials await approval (credimport_approve)" : ""))));
-	else
-		report_notice(&batch);
-}
-
-char *
-credential_template(const char *match_mode)
+static char *
+cred_template(const char *match_mode)
 {
 	StringInfoData buf;
 
-	(void) parse_ident_mode(match_mode);
+	if (match_mode == NULL)
+		match_mode = "email";
+	(void) option_lookup(&match_mode_vocab, match_mode, MM_IDENTIFIERS, " for credentials");
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%s,credential_type,license_number,issuer,issue_date,expiration_date,media_url,action\n",
 					 match_mode);

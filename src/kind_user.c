@@ -16,7 +16,7 @@
  * resolved is decided by iterating to a fixed point, since a record that
  * turns out invalid creates nobody that others can point at.
  */
-#include "kind_user.h"
+#include "kind.h"
 
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 
 #include "match.h"
+#include "options.h"
 #include "pipeline.h"
 #include "report.h"
 #include "writer.h"
@@ -56,11 +57,7 @@ static const char *const user_col_names[U_NBUILTIN] = {
 	"parent", "instructor", "student"
 };
 
-#define ROLE_NONE		0
-#define ROLE_STUDENT	1
-#define ROLE_INSTRUCTOR 2
-#define ROLE_PARENT		3
-static const char *const role_names[4] = {NULL, "student", "instructor", "parent"};
+#define role_names(r) option_word(&role_vocab, (r))
 
 /* one associate named in a parent, instructor or student column */
 typedef struct Assoc
@@ -71,10 +68,19 @@ typedef struct Assoc
 	DirEntry   *entry;			/* e-mail or username directory */
 } Assoc;
 
+/* outcomes of a valid record */
+#define OUT_CREATED 0
+#define OUT_UPDATED 1
+#define OUT_UNCHANGED 2
+static const KindOutcome user_outcomes[] = {
+	[OUT_CREATED] = {"created"},
+	[OUT_UPDATED] = {"updated"},
+	[OUT_UNCHANGED] = {"unchanged"},
+};
+
 typedef struct UserRow
 {
-	int64		line_no;
-	Problem    *problems;
+	KindRow		head;			/* learner_id: existing, or assigned when created */
 	char	   *email;
 	char	   *username;
 	char	   *first_name;
@@ -85,22 +91,15 @@ typedef struct UserRow
 	DirEntry   *by_username;
 	DirEntry   *by_remote;
 	Assoc	   *assocs;
-	int64		learner_id;		/* existing, or assigned when created */
-	int			nproblems;		/* every problem, kept or not */
 	uint8		role;			/* as given (ROLE_NONE: not given) */
 	uint8		eff_role;		/* the learner's role after this record */
 	bool		creates;		/* creates a new learner */
-	char		status;			/* 'c'reated, 'u'pdated, 'n' unchanged */
 } UserRow;
 
-typedef struct UserLoad
+typedef struct UserState
 {
-	const UserOptions *opt;
-	MemoryContext cxt;
-	Arena		arena;
-	ColumnMap  *map;
-	KindColumn *cols;
-	int			ncols;
+	bool		lacks[U_NBUILTIN];	/* fields the learner target has no column for */
+	bool		lacks_profile;
 	int			ncustom;
 	bool		required[U_NBUILTIN];
 	bool	   *custom_required;
@@ -109,95 +108,74 @@ typedef struct UserLoad
 	Directory  *usernames;		/* lower(username) */
 	Directory  *remotes;		/* remote_id */
 	Directory  *claimed;		/* existing learners' ids, by the record that updates them */
+} UserState;
 
-	RowStore	rows;
-	int64		nrows;
-} UserLoad;
+#define US(ld) ((UserState *) (ld)->state)
 
 static inline UserRow *
-urow(UserLoad *ld, int64 i)
+urow(Load *ld, int64 i)
 {
-	return (UserRow *) rowstore_at(&ld->rows, i);
-}
-
-static UserRow *
-new_urow(UserLoad *ld)
-{
-	return (UserRow *) rowstore_add(&ld->rows, ld->nrows++);
-}
-
-static void
-user_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems)
-{
-	UserRow    *row = urow((UserLoad *) arg, i);
-
-	*line_no = row->line_no;
-	*problems = row->problems;
-	*nproblems = row->nproblems;
+	return (UserRow *) load_row(ld, i);
 }
 
 #define uproblem(ld, row, field, code, value, ...) \
-	problem_append(&(ld)->arena, &(row)->problems, &(row)->nproblems, field, code, value, __VA_ARGS__)
+	row_problem(ld, &(row)->head, field, code, value, __VA_ARGS__)
 
 /* ---------------- columns ---------------- */
 
 static void
-build_user_columns(UserLoad *ld)
+build_user_columns(Load *ld)
 {
-	int			ret;
-	char	  **custom;
+	static const char *const any_of[] = {"email", "username"};
 
-	ret = SPI_execute("SELECT name, required FROM credimport.profile_field ORDER BY name", false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "credimport: could not read credimport.profile_field");
-	custom = MemoryContextAlloc(ld->cxt, sizeof(char *) * (SPI_processed + 1));
-	ld->custom_required = MemoryContextAlloc(ld->cxt, sizeof(bool) * (SPI_processed + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	US(ld)->ncustom = load_profile_fields(ld, user_col_names, U_NBUILTIN, US(ld)->required,
+										  &US(ld)->custom_required);
+	ld->required_any = any_of;
+	ld->nrequired_any = 2;
+}
+
+static void
+user_setup(Load *ld)
+{
+	ld->state = MemoryContextAllocZero(ld->cxt, sizeof(UserState));
+	build_user_columns(ld);
+	US(ld)->emails = dir_create(ld->cxt, 1024);
+	US(ld)->usernames = dir_create(ld->cxt, 1024);
+	US(ld)->remotes = dir_create(ld->cxt, 1024);
+	US(ld)->claimed = dir_create(ld->cxt, 1024);
 	{
-		bool		isnull;
-		char	   *raw = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		bool		req = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		char	   *name = MemoryContextAlloc(ld->cxt, strlen(raw) + 1);
-		bool		builtin = false;
+		const Target *t = target_get(TR_LEARNER);
 
-		fc_normalize_header(raw, strlen(raw), name, strlen(raw) + 1);
-		for (int c = 0; c < U_NBUILTIN; c++)
-			if (strcmp(name, user_col_names[c]) == 0)
-			{
-				ld->required[c] = req;
-				builtin = true;
-			}
-		if (!builtin && name[0] != '\0')
-		{
-			ld->custom_required[ld->ncustom] = req;
-			custom[ld->ncustom++] = name;
-		}
+		for (int c = U_EMAIL; c <= U_REMOTE_ID; c++)
+			US(ld)->lacks[c] = !target_has(t, user_col_names[c]);
+		US(ld)->lacks_profile = !target_has(t, "profile");
 	}
-	SPI_freetuptable(SPI_tuptable);
+}
 
-	ld->ncols = U_NBUILTIN + ld->ncustom;
-	ld->cols = MemoryContextAllocZero(ld->cxt, sizeof(KindColumn) * ld->ncols);
-	for (int c = 0; c < U_NBUILTIN; c++)
-		ld->cols[c].name = user_col_names[c];
-	for (int i = 0; i < ld->ncustom; i++)
-		ld->cols[U_NBUILTIN + i].name = custom[i];
+/* a value of column col the learner target cannot store: a problem (false) */
+static bool
+user_storable(Load *ld, RecordCtx *rc, int col, const char *v, Size len)
+{
+	bool		custom = (col >= U_NBUILTIN);
+
+	if (custom ? !US(ld)->lacks_profile : !US(ld)->lacks[col])
+		return true;
+	return load_storable(ld, rc, TR_LEARNER, custom ? "profile" : user_col_names[col],
+						 ld->cols[col].name, v, len);
 }
 
 /* ---------------- pass 1: checks ---------------- */
 
 static char *
-optional_value(UserLoad *ld, RecordCtx *rc, int col, Size *len)
+uvalue(Load *ld, RecordCtx *rc, int col, Size *len)
 {
-	char	   *v = record_value(rc, col, ld->cols[col].name, len);
-
-	if (v == NULL || *len == (Size) -1 || *len == 0)
-		return NULL;
-	return v;
+	return optional_value(rc, col, ld->cols[col].name, len);
 }
 
 static void
-check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
+user_check(Load *ld, RecordCtx *rc, KindRow *head)
 {
+	UserRow    *row = (UserRow *) head;
 	Size		len;
 	char	   *v;
 	bool		enc_problem = false;
@@ -211,10 +189,10 @@ check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
 		if (fc_check_email(v, len) != FC_OK)
 			record_problem(rc, "email", "invalid_email", v, len,
 						   "\"%s\" is not a valid e-mail address", v);
-		else
+		else if (user_storable(ld, rc, U_EMAIL, v, len))
 		{
 			row->email = arena_strndup(&ld->arena, v, len);
-			row->by_email = dir_insert(ld->emails, lower_text(v, len), NULL);
+			row->by_email = dir_insert(US(ld)->emails, lower_text(v, len), NULL);
 		}
 	}
 	v = record_value(rc, U_USERNAME, "username", &len);
@@ -225,41 +203,44 @@ check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
 		if (memchr(v, '@', len) != NULL)
 			record_problem(rc, "username", "invalid_value", v, len,
 						   "\"%s\" is not a username: a username cannot contain @", v);
-		else
+		else if (user_storable(ld, rc, U_USERNAME, v, len))
 		{
 			row->username = arena_strndup(&ld->arena, v, len);
-			row->by_username = dir_insert(ld->usernames, lower_text(v, len), NULL);
+			row->by_username = dir_insert(US(ld)->usernames, lower_text(v, len), NULL);
 		}
 	}
 	if (rc->nproblems == 0 && !enc_problem && row->email == NULL && row->username == NULL)
 		record_problem(rc, "email", "missing_value", NULL, 0,
 					   "an email or a username is required");
 
-	if ((v = optional_value(ld, rc, U_ROLE, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_ROLE, &len)) != NULL)
 	{
-		char	   *lower = lower_text(v, len);
+		int			r;
 
-		for (int r = ROLE_STUDENT; r <= ROLE_PARENT; r++)
-			if (strcmp(lower, role_names[r]) == 0)
+		if (option_find(&role_vocab, v, OPT_ALL, &r))
+		{
+			if (user_storable(ld, rc, U_ROLE, v, len))
 				row->role = (uint8) r;
-		if (row->role == ROLE_NONE)
+		}
+		else
 			record_problem(rc, "role", "invalid_role", v, len,
-						   "\"%s\" is not a role (student, instructor or parent)", v);
+						   "\"%s\" is not a role (%s)", v, option_list(&role_vocab, OPT_ALL, false));
 	}
-	if ((v = optional_value(ld, rc, U_FIRST_NAME, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_FIRST_NAME, &len)) != NULL && user_storable(ld, rc, U_FIRST_NAME, v, len))
 		row->first_name = arena_strndup(&ld->arena, v, len);
-	if ((v = optional_value(ld, rc, U_LAST_NAME, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_LAST_NAME, &len)) != NULL && user_storable(ld, rc, U_LAST_NAME, v, len))
 		row->last_name = arena_strndup(&ld->arena, v, len);
-	if ((v = optional_value(ld, rc, U_REMOTE_ID, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_REMOTE_ID, &len)) != NULL && user_storable(ld, rc, U_REMOTE_ID, v, len))
 	{
 		row->remote_id = arena_strndup(&ld->arena, v, len);
-		row->by_remote = dir_insert(ld->remotes, v, NULL);
+		row->by_remote = dir_insert(US(ld)->remotes, v, NULL);
 	}
-	if (ld->ncustom > 0)
+	if (US(ld)->ncustom > 0)
 	{
-		row->custom = arena_alloc0(&ld->arena, sizeof(char *) * ld->ncustom);
-		for (int i = 0; i < ld->ncustom; i++)
-			if ((v = optional_value(ld, rc, U_NBUILTIN + i, &len)) != NULL)
+		row->custom = arena_alloc0(&ld->arena, sizeof(char *) * US(ld)->ncustom);
+		for (int i = 0; i < US(ld)->ncustom; i++)
+			if ((v = uvalue(ld, rc, U_NBUILTIN + i, &len)) != NULL &&
+				user_storable(ld, rc, U_NBUILTIN + i, v, len))
 				row->custom[i] = arena_strndup(&ld->arena, v, len);
 	}
 
@@ -269,7 +250,7 @@ check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
 		char	   *tok;
 		char	   *save = NULL;
 
-		if ((v = optional_value(ld, rc, col, &len)) == NULL)
+		if ((v = uvalue(ld, rc, col, &len)) == NULL)
 			continue;
 		for (tok = strtok_r(v, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
 		{
@@ -289,7 +270,7 @@ check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
 			a = arena_alloc0(&ld->arena, sizeof(Assoc));
 			a->col = (uint8) col;
 			a->token = arena_strndup(&ld->arena, t, tl);
-			a->entry = dir_insert(memchr(t, '@', tl) ? ld->emails : ld->usernames,
+			a->entry = dir_insert(memchr(t, '@', tl) ? US(ld)->emails : US(ld)->usernames,
 								  lower_text(t, tl), NULL);
 			a->next = row->assocs;
 			row->assocs = a;
@@ -300,23 +281,24 @@ check_user_record(UserLoad *ld, RecordCtx *rc, UserRow *row)
 /* ---------------- pass 2: who is who ---------------- */
 
 static inline bool
-row_valid(UserLoad *ld, int64 aux)
+row_valid(Load *ld, int64 aux)
 {
-	return aux > 0 && urow(ld, aux - 1)->nproblems == 0;
+	return aux > 0 && urow(ld, aux - 1)->head.nproblems == 0;
 }
 
 static uint8
 role_code(const char *name)
 {
-	for (int r = ROLE_STUDENT; r <= ROLE_PARENT; r++)
-		if (name && strcmp(name, role_names[r]) == 0)
-			return (uint8) r;
+	int			r;
+
+	if (name && option_find(&role_vocab, name, OPT_ALL, &r))
+		return (uint8) r;
 	return ROLE_STUDENT;
 }
 
 /* the person a record is about: an existing learner, or one it creates */
 static void
-identify(UserLoad *ld, int64 i)
+identify(Load *ld, int64 i)
 {
 	UserRow    *row = urow(ld, i);
 	DirEntry   *key = row->email ? row->by_email : row->by_username;
@@ -329,19 +311,35 @@ identify(UserLoad *ld, int64 i)
 		uproblem(ld, row, "email", "missing_value", NULL, "an email or a username is required");
 		return;
 	}
+	if (key->nfound > 1)
+	{
+		uproblem(ld, row, row->email ? "email" : "username", "ambiguous_learner",
+				 row->email ? row->email : row->username, "%d learners have %s \"%s\"", key->nfound,
+				 row->email ? "email" : "username", row->email ? row->email : row->username);
+		return;
+	}
 	match = key->found ? key : NULL;
 	if (key->aux > 0)
 	{
 		uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
 				 row->email ? row->email : row->username,
-				 "the same person as line " INT64_FORMAT, urow(ld, key->aux - 1)->line_no);
+				 "the same person as line " INT64_FORMAT, urow(ld, key->aux - 1)->head.line_no);
+		return;
+	}
+	if ((row->username && row->by_username->nfound > 1) || (row->remote_id && row->by_remote->nfound > 1))
+	{
+		const char *f = (row->username && row->by_username->nfound > 1) ? "username" : "remote_id";
+		const char *v = f[0] == 'u' ? row->username : row->remote_id;
+
+		uproblem(ld, row, f, "ambiguous_learner", v, "%d learners have %s \"%s\"",
+				 f[0] == 'u' ? row->by_username->nfound : row->by_remote->nfound, f, v);
 		return;
 	}
 	if (row->email && row->username && row->by_username->aux > 0)
 	{
 		uproblem(ld, row, "username", "invalid_value", row->username,
 				 "username \"%s\" is also given to another person on line " INT64_FORMAT,
-				 row->username, urow(ld, row->by_username->aux - 1)->line_no);
+				 row->username, urow(ld, row->by_username->aux - 1)->head.line_no);
 		return;
 	}
 	if (row->username && row->by_username->found && (match == NULL || row->by_username->id != match->id))
@@ -366,40 +364,40 @@ identify(UserLoad *ld, int64 i)
 
 		/* the same existing learner named by two records, by different keys */
 		snprintf(idkey, sizeof(idkey), INT64_FORMAT, match->id);
-		claim = dir_insert(ld->claimed, idkey, NULL);
+		claim = dir_insert(US(ld)->claimed, idkey, NULL);
 		if (row_valid(ld, claim->aux))
 		{
 			uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
 					 row->email ? row->email : row->username,
-					 "the same person as line " INT64_FORMAT, urow(ld, claim->aux - 1)->line_no);
+					 "the same person as line " INT64_FORMAT, urow(ld, claim->aux - 1)->head.line_no);
 			return;
 		}
 		claim->aux = i + 1;
-		row->learner_id = match->id;
+		row->head.learner_id = match->id;
 		row->eff_role = row->role ? row->role : role_code(match->extra);
 	}
 	else
 	{
 		/* a new learner: the required profile fields (a username stands in for the e-mail) */
-		if (ld->required[U_EMAIL] && row->email == NULL && row->username == NULL)
+		if (US(ld)->required[U_EMAIL] && row->email == NULL && row->username == NULL)
 			missing++;
-		if (ld->required[U_FIRST_NAME] && row->first_name == NULL)
+		if (US(ld)->required[U_FIRST_NAME] && row->first_name == NULL)
 		{
 			uproblem(ld, row, "first_name", "missing_value", NULL, "a value is required to create a new learner");
 			missing++;
 		}
-		if (ld->required[U_LAST_NAME] && row->last_name == NULL)
+		if (US(ld)->required[U_LAST_NAME] && row->last_name == NULL)
 		{
 			uproblem(ld, row, "last_name", "missing_value", NULL, "a value is required to create a new learner");
 			missing++;
 		}
-		if (ld->required[U_REMOTE_ID] && row->remote_id == NULL)
+		if (US(ld)->required[U_REMOTE_ID] && row->remote_id == NULL)
 		{
 			uproblem(ld, row, "remote_id", "missing_value", NULL, "a value is required to create a new learner");
 			missing++;
 		}
-		for (int c = 0; c < ld->ncustom; c++)
-			if (ld->custom_required[c] && (row->custom == NULL || row->custom[c] == NULL))
+		for (int c = 0; c < US(ld)->ncustom; c++)
+			if (US(ld)->custom_required[c] && (row->custom == NULL || row->custom[c] == NULL))
 			{
 				uproblem(ld, row, ld->cols[U_NBUILTIN + c].name, "missing_value", NULL,
 						 "a value is required to create a new learner");
@@ -440,7 +438,7 @@ identify(UserLoad *ld, int64 i)
  * person.  Records a problem and returns false otherwise.
  */
 static bool
-associates_ok(UserLoad *ld, int64 i)
+associates_ok(Load *ld, int64 i)
 {
 	UserRow    *row = urow(ld, i);
 
@@ -449,6 +447,12 @@ associates_ok(UserLoad *ld, int64 i)
 		DirEntry   *e = a->entry;
 		bool		self;
 
+		if (!row_valid(ld, e->aux) && e->nfound > 1)
+		{
+			uproblem(ld, row, user_col_names[a->col], "ambiguous_learner", a->token,
+					 "%d learners are \"%s\"", e->nfound, a->token);
+			return false;
+		}
 		if (!row_valid(ld, e->aux) && !e->found)
 		{
 			uproblem(ld, row, user_col_names[a->col], "unknown_associate", a->token,
@@ -456,7 +460,7 @@ associates_ok(UserLoad *ld, int64 i)
 			return false;
 		}
 		self = row_valid(ld, e->aux) ? (e->aux == i + 1) :
-			(!row->creates && e->id == row->learner_id);
+			(!row->creates && e->id == row->head.learner_id);
 		if (self)
 		{
 			uproblem(ld, row, user_col_names[a->col], "invalid_value", a->token,
@@ -471,7 +475,7 @@ associates_ok(UserLoad *ld, int64 i)
 static inline bool
 needs_parent(UserRow *row)
 {
-	return row->nproblems == 0 && row->creates && row->email == NULL &&
+	return row->head.nproblems == 0 && row->creates && row->email == NULL &&
 		row->eff_role == ROLE_STUDENT;
 }
 
@@ -489,13 +493,13 @@ typedef struct AssocWork
 
 /* record k was found invalid: check again those that name its person */
 static void
-assoc_fall(UserLoad *ld, AssocWork *w, int64 k)
+assoc_fall(Load *ld, AssocWork *w, int64 k)
 {
 	for (int64 d = w->dep_start[k]; d < w->dep_start[k + 1]; d++)
 	{
 		int64		j = w->dep[d];
 
-		if (w->queued[j] || urow(ld, j)->nproblems > 0)
+		if (w->queued[j] || urow(ld, j)->head.nproblems > 0)
 			continue;
 		w->queued[j] = true;
 		w->queue[(w->qhead + w->qlen++) % ld->nrows] = j;
@@ -504,7 +508,7 @@ assoc_fall(UserLoad *ld, AssocWork *w, int64 k)
 }
 
 static void
-assoc_drain(UserLoad *ld, AssocWork *w)
+assoc_drain(Load *ld, AssocWork *w)
 {
 	while (w->qlen > 0)
 	{
@@ -514,7 +518,7 @@ assoc_drain(UserLoad *ld, AssocWork *w)
 		w->qhead = (w->qhead + 1) % ld->nrows;
 		w->qlen--;
 		w->queued[j] = false;
-		if (urow(ld, j)->nproblems == 0 && !associates_ok(ld, j))
+		if (urow(ld, j)->head.nproblems == 0 && !associates_ok(ld, j))
 			assoc_fall(ld, w, j);
 	}
 }
@@ -528,7 +532,7 @@ assoc_drain(UserLoad *ld, AssocWork *w)
  * of records and associations.
  */
 static void
-check_associations(UserLoad *ld)
+check_associations(Load *ld)
 {
 	int64		n = ld->nrows;
 	AssocWork	w;
@@ -547,7 +551,7 @@ check_associations(UserLoad *ld)
 		UserRow    *row = urow(ld, i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (row->head.nproblems > 0)
 			continue;
 		for (Assoc *a = row->assocs; a; a = a->next)
 			if (row_valid(ld, a->entry->aux) && a->entry->aux != i + 1)
@@ -563,7 +567,7 @@ check_associations(UserLoad *ld)
 		UserRow    *row = urow(ld, i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (row->head.nproblems > 0)
 			continue;
 		for (Assoc *a = row->assocs; a; a = a->next)
 			if (row_valid(ld, a->entry->aux) && a->entry->aux != i + 1)
@@ -578,7 +582,7 @@ check_associations(UserLoad *ld)
 	for (int64 i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (urow(ld, i)->nproblems == 0 && !associates_ok(ld, i))
+		if (urow(ld, i)->head.nproblems == 0 && !associates_ok(ld, i))
 			assoc_fall(ld, &w, i);
 	}
 	assoc_drain(ld, &w);
@@ -592,7 +596,7 @@ check_associations(UserLoad *ld)
 		UserRow    *row = urow(ld, i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (row->head.nproblems > 0)
 			continue;
 		counted[i] = true;
 		for (Assoc *a = row->assocs; a; a = a->next)
@@ -616,7 +620,7 @@ check_associations(UserLoad *ld)
 			UserRow    *row = urow(ld, cand[c]);
 
 			CHECK_FOR_INTERRUPTS();
-			if (row->nproblems > 0)
+			if (row->head.nproblems > 0)
 				continue;
 			uproblem(ld, row, "username", "missing_parent_for_username", row->username,
 					 "a student with a username but no e-mail needs an associated parent, who completes the account activation");
@@ -653,41 +657,28 @@ check_associations(UserLoad *ld)
 /* ---------------- writing ---------------- */
 
 static char *
-profile_json(UserLoad *ld, UserRow *row)
+user_profile(Load *ld, UserRow *row)
 {
-	StringInfoData buf;
-	bool		first = true;
+	return profile_json(&ld->cols[U_NBUILTIN], row->custom, US(ld)->ncustom);
+}
 
-	if (ld->ncustom == 0 || row->custom == NULL)
-		return NULL;
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	for (int i = 0; i < ld->ncustom; i++)
-	{
-		if (row->custom[i] == NULL)
-			continue;
-		if (!first)
-			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, ld->cols[U_NBUILTIN + i].name);
-		appendStringInfoString(&buf, ": ");
-		escape_json(&buf, row->custom[i]);
-		first = false;
-	}
-	appendStringInfoChar(&buf, '}');
-	if (first)
-		return NULL;
-	return buf.data;
+/* a learner created: its id comes back from the written row */
+static void
+created_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
+{
+	if (!isnull && key_type == INT8OID)
+		urow(ld, item)->head.learner_id = DatumGetInt64(key);
 }
 
 static int
-create_learners(UserLoad *ld, int64 batch_id)
+create_learners(Load *ld, int64 batch_id)
 {
-	static const char *const cols[9] = {"id", "email", "remote_id", "first_name", "last_name",
+	static const char *const fields[8] = {"email", "remote_id", "first_name", "last_name",
 	"username", "role", "profile", "created_by_batch"};
-	static const Oid types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	static const Oid types[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	JSONBOID, INT8OID};
-	Oid			seq = identity_sequence("learner");
-	TableWriter *w = tw_begin("learner", 9, cols, types);
+	LoadWriter *w = load_writer_begin(ld, TR_LEARNER, 8, fields, types, "learner",
+									  created_key, NULL, true);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user row",
 												 ALLOCSET_SMALL_SIZES);
 	int			n = 0;
@@ -695,33 +686,31 @@ create_learners(UserLoad *ld, int64 batch_id)
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		UserRow    *row = urow(ld, i);
-		Datum		values[9];
-		bool		nulls[9] = {0};
+		Datum		values[8];
+		bool		nulls[8] = {0};
 		char	   *profile;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0 || !row->creates)
+		if (row->head.nproblems > 0 || !row->creates)
 			continue;
-		row->learner_id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(row->learner_id);
-		values[1] = text_or_null(row->email, &nulls[1]);
-		values[2] = text_or_null(row->remote_id, &nulls[2]);
-		values[3] = text_or_null(row->first_name, &nulls[3]);
-		values[4] = text_or_null(row->last_name, &nulls[4]);
-		values[5] = text_or_null(row->username, &nulls[5]);
-		values[6] = CStringGetTextDatum(role_names[row->eff_role]);
-		profile = profile_json(ld, row);
-		values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
-		values[8] = Int64GetDatum(batch_id);
+		values[0] = text_or_null(row->email, &nulls[0]);
+		values[1] = text_or_null(row->remote_id, &nulls[1]);
+		values[2] = text_or_null(row->first_name, &nulls[2]);
+		values[3] = text_or_null(row->last_name, &nulls[3]);
+		values[4] = text_or_null(row->username, &nulls[4]);
+		values[5] = CStringGetTextDatum(role_names(row->eff_role));
+		profile = user_profile(ld, row);
+		values[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
+		values[7] = Int64GetDatum(batch_id);
 		MemoryContextSwitchTo(old);
-		tw_add(w, values, nulls);
+		load_writer_add(w, i, values, nulls);
 		MemoryContextReset(rowcxt);
-		row->status = 'c';
+		row->head.outcome = OUT_CREATED;
 		n++;
 	}
-	tw_end(w);
+	load_writer_end(w);
 	MemoryContextDelete(rowcxt);
 	return n;
 }
@@ -761,53 +750,74 @@ cmp_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* update existing learners' non-empty fields; sets status u(pdated) or n(unchanged) */
+/* update existing learners' non-empty fields; outcome updated or unchanged */
 static void
-update_learners(UserLoad *ld, int *updated, int *unchanged)
+update_learners(Load *ld, int *updated, int *unchanged)
 {
-	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	static const char *const all_fields[6] = {"first_name", "last_name", "remote_id", "username",
+	"role", "profile"};
+	static const Oid all_types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	static const char all_modes[6] = {'c', 'c', 'c', 'c', 'c', 'j'};
+	const Target *t = target_get(TR_LEARNER);
+	const char *fields[6];
+	Oid			types[7];
+	char		modes[6];
+	int			set[6];
+	int			nset = 0;
 	UpdatedIds	u = {0};
-	BulkInsert *b;
+	BulkInsert *b = NULL;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user update",
 												 ALLOCSET_SMALL_SIZES);
 
-	b = bulk_begin_ex("UPDATE credimport.learner l SET "
-					  "first_name = coalesce(u.f, l.first_name), last_name = coalesce(u.la, l.last_name), "
-					  "remote_id = coalesce(u.r, l.remote_id), username = coalesce(u.un, l.username), "
-					  "role = coalesce(u.ro, l.role), profile = l.profile || coalesce(u.p::jsonb, '{}') "
-					  "FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(id, f, la, r, un, ro, p) "
-					  "WHERE l.id = u.id AND ("
-					  "l.first_name IS DISTINCT FROM coalesce(u.f, l.first_name) OR "
-					  "l.last_name IS DISTINCT FROM coalesce(u.la, l.last_name) OR "
-					  "l.remote_id IS DISTINCT FROM coalesce(u.r, l.remote_id) OR "
-					  "l.username IS DISTINCT FROM coalesce(u.un, l.username) OR "
-					  "l.role IS DISTINCT FROM coalesce(u.ro, l.role) OR "
-					  "l.profile IS DISTINCT FROM l.profile || coalesce(u.p::jsonb, '{}')) "
-					  "RETURNING l.id",
-					  7, types, 10000, false, collect_updated, &u);
-	for (int64 i = 0; i < ld->nrows; i++)
+	types[0] = INT8OID;
+	for (int f = 0; f < 6; f++)
+		if (target_has(t, all_fields[f]))
+		{
+			fields[nset] = all_fields[f];
+			types[nset + 1] = all_types[f];
+			modes[nset] = all_modes[f];
+			set[nset] = f;
+			nset++;
+		}
+	/* (a target with none of the fields: every learner named is unchanged) */
+	if (nset > 0)
+		b = bulk_begin_ex(target_sql_update(t, INT8OID, nset, fields, &types[1], modes, true, true),
+						  nset + 1, types, 10000, false, collect_updated, &u);
+	for (int64 i = 0; b && i < ld->nrows; i++)
 	{
 		UserRow    *row = urow(ld, i);
+		Datum		all[6];
+		bool		allnulls[6] = {0};
 		Datum		values[7];
 		bool		nulls[7] = {0};
+		char	   *profile;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0 || row->creates)
+		if (row->head.nproblems > 0 || row->creates)
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(row->learner_id);
-		values[1] = text_or_null(row->first_name, &nulls[1]);
-		values[2] = text_or_null(row->last_name, &nulls[2]);
-		values[3] = text_or_null(row->remote_id, &nulls[3]);
-		values[4] = text_or_null(row->username, &nulls[4]);
-		values[5] = text_or_null(row->role ? role_names[row->role] : NULL, &nulls[5]);
-		values[6] = text_or_null(profile_json(ld, row), &nulls[6]);
+		all[0] = text_or_null(row->first_name, &allnulls[0]);
+		all[1] = text_or_null(row->last_name, &allnulls[1]);
+		all[2] = text_or_null(row->remote_id, &allnulls[2]);
+		all[3] = text_or_null(row->username, &allnulls[3]);
+		all[4] = text_or_null(row->role ? role_names(row->role) : NULL, &allnulls[4]);
+		profile = user_profile(ld, row);
+		allnulls[5] = (profile == NULL);
+		all[5] = profile ? DirectFunctionCall1(jsonb_in, CStringGetDatum(profile)) : (Datum) 0;
+		values[0] = Int64GetDatum(row->head.learner_id);
+		for (int f = 0; f < nset; f++)
+		{
+			values[f + 1] = all[set[f]];
+			nulls[f + 1] = allnulls[set[f]];
+		}
 		MemoryContextSwitchTo(old);
 		bulk_add(b, values, nulls);
+		load_row_written(ld);
 		MemoryContextReset(rowcxt);
 	}
-	bulk_end(b);
+	if (b)
+		bulk_end(b);
 	MemoryContextDelete(rowcxt);
 
 	if (u.n > 1)
@@ -818,16 +828,16 @@ update_learners(UserLoad *ld, int *updated, int *unchanged)
 		UserRow    *row = urow(ld, i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0 || row->creates)
+		if (row->head.nproblems > 0 || row->creates)
 			continue;
-		if (u.n > 0 && bsearch(&row->learner_id, u.ids, u.n, sizeof(int64), cmp_int64))
+		if (u.n > 0 && bsearch(&row->head.learner_id, u.ids, u.n, sizeof(int64), cmp_int64))
 		{
-			row->status = 'u';
+			row->head.outcome = OUT_UPDATED;
 			(*updated)++;
 		}
 		else
 		{
-			row->status = 'n';
+			row->head.outcome = OUT_UNCHANGED;
 			(*unchanged)++;
 		}
 	}
@@ -835,21 +845,21 @@ update_learners(UserLoad *ld, int *updated, int *unchanged)
 
 /* the id of an associate, once everyone is created */
 static int64
-associate_id(UserLoad *ld, Assoc *a)
+associate_id(Load *ld, Assoc *a)
 {
 	if (row_valid(ld, a->entry->aux))
-		return urow(ld, a->entry->aux - 1)->learner_id;
+		return urow(ld, a->entry->aux - 1)->head.learner_id;
 	return a->entry->id;
 }
 
 static void
-write_links(UserLoad *ld, int64 batch_id)
+write_links(Load *ld, int64 batch_id)
 {
-	static const Oid types[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
-	BulkInsert *b = bulk_begin_ex("INSERT INTO credimport.learner_link "
-								  "(learner_id, related_learner_id, relation, batch_id) "
-								  "SELECT * FROM unnest($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-								  4, types, 10000, false, NULL, NULL);
+	static const char *const all_fields[4] = {"learner_id", "related_learner_id", "relation", "batch_id"};
+	static const Oid all_types[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
+	const Target *t = target_get(TR_LEARNER_LINK);
+	int			nf = target_has(t, "batch_id") ? 4 : 3;
+	BulkInsert *b = NULL;
 	Datum		rel_parent = CStringGetTextDatum("parent");
 	Datum		rel_instructor = CStringGetTextDatum("instructor");
 
@@ -858,23 +868,26 @@ write_links(UserLoad *ld, int64 batch_id)
 		UserRow    *row = urow(ld, i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0)
+		if (row->head.nproblems > 0)
 			continue;
 		for (Assoc *a = row->assocs; a; a = a->next)
 		{
 			Datum		values[4];
 			int64		other = associate_id(ld, a);
 
+			if (b == NULL)
+				b = bulk_begin_ex(target_sql_insert(t, nf, all_fields, all_types, true, false),
+								  nf, all_types, 10000, false, NULL, NULL);
 			if (a->col == U_STUDENT)
 			{
 				/* a parent's or instructor's record: stored from the student's side */
 				values[0] = Int64GetDatum(other);
-				values[1] = Int64GetDatum(row->learner_id);
+				values[1] = Int64GetDatum(row->head.learner_id);
 				values[2] = row->eff_role == ROLE_PARENT ? rel_parent : rel_instructor;
 			}
 			else
 			{
-				values[0] = Int64GetDatum(row->learner_id);
+				values[0] = Int64GetDatum(row->head.learner_id);
 				values[1] = Int64GetDatum(other);
 				values[2] = a->col == U_PARENT ? rel_parent : rel_instructor;
 			}
@@ -882,16 +895,18 @@ write_links(UserLoad *ld, int64 batch_id)
 			bulk_add(b, values, NULL);
 		}
 	}
-	bulk_end(b);
+	if (b)
+		bulk_end(b);
 }
 
 /* an invitation with an unguessable token for each learner created; one NOTIFY */
 static void
-write_invitations(UserLoad *ld, int64 batch_id)
+write_invitations(Load *ld, int64 batch_id)
 {
-	static const char *const cols[3] = {"learner_id", "batch_id", "token"};
+	static const char *const fields[3] = {"learner_id", "batch_id", "token"};
 	static const Oid types[3] = {INT8OID, INT8OID, TEXTOID};
-	TableWriter *w = tw_begin("invitation", 3, cols, types);
+	LoadWriter *w = load_writer_begin(ld, TR_INVITATION, 3, fields, types, "invitation",
+									  NULL, NULL, false);
 	int			n = 0;
 	char		payload[32];
 
@@ -903,7 +918,7 @@ write_invitations(UserLoad *ld, int64 batch_id)
 		Datum		values[3];
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0 || !row->creates)
+		if (row->head.nproblems > 0 || !row->creates)
 			continue;
 		if (!pg_strong_random(raw, sizeof(raw)))
 			ereport(ERROR,
@@ -911,13 +926,13 @@ write_invitations(UserLoad *ld, int64 batch_id)
 					 errmsg("could not generate a random invitation token")));
 		hex_encode((const char *) raw, sizeof(raw), token);
 		token[sizeof(raw) * 2] = '\0';
-		values[0] = Int64GetDatum(row->learner_id);
+		values[0] = Int64GetDatum(row->head.learner_id);
 		values[1] = Int64GetDatum(batch_id);
 		values[2] = CStringGetTextDatum(token);
-		tw_add(w, values, NULL);
+		load_writer_add(w, i, values, NULL);
 		n++;
 	}
-	tw_end(w);
+	load_writer_end(w);
 	if (n > 0)
 	{
 		snprintf(payload, sizeof(payload), INT64_FORMAT, batch_id);
@@ -925,164 +940,53 @@ write_invitations(UserLoad *ld, int64 batch_id)
 	}
 }
 
-/* ---------------- the load ---------------- */
+/* ---------------- the declaration ---------------- */
 
+/* pass 2: who is who */
 static void
-emit_user_rows(UserLoad *ld, ReturnSetInfo *rsinfo, BatchInfo *batch)
+user_match(Load *ld)
 {
-	bool		imported = (strcmp(batch->status, "imported") == 0);
+	const Target *t = target_get(TR_LEARNER);
 
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
-											 ALLOCSET_SMALL_SIZES);
-	MemoryContext oldcxt;
-
+	/* (a directory of a field the target lacks holds only associates' names: none exists) */
+	if (dir_count(US(ld)->emails) > 0 && !US(ld)->lacks[U_EMAIL])
+		dir_resolve(US(ld)->emails, target_sql_resolve(t, "email", true, "role"));
+	if (dir_count(US(ld)->usernames) > 0 && !US(ld)->lacks[U_USERNAME])
+		dir_resolve(US(ld)->usernames, target_sql_resolve(t, "username", true, "role"));
+	if (dir_count(US(ld)->remotes) > 0)
+		dir_resolve(US(ld)->remotes, target_sql_resolve(t, "remote_id", false, NULL));
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
-		UserRow    *row = urow(ld, i);
-		Datum		values[5];
-		bool		nulls[5] = {0};
-		const char *status;
-
 		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(rowcxt);
-		oldcxt = MemoryContextSwitchTo(rowcxt);
-		if (row->nproblems > 0)
-			status = "invalid";
-		else if (!imported)
-			status = "valid";
-		else
-			status = row->status == 'c' ? "created" : row->status == 'u' ? "updated" : "unchanged";
-		values[0] = Int64GetDatum(batch->id);
-		values[1] = Int64GetDatum(row->line_no);
-		values[2] = CStringGetTextDatum(status);
-		values[3] = Int64GetDatum(row->learner_id);
-		nulls[3] = (row->learner_id == 0);
-		values[4] = report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
-		nulls[4] = (row->nproblems == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		MemoryContextSwitchTo(oldcxt);
+		if (urow(ld, i)->head.nproblems == 0)
+			identify(ld, i);
 	}
-	MemoryContextDelete(rowcxt);
+	check_associations(ld);
 }
 
-/* pass 1: one record */
 static void
-new_urow_record(void *arg, RecordCtx *rc, CsvRecord *rec)
+user_write(Load *ld)
 {
-	UserLoad *ld = (UserLoad *) arg;
-	UserRow *row = new_urow(ld);
+	BatchInfo  *batch = ld->batch;
 
-	row->line_no = rec->line_no;
-	if (record_check_shape(rc))
-		check_user_record(ld, rc, row);
-	row->problems = rc->problems;
-	row->nproblems = rc->nproblems;
+	batch->learners_created = create_learners(ld, batch->id);
+	update_learners(ld, &batch->learners_updated, &batch->learners_unchanged);
+	write_links(ld, batch->id);
+	if (ld->opt->auto_invite)
+		write_invitations(ld, batch->id);
+	batch->imported = batch->learners_created + batch->learners_updated + batch->learners_unchanged;
 }
 
-void
-user_import(FunctionCallInfo fcinfo, Source *src, const UserOptions *opt)
+/* the header line of a users file: every column, custom profile fields included */
+static char *
+user_template(const char *match_mode)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	static const char *const any_of[] = {"email", "username"};
-	UserLoad	ld;
-	BatchInfo	batch;
-	int64		invalid = 0;
-	instr_time	t;
-
-	INSTR_TIME_SET_CURRENT(t);
-	memset(&ld, 0, sizeof(ld));
-	memset(&batch, 0, sizeof(batch));
-	ld.opt = opt;
-	ld.cxt = CurrentMemoryContext;
-	arena_init(&ld.arena, ld.cxt);
-	rowstore_init(&ld.rows, ld.cxt, sizeof(UserRow));
-	batch.started_at = GetCurrentStatementStartTimestamp();
-
-	pipeline_progress_start(src, "learner");
-	build_user_columns(&ld);
-	ld.emails = dir_create(ld.cxt, 1024);
-	ld.usernames = dir_create(ld.cxt, 1024);
-	ld.remotes = dir_create(ld.cxt, 1024);
-	ld.claimed = dir_create(ld.cxt, 1024);
-	src->import_kind = "users";
-	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, any_of, 2, &batch.header);
-
-	/* pass 1: read and check every record */
-	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, opt->validate_only,
-						  new_urow_record, &ld);
-	phase_done(&t, "read and checked", ld.nrows);
-
-	/* pass 2: who is who */
-	if (!opt->validate_only)
-		pipeline_lock_writers();
-	pipeline_warn_same_file(src, "Its people will be found as they were left by that batch, unless they were changed since.");
-	dir_resolve(ld.emails,
-				"SELECT pg_catalog.lower(email), id, active, role FROM credimport.learner "
-				"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
-	dir_resolve(ld.usernames,
-				"SELECT pg_catalog.lower(username), id, active, role FROM credimport.learner "
-				"WHERE pg_catalog.lower(username) OPERATOR(pg_catalog.=) ANY ($1)");
-	dir_resolve(ld.remotes,
-				"SELECT remote_id, id, active FROM credimport.learner "
-				"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
-	for (int64 i = 0; i < ld.nrows; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (urow(&ld, i)->nproblems == 0)
-			identify(&ld, i);
-	}
-	check_associations(&ld);
-	phase_done(&t, "matched people", ld.nrows);
-
-	for (int64 i = 0; i < ld.nrows; i++)
-		if (urow(&ld, i)->nproblems > 0)
-			invalid++;
-
-	batch.kind = "users";
-	batch.source = src->description;
-	batch.sha256 = src->sha256[0] ? src->sha256 : NULL;
-	batch.match_mode = "email_or_username";
-	batch.validate_only = opt->validate_only;
-	batch.records = (int) ld.nrows;
-	batch.invalid = (int) invalid;
-	if (opt->validate_only)
-		batch.status = "validated";
-	else if (invalid > opt->max_errors)
-		batch.status = "rejected";
-	else
-		batch.status = "imported";
-	batch.columns = src->columns ? JsonbPGetDatum(src->columns) : (Datum) 0;
-	report_insert_batch(&batch);
-	credimport_last_batch = batch.id;
-
-	if (strcmp(batch.status, "imported") == 0)
-	{
-		batch.learners_created = create_learners(&ld, batch.id);
-		update_learners(&ld, &batch.learners_updated, &batch.learners_unchanged);
-		write_links(&ld, batch.id);
-		if (opt->auto_invite)
-			write_invitations(&ld, batch.id);
-		batch.imported = batch.learners_created + batch.learners_updated + batch.learners_unchanged;
-		report_update_counts(&batch);
-		phase_done(&t, "wrote learners", batch.imported);
-	}
-	if (invalid > 0)
-		pipeline_record_problems(src, batch.id, ld.nrows, user_row_info, &ld);
-	report_finish_batch(&batch);
-
-	emit_user_rows(&ld, rsinfo, &batch);
-	pgstat_progress_end_command();
-	report_notice(&batch);
-}
-
-char *
-user_template(void)
-{
-	UserLoad	ld;
+	Load		ld;
 	StringInfoData buf;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.cxt = CurrentMemoryContext;
+	ld.state = palloc0(sizeof(UserState));
 	build_user_columns(&ld);
 	initStringInfo(&buf);
 	for (int c = 0; c < ld.ncols; c++)
@@ -1090,3 +994,20 @@ user_template(void)
 	appendStringInfoChar(&buf, '\n');
 	return buf.data;
 }
+
+const KindDecl user_kind = {
+	.name = "users",
+	.writes = TR_LEARNER,
+	.row_size = sizeof(UserRow),
+	.batch_match_mode = "email_or_username",
+	.reimport_detail = "Its people will be found as they were left by that batch, unless they were changed since.",
+	.outcomes = user_outcomes,
+	.noutcomes = lengthof(user_outcomes),
+	.counts_after_write = true,
+	.outcome_notice = true,
+	.setup = user_setup,
+	.check = user_check,
+	.match = user_match,
+	.write = user_write,
+	.template = user_template,
+};

@@ -110,6 +110,12 @@ dir_fill_from_result(Directory *d, bool add)
 		e = add ? dir_insert(d, key, NULL) : dir_lookup(d, key);
 		if (e == NULL)
 			continue;
+		/* the same key twice: the first row stays, the count says it is ambiguous */
+		if (e->nfound++ > 0)
+		{
+			pfree(key);
+			continue;
+		}
 		e->found = true;
 		e->id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		e->active = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));

@@ -16,6 +16,7 @@ typedef struct DirEntry
 {
 	char	   *key;
 	bool		found;			/* resolved in the database */
+	int			nfound;			/* rows with this key (> 1: ambiguous, id is one of them) */
 	bool		active;
 	int64		id;				/* database id, when found */
 	int64		aux;			/* kind-specific (e.g. pending learner index + 1) */
@@ -32,7 +33,8 @@ extern uint32 dir_count(Directory *d);
 /*
  * Resolve every key of the directory with one query.  sql must take one
  * text[] parameter and return (key text, id bigint, active boolean
- * [, extra text]).
+ * [, extra text]).  A key the query returns more than once (two learners
+ * with one e-mail) has nfound > 1: the caller reports it as ambiguous.
  */
 extern void dir_resolve(Directory *d, const char *sql);
 

@@ -19,6 +19,7 @@
 #include "utils/lsyscache.h"
 
 #include "report.h"
+#include "target.h"
 #include "writer.h"
 
 /*
@@ -468,11 +469,16 @@ read_header(Source *src, const KindColumn *cols, int ncols,
 void
 pipeline_progress_start(Source *src, const char *table)
 {
+	pipeline_progress_start_relid(src, get_relname_relid(table, get_namespace_oid("credimport", false)));
+}
+
+void
+pipeline_progress_start_relid(Source *src, Oid relid)
+{
 	const int	params[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
 	int64		values[3];
 
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY,
-								  get_relname_relid(table, get_namespace_oid("credimport", false)));
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, relid);
 	values[0] = PROGRESS_COPY_COMMAND_FROM;
 	values[1] = src->kind == SOURCE_FILE ? PROGRESS_COPY_TYPE_FILE :
 		src->kind == SOURCE_CONTENT ? PROGRESS_COPY_TYPE_PIPE : PROGRESS_COPY_TYPE_CALLBACK;
@@ -640,22 +646,21 @@ ident_check(IdentMode mode, RecordCtx *rc, int col, Directory *learners, char **
 void
 ident_resolve(IdentMode mode, Directory *learners)
 {
+	const Target *t;
+
+	if (dir_count(learners) == 0)
+		return;
+	t = target_get(TR_LEARNER);
 	switch (mode)
 	{
 		case IDENT_EMAIL:
-			dir_resolve(learners,
-						"SELECT pg_catalog.lower(email), id, active FROM credimport.learner "
-						"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
+			dir_resolve(learners, target_sql_resolve(t, "email", true, NULL));
 			break;
 		case IDENT_REMOTE_ID:
-			dir_resolve(learners,
-						"SELECT remote_id, id, active FROM credimport.learner "
-						"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
+			dir_resolve(learners, target_sql_resolve(t, "remote_id", false, NULL));
 			break;
 		case IDENT_USER_ID:
-			dir_resolve(learners,
-						"SELECT id::pg_catalog.text, id, active FROM credimport.learner "
-						"WHERE id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])");
+			dir_resolve(learners, target_sql_resolve(t, t->key, false, NULL));
 			break;
 	}
 }
@@ -670,6 +675,12 @@ ident_match(IdentMode mode, DirEntry *e, const char *ident, Arena *arena,
 	{
 		problem_append(arena, problems, nproblems, name, "unknown_learner", ident,
 					   "no learner with %s \"%s\"", name, ident);
+		return 0;
+	}
+	if (e->nfound > 1)
+	{
+		problem_append(arena, problems, nproblems, name, "ambiguous_learner", ident,
+					   "%d learners have %s \"%s\"", e->nfound, name, ident);
 		return 0;
 	}
 	if (!e->active)
@@ -754,4 +765,673 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 				 errhint("An import needs at least one record; nothing was written.")));
 	source_finish_digest(src);
 	pipeline_progress_read(src, *nrows, counting);
+}
+
+/* ================ one pipeline for every kind ================ */
+
+#include "common/hashfn.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "kind.h"
+
+/*
+ * The registry of kinds: one line per kind.
+ */
+extern const KindDecl credit_kind;
+extern const KindDecl user_kind;
+extern const KindDecl credential_kind;
+
+static const KindDecl *const kinds[] = {
+	&credit_kind,
+	&user_kind,
+	&credential_kind,
+};
+
+#define NKINDS lengthof(kinds)
+
+const OptionVocab *
+kind_vocab(void)
+{
+	static OptionWord words[NKINDS + 1];
+	static const OptionVocab vocab = {"kind", words, false, true, NULL};
+
+	if (words[0].word == NULL)
+		for (int i = 0; i < (int) NKINDS; i++)
+		{
+			words[i].word = kinds[i]->name;
+			words[i].value = i;
+		}
+	return &vocab;
+}
+
+const KindDecl *
+kind_by_name(const char *name)
+{
+	int			i;
+
+	if (!option_find(kind_vocab(), name, OPT_ALL, &i))
+		return NULL;
+	return kinds[i];
+}
+
+void
+load_row_written(Load *ld)
+{
+	if (++ld->written % 1000 == 0)
+		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld->written);
+}
+
+char *
+required_value(RecordCtx *rc, int col, const char *name, Size *len)
+{
+	char	   *v = record_value(rc, col, name, len);
+
+	if (v == NULL && *len == (Size) -1)
+		return NULL;			/* encoding problem already recorded */
+	if (v == NULL || *len == 0)
+	{
+		record_problem(rc, name, "missing_value", NULL, 0, "a value is required");
+		return NULL;
+	}
+	return v;
+}
+
+char *
+optional_value(RecordCtx *rc, int col, const char *name, Size *len)
+{
+	char	   *v = record_value(rc, col, name, len);
+
+	if (v == NULL || *len == (Size) -1 || *len == 0)
+		return NULL;
+	return v;
+}
+
+int
+load_profile_fields(Load *ld, const char *const *builtin, int nbuiltin,
+					bool *builtin_required, bool **custom_required)
+{
+	int			ret;
+	int			ncustom = 0;
+	char	  **custom;
+	bool	   *req_custom;
+
+	ret = SPI_execute("SELECT name, required FROM credimport.profile_field ORDER BY name", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read credimport.profile_field");
+	custom = MemoryContextAlloc(ld->cxt, sizeof(char *) * (SPI_processed + 1));
+	req_custom = MemoryContextAllocZero(ld->cxt, sizeof(bool) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *raw = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		req = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		char	   *name = MemoryContextAlloc(ld->cxt, strlen(raw) + 1);
+		bool		is_builtin = false;
+
+		CHECK_FOR_INTERRUPTS();
+		fc_normalize_header(raw, strlen(raw), name, strlen(raw) + 1);
+		for (int c = 0; c < nbuiltin; c++)
+			if (builtin[c] && strcmp(name, builtin[c]) == 0)
+			{
+				builtin_required[c] = req;
+				is_builtin = true;
+			}
+		if (!is_builtin && name[0] != '\0')
+		{
+			custom[ncustom] = name;
+			req_custom[ncustom] = req;
+			ncustom++;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	ld->ncols = nbuiltin + ncustom;
+	ld->cols = MemoryContextAllocZero(ld->cxt, sizeof(KindColumn) * Max(ld->ncols, 1));
+	for (int c = 0; c < nbuiltin; c++)
+		ld->cols[c].name = builtin[c];
+	for (int i = 0; i < ncustom; i++)
+		ld->cols[nbuiltin + i].name = custom[i];
+	if (custom_required)
+		*custom_required = req_custom;
+	return ncustom;
+}
+
+char *
+profile_json(const KindColumn *cols, char *const *vals, int n)
+{
+	StringInfoData buf;
+	bool		first = true;
+
+	if (vals == NULL)
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < n; i++)
+	{
+		if (vals[i] == NULL)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, cols[i].name);
+		appendStringInfoString(&buf, ": ");
+		escape_json(&buf, vals[i]);
+		first = false;
+	}
+	appendStringInfoChar(&buf, '}');
+	return first ? NULL : buf.data;
+}
+
+void
+load_ident_check(Load *ld, RecordCtx *rc, KindRow *row, int col)
+{
+	row->match = ident_check((IdentMode) ld->opt->mode, rc, col, ld->learners, &row->ident);
+}
+
+#define PROBE_CHUNK 50000
+
+void
+load_probe(Load *ld, const char *sql, int nkeys, const Oid *key_types,
+		   probe_key_fn key, probe_hit_fn hit)
+{
+	Oid		   *argtypes = palloc(sizeof(Oid) * (nkeys + 1));
+	Datum	   *args = palloc(sizeof(Datum) * (nkeys + 1));
+	Datum	  **cols = palloc(sizeof(Datum *) * (nkeys + 1));
+	Datum	   *keys = palloc(sizeof(Datum) * nkeys);
+	int16	   *typlen = palloc(sizeof(int16) * nkeys);
+	bool	   *typbyval = palloc(sizeof(bool) * nkeys);
+	char	   *typalign = palloc(sizeof(char) * nkeys);
+	SPIPlanPtr	plan;
+	int64		next = 0;
+	MemoryContext probecxt = AllocSetContextCreate(CurrentMemoryContext, "credimport probe",
+												   ALLOCSET_DEFAULT_SIZES);
+
+	argtypes[0] = INT8ARRAYOID;
+	for (int c = 0; c < nkeys; c++)
+	{
+		argtypes[c + 1] = get_array_type(key_types[c]);
+		get_typlenbyvalalign(key_types[c], &typlen[c], &typbyval[c], &typalign[c]);
+	}
+	plan = SPI_prepare(sql, nkeys + 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "credimport: could not prepare the %s probe: %s", ld->kind->name,
+			 SPI_result_code_string(SPI_result));
+
+	while (next < ld->nrows)
+	{
+		int			n = 0;
+		MemoryContext old = MemoryContextSwitchTo(probecxt);
+
+		for (int c = 0; c <= nkeys; c++)
+			cols[c] = palloc(sizeof(Datum) * PROBE_CHUNK);
+		for (; next < ld->nrows && n < PROBE_CHUNK; next++)
+		{
+			KindRow    *row = load_row(ld, next);
+
+			CHECK_FOR_INTERRUPTS();
+			if (row->nproblems > 0 || !key(ld, row, keys))
+				continue;
+			cols[0][n] = Int64GetDatum(next);
+			for (int c = 0; c < nkeys; c++)
+				cols[c + 1][n] = keys[c];
+			n++;
+		}
+		if (n > 0)
+		{
+			args[0] = PointerGetDatum(construct_array(cols[0], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			for (int c = 0; c < nkeys; c++)
+				args[c + 1] = PointerGetDatum(construct_array(cols[c + 1], n, key_types[c],
+															  typlen[c], typbyval[c], typalign[c]));
+			MemoryContextSwitchTo(old);
+			/* read_only = false: a fresh snapshot (see dir_resolve) */
+			if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "credimport: the %s probe failed", ld->kind->name);
+			for (uint64 j = 0; j < SPI_processed; j++)
+			{
+				bool		isnull;
+				int64		idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+
+				CHECK_FOR_INTERRUPTS();
+				hit(ld, load_row(ld, idx), SPI_tuptable->vals[j], SPI_tuptable->tupdesc);
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+		else
+			MemoryContextSwitchTo(old);
+		MemoryContextReset(probecxt);
+	}
+	SPI_freeplan(plan);
+	MemoryContextDelete(probecxt);
+}
+
+/* ---- writing into a target ---- */
+
+struct LoadWriter
+{
+	Load	   *ld;
+	const Target *t;
+	TableWriter *w;
+	int			ngiven;			/* fields the caller gives */
+	int			nfields;		/* ... of which the target has */
+	int		   *given;			/* field -> index of the caller's value */
+	Datum	   *values;
+	bool	   *nulls;
+	int64	   *items;			/* ordinal (n-th add) -> the caller's item */
+	int64		nitems;
+	int64		cap;
+	load_key_fn key;
+	load_line_fn line;
+	bool		count;			/* each row counts as written (progress) */
+};
+
+static void
+load_writer_key(void *arg, int64 ordinal, Datum key, bool isnull)
+{
+	LoadWriter *lw = (LoadWriter *) arg;
+
+	lw->key(lw->ld, lw->items[ordinal], key, isnull, tw_key_type(lw->w));
+}
+
+static int64
+load_writer_line(void *arg, int64 ordinal)
+{
+	LoadWriter *lw = (LoadWriter *) arg;
+
+	if (ordinal < 0 || ordinal >= lw->nitems)
+		return 0;
+	return lw->line(lw->ld, lw->items[ordinal]);
+}
+
+/* the default: the item is a row index, its key goes to the result row */
+void
+load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
+{
+	if (!isnull && key_type == INT8OID)
+		load_row(ld, item)->key = DatumGetInt64(key);
+}
+
+int64
+load_row_line(Load *ld, int64 item)
+{
+	return load_row(ld, item)->line_no;
+}
+
+LoadWriter *
+load_writer_begin(Load *ld, TargetRole role, int nfields, const char *const *fields,
+				  const Oid *types, const char *what, load_key_fn key, load_line_fn line,
+				  bool count)
+{
+	LoadWriter *lw = palloc0(sizeof(LoadWriter));
+	const char **f = palloc(sizeof(char *) * nfields);
+	Oid		   *ty = palloc(sizeof(Oid) * nfields);
+
+	lw->ld = ld;
+	lw->t = target_get(role);
+	lw->ngiven = nfields;
+	lw->given = palloc(sizeof(int) * nfields);
+	lw->values = palloc(sizeof(Datum) * nfields);
+	lw->nulls = palloc(sizeof(bool) * nfields);
+	lw->key = key;
+	lw->line = line ? line : load_row_line;
+	lw->count = count;
+
+	/*
+	 * A field the target has no column for is not written: the kinds give
+	 * bookkeeping fields (batch_id, user_editable, created_by_batch) that a
+	 * platform's table may lack, and refuse in their checks the values a
+	 * record gives that the target cannot store.
+	 */
+	for (int i = 0; i < nfields; i++)
+		if (target_has(lw->t, fields[i]))
+		{
+			lw->given[lw->nfields] = i;
+			f[lw->nfields] = fields[i];
+			ty[lw->nfields] = types[i];
+			lw->nfields++;
+		}
+	lw->w = tw_begin_target(lw->t, lw->nfields, f, ty,
+							lw->t->key ? ld->batch->id : 0,
+							key && lw->t->key ? load_writer_key : NULL, lw);
+	tw_set_lines(lw->w, load_writer_line, lw, what);
+	return lw;
+}
+
+void
+load_writer_add(LoadWriter *lw, int64 item, const Datum *values, const bool *nulls)
+{
+	if (lw->nitems == lw->cap)
+	{
+		lw->cap = lw->cap ? lw->cap * 2 : 1024;
+		lw->items = lw->items ? repalloc_huge(lw->items, sizeof(int64) * lw->cap) :
+			MemoryContextAllocHuge(lw->ld->cxt, sizeof(int64) * lw->cap);
+	}
+	lw->items[lw->nitems++] = item;
+	for (int i = 0; i < lw->nfields; i++)
+	{
+		lw->values[i] = values[lw->given[i]];
+		lw->nulls[i] = nulls ? nulls[lw->given[i]] : false;
+	}
+	tw_add(lw->w, lw->values, lw->nulls);
+	if (lw->count)
+		load_row_written(lw->ld);
+}
+
+void
+load_writer_end(LoadWriter *lw)
+{
+	tw_end(lw->w);
+	if (lw->items)
+		pfree(lw->items);
+}
+
+bool
+load_writer_direct(LoadWriter *lw)
+{
+	return tw_is_direct(lw->w);
+}
+
+/*
+ * A value a record gives for a field the target cannot store: a problem of
+ * the record naming the target (false), or true when the target has it.
+ */
+bool
+load_storable(Load *ld, RecordCtx *rc, TargetRole role, const char *field, const char *column,
+			  const char *v, Size len)
+{
+	const Target *t = target_get(role);
+
+	if (target_has(t, field))
+		return true;
+	record_problem(rc, column, "not_stored", v, len,
+				   "the %s target %s has no column for %s, so this value cannot be stored",
+				   target_role_names[role], t->qualname, field);
+	return false;
+}
+
+/* ---- the orchestrator's steps ---- */
+
+static void
+load_row_info(void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems)
+{
+	KindRow    *row = load_row((Load *) arg, i);
+
+	*line_no = row->line_no;
+	*problems = row->problems;
+	*nproblems = row->nproblems;
+}
+
+/* pass 1: one record */
+static void
+load_record(void *arg, RecordCtx *rc, CsvRecord *rec)
+{
+	Load	   *ld = (Load *) arg;
+	KindRow    *row = (KindRow *) rowstore_add(&ld->rows, ld->nrows++);
+
+	row->line_no = rec->line_no;
+	if (record_check_shape(rc))
+		ld->kind->check(ld, rc, row);
+	row->problems = rc->problems;
+	row->nproblems = rc->nproblems;
+}
+
+static inline bool
+row_decided(Load *ld, KindRow *row)
+{
+	return ld->kind->outcomes[row->outcome].decided;
+}
+
+static uint32
+load_dup_hash(void *arg, uint32 idx)
+{
+	Load	   *ld = (Load *) arg;
+
+	return ld->kind->dup_hash(ld, load_row(ld, idx));
+}
+
+static bool
+load_dup_equal(void *arg, uint32 a, uint32 b)
+{
+	Load	   *ld = (Load *) arg;
+
+	return ld->kind->dup_equal(ld, load_row(ld, a), load_row(ld, b));
+}
+
+/* duplicate_in_file: a valid record with the natural key of an earlier one */
+static void
+load_duplicates(Load *ld)
+{
+	MemoryContext dupcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport duplicate keys",
+												 ALLOCSET_DEFAULT_SIZES);
+	DupSet	   *dups = dupkeys_create(dupcxt, (uint32) Min(ld->nrows, PG_INT32_MAX / 2),
+									  load_dup_hash, load_dup_equal, ld);
+
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		KindRow    *row = load_row(ld, i);
+		uint32		first;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0 || row_decided(ld, row))
+			continue;
+		first = dupkeys_check_add(dups, (uint32) i);
+		if (first != (uint32) i)
+			row_problem(ld, row, "record", "duplicate_in_file", NULL,
+						"%s as line " INT64_FORMAT, ld->kind->dup_what, load_row(ld, first)->line_no);
+	}
+	MemoryContextDelete(dupcxt);
+}
+
+/* the result rows: (batch_id, line_no, status, learner_id [, key], errors) */
+static void
+load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
+{
+	const KindDecl *k = ld->kind;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
+												 ALLOCSET_SMALL_SIZES);
+	Datum		st_invalid = CStringGetTextDatum("invalid");
+	Datum		st_valid = CStringGetTextDatum("valid");
+	Datum	   *st_outcome = palloc(sizeof(Datum) * k->noutcomes);
+
+	for (int o = 0; o < k->noutcomes; o++)
+		st_outcome[o] = CStringGetTextDatum(k->outcomes[o].word);
+	for (int64 i = 0; i < ld->nrows; i++)
+	{
+		KindRow    *row = load_row(ld, i);
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		int			n = 0;
+		int			errcol;
+		MemoryContext oldcxt;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		values[n++] = Int64GetDatum(ld->batch->id);
+		values[n++] = Int64GetDatum(row->line_no);
+		if (row->nproblems > 0)
+			values[n++] = st_invalid;
+		else if (ld->imported || row_decided(ld, row))
+			values[n++] = st_outcome[row->outcome];
+		else
+			values[n++] = st_valid;
+		nulls[n] = (row->learner_id == 0);
+		values[n++] = Int64GetDatum(row->learner_id);
+		if (k->result_key)
+		{
+			nulls[n] = (row->key == 0);
+			values[n++] = Int64GetDatum(row->key);
+		}
+		errcol = n;
+		nulls[n] = (row->nproblems == 0);
+		values[n++] = nulls[errcol] ? (Datum) 0 :
+			report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	MemoryContextDelete(rowcxt);
+}
+
+void
+pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const LoadOptions *opt)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Load		ld;
+	BatchInfo	batch;
+	int64		invalid = 0;
+	int64		decided = 0;
+	int		   *outcome_counts;
+	instr_time	t;
+	bool		dry = opt->problems_only;
+	bool		validate_only = opt->validate_only || dry;
+
+	INSTR_TIME_SET_CURRENT(t);
+	memset(&ld, 0, sizeof(ld));
+	memset(&batch, 0, sizeof(batch));
+	ld.kind = kind;
+	ld.opt = opt;
+	ld.src = src;
+	ld.cxt = CurrentMemoryContext;
+	ld.batch = &batch;
+	arena_init(&ld.arena, ld.cxt);
+	rowstore_init(&ld.rows, ld.cxt, kind->row_size);
+	ld.today = GetSQLCurrentDate();
+	batch.started_at = GetCurrentStatementStartTimestamp();
+
+	/* a load shows in pg_stat_progress_copy, as a COPY FROM would */
+	pipeline_progress_start_relid(src, target_get(kind->writes)->relid);
+
+	if (kind->match_modes)
+		ld.learners = dir_create(ld.cxt, 1024);
+	kind->setup(&ld);
+	src->import_kind = kind->name;
+	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, ld.required_any, ld.nrequired_any,
+								  dry ? NULL : &batch.header);
+
+	/* pass 1: read and check every record */
+	pipeline_read_records(src, ld.map, &ld.arena, ld.cxt, &ld.nrows, validate_only,
+						  load_record, &ld);
+	phase_done(&t, "read and checked", ld.nrows);
+
+	/* pass 2: match, the kind's rules, duplicates */
+	if (!validate_only)
+		pipeline_lock_writers();
+	if (!dry)
+		pipeline_warn_same_file(src, kind->reimport_detail);
+	if (kind->match_modes && opt->mode != MM_FULL)
+	{
+		ident_resolve((IdentMode) opt->mode, ld.learners);
+		for (int64 i = 0; i < ld.nrows; i++)
+		{
+			KindRow    *row = load_row(&ld, i);
+
+			CHECK_FOR_INTERRUPTS();
+			if (row->match != NULL)
+				row->learner_id = ident_match((IdentMode) opt->mode, row->match, row->ident,
+											  &ld.arena, &row->problems, &row->nproblems);
+		}
+		phase_done(&t, "matched learners", ld.nrows);
+	}
+	if (kind->match)
+		kind->match(&ld);
+	if (kind->dup_hash)
+		load_duplicates(&ld);
+	phase_done(&t, "matched", ld.nrows);
+	elog(DEBUG1, "credimport: %zu kB of memory hold the load's records, keys and problems",
+		 MemoryContextMemAllocated(ld.cxt, true) / 1024);
+
+	for (int64 i = 0; i < ld.nrows; i++)
+	{
+		KindRow    *row = load_row(&ld, i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0)
+			invalid++;
+		else if (row_decided(&ld, row))
+			decided++;
+	}
+	pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, invalid + decided);
+	if (validate_only)
+		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld.nrows);
+
+	if (dry)
+	{
+		/* credimport_validate: the problems, and nothing written */
+		pipeline_emit_problems(rsinfo, ld.nrows, load_row_info, &ld);
+		pgstat_progress_end_command();
+		return;
+	}
+
+	batch.kind = kind->name;
+	batch.source = src->description;
+	batch.sha256 = src->sha256[0] ? src->sha256 : NULL;
+	batch.match_mode = kind->match_modes ? opt->match_mode : kind->batch_match_mode;
+	batch.allow_edit = opt->allow_edit;
+	batch.validate_only = opt->validate_only;
+	batch.records = (int) ld.nrows;
+	batch.invalid = (int) invalid;
+	batch.skipped = (int) decided;
+	if (opt->validate_only)
+		batch.status = "validated";
+	else if (invalid > opt->max_errors)
+		batch.status = "rejected";
+	else
+	{
+		batch.status = "imported";
+		batch.imported = (int) (ld.nrows - invalid - decided);
+		ld.imported = true;
+	}
+	if (kind->count)
+		kind->count(&ld);
+	batch.columns = src->columns ? JsonbPGetDatum(src->columns) : (Datum) 0;
+	report_insert_batch(&batch);
+	credimport_last_batch = batch.id;
+
+	if (ld.imported)
+	{
+		kind->write(&ld);
+		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld.written);
+		if (kind->counts_after_write)
+			report_update_counts(&batch);
+		phase_done(&t, "wrote", batch.imported);
+	}
+
+	/* problems, and the invalid records as they were, for the error report */
+	if (invalid > 0)
+	{
+		pipeline_record_problems(src, batch.id, ld.nrows, load_row_info, &ld);
+		phase_done(&t, "wrote problems", batch.invalid);
+	}
+	report_finish_batch(&batch);
+
+	load_emit_rows(&ld, rsinfo);
+	pgstat_progress_end_command();
+
+	/*
+	 * One NOTICE: an imported batch of a kind that counts its outcomes says
+	 * how many records had each ("3 added, 1 updated, 0 deleted"); every
+	 * other batch says what report_notice says.
+	 */
+	if (ld.imported && kind->outcome_notice)
+	{
+		StringInfoData msg;
+
+		outcome_counts = palloc0(sizeof(int) * kind->noutcomes);
+		for (int64 i = 0; i < ld.nrows; i++)
+		{
+			KindRow    *row = load_row(&ld, i);
+
+			if (row->nproblems == 0)
+				outcome_counts[row->outcome]++;
+		}
+		initStringInfo(&msg);
+		appendStringInfo(&msg, "%d records", batch.records);
+		for (int o = 0; o < kind->noutcomes; o++)
+			appendStringInfo(&msg, ", %d %s", outcome_counts[o], kind->outcomes[o].word);
+		appendStringInfo(&msg, ", %d invalid%s", batch.invalid,
+						 kind->notice_suffix ? kind->notice_suffix(&ld, outcome_counts) : "");
+		ereport(NOTICE,
+				(errmsg("credimport batch " INT64_FORMAT " imported: %s", batch.id, msg.data)));
+	}
+	else
+		report_notice(&batch);
 }

@@ -68,6 +68,7 @@ extern void pipeline_warn_same_file(Source *src, const char *detail);
 
 /* pg_stat_progress_copy for a load into credimport.<table> */
 extern void pipeline_progress_start(Source *src, const char *table);
+extern void pipeline_progress_start_relid(Source *src, Oid relid);
 extern void pipeline_progress_read(Source *src, int64 records, bool counting_records);
 
 /*

@@ -15,6 +15,7 @@
  * without keeping all records in memory.
  */
 #include "credimport.h"
+#include "options.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -582,22 +583,9 @@ source_open_file(const char *path)
 SourceFormat
 source_parse_format(const char *format)
 {
-	if (format == NULL || pg_strcasecmp(format, "auto") == 0)
+	if (format == NULL)
 		return FORMAT_AUTO;
-	if (pg_strcasecmp(format, "csv") == 0 || pg_strcasecmp(format, "tsv") == 0 ||
-		pg_strcasecmp(format, "txt") == 0)
-		return FORMAT_CSV;
-	if (pg_strcasecmp(format, "xlsx") == 0)
-		return FORMAT_XLSX;
-	if (pg_strcasecmp(format, "xml") == 0)
-		return FORMAT_XML;
-	if (pg_strcasecmp(format, "xls") == 0)
-		return FORMAT_XLS;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown format \"%s\"", format),
-			 errhint("Use csv, tsv, xlsx, xls or xml, or leave it out to go by the file's content and extension.")));
-	return FORMAT_AUTO;			/* keep compiler quiet */
+	return (SourceFormat) option_lookup(&format_vocab, format, OPT_ALL, NULL);
 }
 
 static const char *
