@@ -262,6 +262,65 @@ SELECT credimport_set_target('credential', 'app.license',
 SELECT license_number, days_left FROM credimport.credential_expiring WHERE credential_type = 'TWL' ORDER BY 1;
 SELECT credimport_approve(credimport_last_batch_id());
 SELECT credimport_reset_target('credential');
+
+-- learners created in the platform's own user table, through a view (its
+-- key GENERATED ALWAYS, no created_by_batch column): a credits load in full
+-- mode, then a users load; revert finds the learners by provenance, and
+-- keeps the one another row still references
+CREATE TABLE app.person (uid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, mail text, fname text,
+    lname text, ext_id text);
+CREATE UNIQUE INDEX person_mail ON app.person (lower(mail));
+CREATE UNIQUE INDEX person_ext_id ON app.person (ext_id);
+CREATE VIEW app.person_v AS SELECT uid, mail, fname, lname, ext_id FROM app.person;
+SELECT credimport_set_target('learner', 'app.person_v',
+    '{"id": "uid", "email": "mail", "first_name": "fname", "last_name": "lname", "remote_id": "ext_id"}');
+SELECT credimport_set_target('credit', 'app.credit_identity', app.platform_columns());
+SELECT status, count(*), count(DISTINCT learner_id) AS learners, count(credit_id) AS with_key
+  FROM credimport_load_data(
+    E'email,remote_id,first_name,last_name,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'new.one@example.org,N-1,New,One,P,Course,TWF-1,2024-01-02,1,TWC\n'
+    'new.two@example.org,N-2,New,Two,P,Course,TWF-2,2024-01-02,1,TWC\n'
+    'new.two@example.org,N-2,New,Two,P,Course,TWF-3,2024-01-03,1,TWC\n'
+    'new.three@example.org,N-3,New,Three,P,Course,TWF-4,2024-01-02,1,TWC\n', 'full') GROUP BY 1;
+SELECT credimport_last_batch_id() AS tw_full_batch \gset
+SELECT role, relation, cardinality(row_keys) AS keys FROM credimport.provenance WHERE batch_id = :tw_full_batch ORDER BY 1;
+SELECT count(*) AS credits_of_created_learners
+  FROM app.credit_identity c JOIN app.person p ON p.uid = c.user_id WHERE p.mail LIKE 'new.%';
+-- (another row of the platform's holds new.three)
+INSERT INTO app.credit_identity (user_id, course, code, completed, credits, type_id)
+SELECT uid, 'Elsewhere', 'ELSE-1', '2024-02-02', 1, 1 FROM app.person WHERE mail = 'new.three@example.org';
+SELECT * FROM credimport_revert(:tw_full_batch);
+SELECT mail FROM app.person ORDER BY uid;
+SELECT code FROM app.credit_identity ORDER BY code;
+DELETE FROM app.credit_identity;
+-- a users load into the same view, and its revert
+SELECT status, count(*), count(learner_id) AS with_key FROM credimport_load_users_data(
+    E'email,first_name,last_name,remote_id\nuser.one@example.org,User,One,U-1\nuser.two@example.org,User,Two,U-2\n') GROUP BY 1;
+SELECT credimport_last_batch_id() AS tw_users_batch \gset
+SELECT (SELECT array_agg(uid::text ORDER BY uid::text) FROM app.person WHERE mail LIKE 'user.%')
+     = (SELECT array_agg(row_key ORDER BY row_key) FROM credimport.provenance_rows
+         WHERE batch_id = :tw_users_batch AND role = 'learner') AS provenance_names_them;
+SELECT * FROM credimport_revert(:tw_users_batch);
+SELECT count(*) AS people_left FROM app.person WHERE mail LIKE 'user.%';
+SELECT credimport_reset_target('learner');
+
+-- credentials into the platform's table (uuid key, no batch column): the
+-- batch's rows are approved through provenance, and only those
+SELECT credimport_set_target('credential', 'app.license',
+    '{"learner_id": "person", "credential_type_id": "kind", "license_number": "number",
+      "issue_date": "issued", "expiration_date": "expires", "status": "state"}');
+SELECT status, count(*) FROM credimport_load_credentials_data(
+    E'email,credential_type,license_number,issue_date,expiration_date\n'
+    'tw.2@example.org,TWL,TWL-20,2024-01-01,2099-01-01\n'
+    'tw.3@example.org,TWL,TWL-30,2024-01-01,2099-01-01\n', 'email') GROUP BY 1;
+SELECT credimport_last_batch_id() AS tw_cred_batch \gset
+SELECT number, state FROM app.license ORDER BY number;
+SELECT credimport_approve(:tw_cred_batch) AS approved;
+SELECT credimport_approve(:tw_cred_batch) AS approved_again;
+SELECT number, state FROM app.license ORDER BY number;
+SELECT license_number, days_left > 20000 AS far FROM credimport_expiring_credentials(100000)
+ WHERE credential_type = 'TWL' ORDER BY 1;
+SELECT credimport_reset_target('credential');
 DELETE FROM credimport.credential_type WHERE code = 'TWL';
 
 -- clean up (later tests use the shipped tables)
