@@ -323,6 +323,31 @@ SELECT license_number, days_left > 20000 AS far FROM credimport_expiring_credent
 SELECT credimport_reset_target('credential');
 DELETE FROM credimport.credential_type WHERE code = 'TWL';
 
+-- a loader's batch records its provenance though the loader has no
+-- privilege on it (it is written as its owner), and the loader cannot
+-- record rows of its own: revert deletes what provenance names
+CREATE ROLE credimport_tw_clerk;
+SELECT credimport_grant_loader('credimport_tw_clerk');
+GRANT USAGE ON SCHEMA app TO credimport_tw_clerk;
+GRANT SELECT, INSERT ON app.credit_identity TO credimport_tw_clerk;
+SELECT credimport_set_target('credit', 'app.credit_identity', app.platform_columns());
+SET ROLE credimport_tw_clerk;
+SELECT status, count(*) FROM credimport_load_data(:'tw_content', 'email') GROUP BY 1;
+SELECT credimport_last_batch_id() AS tw_clerk_batch \gset
+INSERT INTO credimport.provenance (batch_id, role, relation, key_column, row_keys)
+VALUES (:tw_clerk_batch, 'learner', 'credimport.learner', 'id', '{1}');
+SELECT count(*) FROM credimport.provenance;
+RESET ROLE;
+SELECT role, relation, cardinality(row_keys) AS keys FROM credimport.provenance WHERE batch_id = :tw_clerk_batch;
+SET ROLE credimport_tw_clerk;
+SELECT * FROM credimport_revert(:tw_clerk_batch);
+RESET ROLE;
+SELECT count(*) AS left_behind FROM app.credit_identity;
+SELECT credimport_revoke_loader('credimport_tw_clerk');
+REVOKE ALL ON SCHEMA app FROM credimport_tw_clerk;
+REVOKE ALL ON app.credit_identity FROM credimport_tw_clerk;
+DROP ROLE credimport_tw_clerk;
+
 -- clean up (later tests use the shipped tables)
 SELECT credimport_reset_target('credit');
 DROP TABLE tw_written, tw_targets;

@@ -1023,19 +1023,3 @@ tw_count(TableWriter *w)
 {
 	return w->nadded;
 }
-
-/* the sequence of credimport.<table>'s identity column */
-Oid
-identity_sequence(const char *table)
-{
-	Oid			nsp = get_namespace_oid("credimport", false);
-	Oid			rel = get_relname_relid(table, nsp);
-	List	   *seqs;
-
-	if (!OidIsValid(rel))
-		elog(ERROR, "credimport: table credimport.%s is missing", table);
-	seqs = getOwnedSequences(rel);
-	if (seqs == NIL)
-		elog(ERROR, "credimport: table credimport.%s has no identity sequence", table);
-	return linitial_oid(seqs);
-}
