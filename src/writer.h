@@ -95,12 +95,6 @@ extern Oid	tw_key_type(TableWriter *w);
 /* rows written (tw_add calls) */
 extern int64 tw_count(TableWriter *w);
 
-/*
- * The sequence of credimport.<table>'s identity column.  Deprecated: the
- * target generates keys and tw_key_fn returns them.
- */
-extern Oid	identity_sequence(const char *table);
-
 /* a text Datum, or NULL for a NULL string */
 static inline Datum
 text_or_null(const char *s, bool *isnull)
