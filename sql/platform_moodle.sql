@@ -444,6 +444,7 @@ ROLLBACK;
 -- a users file without a remote_id column writes nothing into idnumber:
 -- Moodle's default ('') applies
 BEGIN;
+SET LOCAL client_min_messages = warning;
 SELECT line_no, status, errors FROM credimport_load_users_data(
     E'email,username,first_name,last_name\nno.id@school.example,no.id,No,Idnumber\n');
 SELECT username, idnumber = '' AS idnumber_is_default FROM moodle.mdl_user WHERE username = 'no.id';
@@ -453,17 +454,17 @@ ROLLBACK;
 -- what credimport kept of the batches' rows (the platform's tables have no
 -- batch column)
 -- ---------------------------------------------------------------------------
-SELECT b.id - 900 AS batch, b.kind, b.status, p.role, p.relation, count(p.row_key) AS rows_kept
+SELECT b.id - 900 AS batch, b.status, p.role, p.relation, count(p.row_key) AS rows_kept
   FROM credimport.batch b LEFT JOIN credimport.provenance_rows p ON p.batch_id = b.id
- WHERE b.id > 900 AND b.status IN ('imported', 'reverted')
- GROUP BY b.id, b.kind, b.status, p.role, p.relation ORDER BY b.id, p.role;
--- the keys kept are the rows' own keys: the uuids of the transcript, the ids of mdl_user
-SELECT p.role, count(*) AS keys, count(t.id) + count(u.id) + count(l.id) AS naming_a_row
+ WHERE b.id > 900 AND b.kind = 'credits' AND b.status IN ('imported', 'reverted')
+ GROUP BY b.id, b.status, p.role, p.relation ORDER BY b.id, p.role;
+-- the keys kept are the rows' own keys: the transcript's uuids, mdl_user's ids
+SELECT p.role, count(*) AS keys, count(t.id) AS naming_a_transcript_row, count(u.id) AS naming_a_user
   FROM credimport.provenance_rows p
+  JOIN credimport.batch b ON b.id = p.batch_id AND b.status = 'imported'
   LEFT JOIN platform.transcript t ON p.role = 'credit' AND t.id::text = p.row_key
   LEFT JOIN moodle.mdl_user u ON p.role = 'learner' AND u.id::text = p.row_key
-  LEFT JOIN platform.license l ON p.role = 'credential' AND l.id::text = p.row_key
- WHERE p.batch_id > 900 GROUP BY p.role ORDER BY p.role;
+ WHERE p.batch_id > 900 AND b.kind = 'credits' GROUP BY p.role ORDER BY p.role;
 
 -- back to the shipped tables, and the batch numbers as they were
 SELECT credimport_reset_target(r)

@@ -288,10 +288,12 @@ BEGIN
   END;
 END $$;
 
+SET client_min_messages = error;   -- (each load's NOTICE and re-import WARNING)
 SELECT count(*) AS cases FROM (
     SELECT rt.run_case(s.kind, s.shape, r.route)
       FROM rt.shape s, (VALUES ('insert', 1), ('auto', 2)) r(route, o)
      ORDER BY s.kind, s.ord, r.o) x;
+RESET client_min_messages;
 
 -- every case against the plain table by the INSERT route (the reference):
 -- rows_differ 0 everywhere
