@@ -781,7 +781,8 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 #define KIND_REGISTRY \
 	KIND(credit_kind) \
 	KIND(user_kind) \
-	KIND(credential_kind)
+	KIND(credential_kind) \
+	/* (end of the registry) */
 
 #define KIND(decl) extern const KindDecl decl;
 KIND_REGISTRY
