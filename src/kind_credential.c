@@ -63,6 +63,7 @@ typedef struct CredRow
 	char	   *license_number;
 	char	   *issuer;
 	char	   *media_url;
+	char	   *key_text;		/* the credential found (update, delete), as text */
 	int32		type_id;
 	int32		issue_date;
 	int32		expiration_date;
@@ -73,6 +74,8 @@ typedef struct CredRow
 typedef struct CredState
 {
 	Directory  *types;			/* lower(code) -> credential_type; extra = requires_expiration */
+	bool		int_key;		/* the credential target's key is an integer */
+	bool		lacks[K_NCOLS];	/* fields the credential target has no column for */
 } CredState;
 
 #define CRED_STATE(ld) ((CredState *) (ld)->state)
@@ -99,8 +102,24 @@ cred_setup(Load *ld)
 
 	CRED_STATE(ld)->types = dir_create(ld->cxt, 64);
 	dir_load_all(CRED_STATE(ld)->types,
-				 "SELECT pg_catalog.lower(code), id::pg_catalog.int8, active, requires_expiration "
-				 "FROM credimport.credential_type");
+				 target_sql_load_all(target_get(TR_CREDENTIAL_TYPE), "code", true, "requires_expiration"));
+	{
+		const Target *t = target_get(TR_CREDENTIAL);
+		Oid			kt = target_need(t, t->key)->type;
+
+		CRED_STATE(ld)->int_key = (kt == INT2OID || kt == INT4OID || kt == INT8OID);
+		for (int c = K_ISSUER; c <= K_MEDIA_URL; c++)
+			CRED_STATE(ld)->lacks[c] = (c != K_ISSUE_DATE && !target_has(t, cred_col_names[c]));
+	}
+}
+
+/* a value of field col the credential target cannot store: a problem (false) */
+static bool
+cred_storable(Load *ld, RecordCtx *rc, int col, const char *v, Size len)
+{
+	if (!CRED_STATE(ld)->lacks[col])
+		return true;
+	return load_storable(ld, rc, TR_CREDENTIAL, cred_col_names[col], cred_col_names[col], v, len);
 }
 
 /* ---------------- pass 1 ---------------- */
@@ -186,6 +205,8 @@ cred_check(Load *ld, RecordCtx *rc, KindRow *head)
 	expiration = date_value(rc, K_EXPIRATION_DATE, "expiration_date", &row->expiration_date);
 	row->has_issue = (issue == 1);
 	row->has_expiration = (expiration == 1);
+	if (row->has_expiration && !cred_storable(ld, rc, K_EXPIRATION_DATE, NULL, 0))
+		row->has_expiration = false;
 	if (head->outcome != ACT_DELETE)
 	{
 		if (issue == 0)
@@ -198,14 +219,15 @@ cred_check(Load *ld, RecordCtx *rc, KindRow *head)
 						   "the expiration date is earlier than the issue date");
 	}
 
-	if ((v = record_value(rc, K_ISSUER, "issuer", &len)) != NULL && len > 0 && len != (Size) -1)
+	if ((v = record_value(rc, K_ISSUER, "issuer", &len)) != NULL && len > 0 && len != (Size) -1 &&
+		cred_storable(ld, rc, K_ISSUER, v, len))
 		row->issuer = arena_strndup(&ld->arena, v, len);
 	if ((v = record_value(rc, K_MEDIA_URL, "media_url", &len)) != NULL && len > 0 && len != (Size) -1)
 	{
 		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 			record_problem(rc, "media_url", "invalid_value", v, len,
 						   "\"%s\" is not an http(s) URL", v);
-		else
+		else if (cred_storable(ld, rc, K_MEDIA_URL, v, len))
 			row->media_url = arena_strndup(&ld->arena, v, len);
 	}
 }
@@ -229,20 +251,24 @@ cred_probe_key(Load *ld, KindRow *head, Datum *keys)
 static void
 cred_probe_hit(Load *ld, KindRow *head, HeapTuple tup, TupleDesc desc)
 {
-	bool		isnull;
+	CredRow    *row = (CredRow *) head;
+	char	   *key = SPI_getvalue(tup, desc, 2);
 
-	head->key = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+	if (key == NULL)
+		return;
+	row->key_text = arena_strndup(&ld->arena, key, strlen(key));
+	if (CRED_STATE(ld)->int_key)
+		head->key = pg_strtoint64(key);
 }
 
 static void
 cred_match(Load *ld)
 {
+	static const char *const key_fields[3] = {"learner_id", "credential_type_id", "license_number"};
 	static const Oid key_types[3] = {INT8OID, INT4OID, TEXTOID};
+	const Target *t = target_get(TR_CREDENTIAL);
 
-	load_probe(ld, "SELECT k.i, cr.id FROM unnest($1, $2, $3, $4) AS k(i, l, t, n) "
-			   "JOIN credimport.credential cr ON cr.learner_id OPERATOR(pg_catalog.=) k.l "
-			   "AND cr.credential_type_id OPERATOR(pg_catalog.=) k.t "
-			   "AND cr.license_number OPERATOR(pg_catalog.=) k.n",
+	load_probe(ld, target_sql_probe(t, 3, key_fields, key_types, 1, &t->key),
 			   3, key_types, cred_probe_key, cred_probe_hit);
 
 	for (int64 i = 0; i < ld->nrows; i++)
@@ -253,10 +279,10 @@ cred_match(Load *ld)
 		CHECK_FOR_INTERRUPTS();
 		if (head->nproblems > 0 || head->learner_id == 0)
 			continue;
-		if (head->outcome == ACT_ADD && head->key != 0)
+		if (head->outcome == ACT_ADD && row->key_text != NULL)
 			row_problem(ld, head, "license_number", "already_exists", row->license_number,
 						"the learner has this credential already; use action update to change it");
-		else if (head->outcome != ACT_ADD && head->key == 0)
+		else if (head->outcome != ACT_ADD && row->key_text == NULL)
 			row_problem(ld, head, "license_number", "unknown_credential", row->license_number,
 						"the learner has no credential of this type with license number \"%s\"",
 						row->license_number);
@@ -285,35 +311,53 @@ cred_equal(Load *ld, KindRow *a, KindRow *b)
 
 /* ---------------- writing ---------------- */
 
+/*
+ * The fields an update of a credential sets ('c': only when given), of
+ * which the target has a column.
+ */
+static const char *const update_fields[8] = {"issuer", "issue_date", "expiration_date", "media_url",
+"status", "batch_id", "approved_at", "approved_by"};
+static const Oid update_types[8] = {TEXTOID, DATEOID, DATEOID, TEXTOID, TEXTOID, INT8OID,
+TIMESTAMPTZOID, NAMEOID};
+static const char update_modes[8] = {'c', 'v', 'c', 'c', 'v', 'v', 'v', 'v'};
+
 static void
 cred_write(Load *ld)
 {
 	int64		batch_id = ld->batch->id;
-	static const char *const cols[12] = {"id", "learner_id", "credential_type_id", "license_number",
+	static const char *const fields[11] = {"learner_id", "credential_type_id", "license_number",
 		"issuer", "issue_date", "expiration_date", "status", "media_url", "batch_id",
 	"approved_at", "approved_by"};
-	static const Oid types[12] = {INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID, DATEOID, DATEOID,
+	static const Oid types[11] = {INT8OID, INT4OID, TEXTOID, TEXTOID, DATEOID, DATEOID,
 	TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, NAMEOID};
-	static const Oid utypes[9] = {INT8OID, TEXTOID, DATEOID, DATEOID, TEXTOID, TEXTOID, INT8OID,
-	TIMESTAMPTZOID, NAMEOID};
-	static const Oid dtypes[1] = {INT8OID};
-	Oid			seq = identity_sequence("credential");
-	TableWriter *w = tw_begin("credential", 12, cols, types);
-	BulkInsert *u = bulk_begin("UPDATE credimport.credential c SET issuer = coalesce(u.iss, c.issuer), "
-							   "issue_date = u.idt, expiration_date = coalesce(u.edt, c.expiration_date), "
-							   "media_url = coalesce(u.url, c.media_url), status = u.st, batch_id = u.b, "
-							   "approved_at = u.at, approved_by = u.by "
-							   "FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-							   "AS u(id, iss, idt, edt, url, st, b, at, by) "
-							   "WHERE c.id OPERATOR(pg_catalog.=) u.id",
-							   9, utypes, 10000);
-	BulkInsert *d = bulk_begin("DELETE FROM credimport.credential c USING unnest($1) AS u(id) "
-							   "WHERE c.id OPERATOR(pg_catalog.=) u.id", 1, dtypes, 10000);
+	static const Oid dtypes[1] = {TEXTOID};
+	const Target *t = target_get(TR_CREDENTIAL);
+	LoadWriter *w = load_writer_begin(ld, TR_CREDENTIAL, 11, fields, types, "credential",
+									  load_row_key, NULL, true);
+	const char *ufields[8];
+	Oid			utypes[9];
+	char		umodes[8];
+	int			uset[8];
+	int			nu = 0;
+	BulkInsert *u;
+	BulkInsert *d = bulk_begin(target_sql_delete(t, TEXTOID), 1, dtypes, 10000);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	NameData	who;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credential row",
 												 ALLOCSET_SMALL_SIZES);
 
+	utypes[0] = TEXTOID;
+	for (int f = 0; f < 8; f++)
+		if (target_has(t, update_fields[f]))
+		{
+			ufields[nu] = update_fields[f];
+			utypes[nu + 1] = update_types[f];
+			umodes[nu] = update_modes[f];
+			uset[nu] = f;
+			nu++;
+		}
+	u = bulk_begin(target_sql_update(t, TEXTOID, nu, ufields, &utypes[1], umodes, false, false),
+				   nu + 1, utypes, 10000);
 	namestrcpy(&who, GetUserNameFromId(GetUserId(), false));
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
@@ -327,59 +371,65 @@ cred_write(Load *ld)
 		old = MemoryContextSwitchTo(rowcxt);
 		if (head->outcome == ACT_DELETE)
 		{
-			Datum		v = Int64GetDatum(head->key);
+			Datum		v = CStringGetTextDatum(row->key_text);
 
 			MemoryContextSwitchTo(old);
 			bulk_add(d, &v, NULL);
+			load_row_written(ld);
 		}
 		else if (head->outcome == ACT_UPDATE)
 		{
+			Datum		all[8];
+			bool		allnulls[8] = {0};
 			Datum		values[9];
 			bool		nulls[9] = {0};
 
-			values[0] = Int64GetDatum(head->key);
-			values[1] = text_or_null(row->issuer, &nulls[1]);
-			values[2] = DateADTGetDatum(row->issue_date);
-			values[3] = DateADTGetDatum(row->expiration_date);
-			nulls[3] = !row->has_expiration;
-			values[4] = text_or_null(row->media_url, &nulls[4]);
-			values[5] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
-			values[6] = Int64GetDatum(batch_id);
-			values[7] = TimestampTzGetDatum(now);
-			nulls[7] = !ld->opt->approve;
-			values[8] = NameGetDatum(&who);
-			nulls[8] = !ld->opt->approve;
+			all[0] = text_or_null(row->issuer, &allnulls[0]);
+			all[1] = DateADTGetDatum(row->issue_date);
+			all[2] = DateADTGetDatum(row->expiration_date);
+			allnulls[2] = !row->has_expiration;
+			all[3] = text_or_null(row->media_url, &allnulls[3]);
+			all[4] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
+			all[5] = Int64GetDatum(batch_id);
+			all[6] = TimestampTzGetDatum(now);
+			allnulls[6] = !ld->opt->approve;
+			all[7] = NameGetDatum(&who);
+			allnulls[7] = !ld->opt->approve;
+			values[0] = CStringGetTextDatum(row->key_text);
+			for (int f = 0; f < nu; f++)
+			{
+				values[f + 1] = all[uset[f]];
+				nulls[f + 1] = allnulls[uset[f]];
+			}
 			MemoryContextSwitchTo(old);
 			bulk_add(u, values, nulls);
+			load_row_written(ld);
 		}
 		else
 		{
-			Datum		values[12];
-			bool		nulls[12] = {0};
+			Datum		values[11];
+			bool		nulls[11] = {0};
 
-			head->key = nextval_internal(seq, false);
-			values[0] = Int64GetDatum(head->key);
-			values[1] = Int64GetDatum(head->learner_id);
-			values[2] = Int32GetDatum(row->type_id);
-			values[3] = CStringGetTextDatum(row->license_number);
-			values[4] = text_or_null(row->issuer, &nulls[4]);
-			values[5] = DateADTGetDatum(row->issue_date);
-			values[6] = DateADTGetDatum(row->expiration_date);
-			nulls[6] = !row->has_expiration;
-			values[7] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
-			values[8] = text_or_null(row->media_url, &nulls[8]);
-			values[9] = Int64GetDatum(batch_id);
-			values[10] = TimestampTzGetDatum(now);
+			values[0] = Int64GetDatum(head->learner_id);
+			values[1] = Int32GetDatum(row->type_id);
+			values[2] = CStringGetTextDatum(row->license_number);
+			values[3] = text_or_null(row->issuer, &nulls[3]);
+			values[4] = DateADTGetDatum(row->issue_date);
+			values[5] = DateADTGetDatum(row->expiration_date);
+			nulls[5] = !row->has_expiration;
+			values[6] = CStringGetTextDatum(ld->opt->approve ? "approved" : "pending");
+			values[7] = text_or_null(row->media_url, &nulls[7]);
+			values[8] = Int64GetDatum(batch_id);
+			values[9] = TimestampTzGetDatum(now);
+			nulls[9] = !ld->opt->approve;
+			values[10] = NameGetDatum(&who);
 			nulls[10] = !ld->opt->approve;
-			values[11] = NameGetDatum(&who);
-			nulls[11] = !ld->opt->approve;
 			MemoryContextSwitchTo(old);
-			tw_add(w, values, nulls);
+			load_writer_add(w, i, values, nulls);
 		}
-		load_row_written(ld);
 		MemoryContextReset(rowcxt);
 	}
-	tw_end(w);
+	load_writer_end(w);
 	bulk_end(u);
 	bulk_end(d);
 	MemoryContextDelete(rowcxt);

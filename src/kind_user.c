@@ -98,6 +98,8 @@ typedef struct UserRow
 
 typedef struct UserState
 {
+	bool		lacks[U_NBUILTIN];	/* fields the learner target has no column for */
+	bool		lacks_profile;
 	int			ncustom;
 	bool		required[U_NBUILTIN];
 	bool	   *custom_required;
@@ -141,6 +143,25 @@ user_setup(Load *ld)
 	US(ld)->usernames = dir_create(ld->cxt, 1024);
 	US(ld)->remotes = dir_create(ld->cxt, 1024);
 	US(ld)->claimed = dir_create(ld->cxt, 1024);
+	{
+		const Target *t = target_get(TR_LEARNER);
+
+		for (int c = U_EMAIL; c <= U_REMOTE_ID; c++)
+			US(ld)->lacks[c] = !target_has(t, user_col_names[c]);
+		US(ld)->lacks_profile = !target_has(t, "profile");
+	}
+}
+
+/* a value of column col the learner target cannot store: a problem (false) */
+static bool
+user_storable(Load *ld, RecordCtx *rc, int col, const char *v, Size len)
+{
+	bool		custom = (col >= U_NBUILTIN);
+
+	if (custom ? !US(ld)->lacks_profile : !US(ld)->lacks[col])
+		return true;
+	return load_storable(ld, rc, TR_LEARNER, custom ? "profile" : user_col_names[col],
+						 ld->cols[col].name, v, len);
 }
 
 /* ---------------- pass 1: checks ---------------- */
@@ -168,7 +189,7 @@ user_check(Load *ld, RecordCtx *rc, KindRow *head)
 		if (fc_check_email(v, len) != FC_OK)
 			record_problem(rc, "email", "invalid_email", v, len,
 						   "\"%s\" is not a valid e-mail address", v);
-		else
+		else if (user_storable(ld, rc, U_EMAIL, v, len))
 		{
 			row->email = arena_strndup(&ld->arena, v, len);
 			row->by_email = dir_insert(US(ld)->emails, lower_text(v, len), NULL);
@@ -182,7 +203,7 @@ user_check(Load *ld, RecordCtx *rc, KindRow *head)
 		if (memchr(v, '@', len) != NULL)
 			record_problem(rc, "username", "invalid_value", v, len,
 						   "\"%s\" is not a username: a username cannot contain @", v);
-		else
+		else if (user_storable(ld, rc, U_USERNAME, v, len))
 		{
 			row->username = arena_strndup(&ld->arena, v, len);
 			row->by_username = dir_insert(US(ld)->usernames, lower_text(v, len), NULL);
@@ -197,16 +218,19 @@ user_check(Load *ld, RecordCtx *rc, KindRow *head)
 		int			r;
 
 		if (option_find(&role_vocab, v, OPT_ALL, &r))
-			row->role = (uint8) r;
+		{
+			if (user_storable(ld, rc, U_ROLE, v, len))
+				row->role = (uint8) r;
+		}
 		else
 			record_problem(rc, "role", "invalid_role", v, len,
 						   "\"%s\" is not a role (%s)", v, option_list(&role_vocab, OPT_ALL, false));
 	}
-	if ((v = uvalue(ld, rc, U_FIRST_NAME, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_FIRST_NAME, &len)) != NULL && user_storable(ld, rc, U_FIRST_NAME, v, len))
 		row->first_name = arena_strndup(&ld->arena, v, len);
-	if ((v = uvalue(ld, rc, U_LAST_NAME, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_LAST_NAME, &len)) != NULL && user_storable(ld, rc, U_LAST_NAME, v, len))
 		row->last_name = arena_strndup(&ld->arena, v, len);
-	if ((v = uvalue(ld, rc, U_REMOTE_ID, &len)) != NULL)
+	if ((v = uvalue(ld, rc, U_REMOTE_ID, &len)) != NULL && user_storable(ld, rc, U_REMOTE_ID, v, len))
 	{
 		row->remote_id = arena_strndup(&ld->arena, v, len);
 		row->by_remote = dir_insert(US(ld)->remotes, v, NULL);
@@ -215,7 +239,8 @@ user_check(Load *ld, RecordCtx *rc, KindRow *head)
 	{
 		row->custom = arena_alloc0(&ld->arena, sizeof(char *) * US(ld)->ncustom);
 		for (int i = 0; i < US(ld)->ncustom; i++)
-			if ((v = uvalue(ld, rc, U_NBUILTIN + i, &len)) != NULL)
+			if ((v = uvalue(ld, rc, U_NBUILTIN + i, &len)) != NULL &&
+				user_storable(ld, rc, U_NBUILTIN + i, v, len))
 				row->custom[i] = arena_strndup(&ld->arena, v, len);
 	}
 
@@ -286,12 +311,28 @@ identify(Load *ld, int64 i)
 		uproblem(ld, row, "email", "missing_value", NULL, "an email or a username is required");
 		return;
 	}
+	if (key->nfound > 1)
+	{
+		uproblem(ld, row, row->email ? "email" : "username", "ambiguous_learner",
+				 row->email ? row->email : row->username, "%d learners have %s \"%s\"", key->nfound,
+				 row->email ? "email" : "username", row->email ? row->email : row->username);
+		return;
+	}
 	match = key->found ? key : NULL;
 	if (key->aux > 0)
 	{
 		uproblem(ld, row, row->email ? "email" : "username", "duplicate_in_file",
 				 row->email ? row->email : row->username,
 				 "the same person as line " INT64_FORMAT, urow(ld, key->aux - 1)->head.line_no);
+		return;
+	}
+	if ((row->username && row->by_username->nfound > 1) || (row->remote_id && row->by_remote->nfound > 1))
+	{
+		const char *f = (row->username && row->by_username->nfound > 1) ? "username" : "remote_id";
+		const char *v = f[0] == 'u' ? row->username : row->remote_id;
+
+		uproblem(ld, row, f, "ambiguous_learner", v, "%d learners have %s \"%s\"",
+				 f[0] == 'u' ? row->by_username->nfound : row->by_remote->nfound, f, v);
 		return;
 	}
 	if (row->email && row->username && row->by_username->aux > 0)
@@ -406,6 +447,12 @@ associates_ok(Load *ld, int64 i)
 		DirEntry   *e = a->entry;
 		bool		self;
 
+		if (!row_valid(ld, e->aux) && e->nfound > 1)
+		{
+			uproblem(ld, row, user_col_names[a->col], "ambiguous_learner", a->token,
+					 "%d learners are \"%s\"", e->nfound, a->token);
+			return false;
+		}
 		if (!row_valid(ld, e->aux) && !e->found)
 		{
 			uproblem(ld, row, user_col_names[a->col], "unknown_associate", a->token,
@@ -615,15 +662,23 @@ user_profile(Load *ld, UserRow *row)
 	return profile_json(&ld->cols[U_NBUILTIN], row->custom, US(ld)->ncustom);
 }
 
+/* a learner created: its id comes back from the written row */
+static void
+created_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
+{
+	if (!isnull && key_type == INT8OID)
+		urow(ld, item)->head.learner_id = DatumGetInt64(key);
+}
+
 static int
 create_learners(Load *ld, int64 batch_id)
 {
-	static const char *const cols[9] = {"id", "email", "remote_id", "first_name", "last_name",
+	static const char *const fields[8] = {"email", "remote_id", "first_name", "last_name",
 	"username", "role", "profile", "created_by_batch"};
-	static const Oid types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	static const Oid types[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	JSONBOID, INT8OID};
-	Oid			seq = identity_sequence("learner");
-	TableWriter *w = tw_begin("learner", 9, cols, types);
+	LoadWriter *w = load_writer_begin(ld, TR_LEARNER, 8, fields, types, "learner",
+									  created_key, NULL, true);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user row",
 												 ALLOCSET_SMALL_SIZES);
 	int			n = 0;
@@ -631,33 +686,31 @@ create_learners(Load *ld, int64 batch_id)
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		UserRow    *row = urow(ld, i);
-		Datum		values[9];
-		bool		nulls[9] = {0};
+		Datum		values[8];
+		bool		nulls[8] = {0};
 		char	   *profile;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (row->head.nproblems > 0 || !row->creates)
 			continue;
-		row->head.learner_id = nextval_internal(seq, false);
 		old = MemoryContextSwitchTo(rowcxt);
-		values[0] = Int64GetDatum(row->head.learner_id);
-		values[1] = text_or_null(row->email, &nulls[1]);
-		values[2] = text_or_null(row->remote_id, &nulls[2]);
-		values[3] = text_or_null(row->first_name, &nulls[3]);
-		values[4] = text_or_null(row->last_name, &nulls[4]);
-		values[5] = text_or_null(row->username, &nulls[5]);
-		values[6] = CStringGetTextDatum(role_names(row->eff_role));
+		values[0] = text_or_null(row->email, &nulls[0]);
+		values[1] = text_or_null(row->remote_id, &nulls[1]);
+		values[2] = text_or_null(row->first_name, &nulls[2]);
+		values[3] = text_or_null(row->last_name, &nulls[3]);
+		values[4] = text_or_null(row->username, &nulls[4]);
+		values[5] = CStringGetTextDatum(role_names(row->eff_role));
 		profile = user_profile(ld, row);
-		values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
-		values[8] = Int64GetDatum(batch_id);
+		values[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(profile ? profile : "{}"));
+		values[7] = Int64GetDatum(batch_id);
 		MemoryContextSwitchTo(old);
-		tw_add(w, values, nulls);
+		load_writer_add(w, i, values, nulls);
 		MemoryContextReset(rowcxt);
 		row->head.outcome = OUT_CREATED;
 		n++;
 	}
-	tw_end(w);
+	load_writer_end(w);
 	MemoryContextDelete(rowcxt);
 	return n;
 }
@@ -697,53 +750,74 @@ cmp_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* update existing learners' non-empty fields; sets status u(pdated) or n(unchanged) */
+/* update existing learners' non-empty fields; outcome updated or unchanged */
 static void
 update_learners(Load *ld, int *updated, int *unchanged)
 {
-	static const Oid types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	static const char *const all_fields[6] = {"first_name", "last_name", "remote_id", "username",
+	"role", "profile"};
+	static const Oid all_types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	static const char all_modes[6] = {'c', 'c', 'c', 'c', 'c', 'j'};
+	const Target *t = target_get(TR_LEARNER);
+	const char *fields[6];
+	Oid			types[7];
+	char		modes[6];
+	int			set[6];
+	int			nset = 0;
 	UpdatedIds	u = {0};
-	BulkInsert *b;
+	BulkInsert *b = NULL;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user update",
 												 ALLOCSET_SMALL_SIZES);
 
-	b = bulk_begin_ex("UPDATE credimport.learner l SET "
-					  "first_name = coalesce(u.f, l.first_name), last_name = coalesce(u.la, l.last_name), "
-					  "remote_id = coalesce(u.r, l.remote_id), username = coalesce(u.un, l.username), "
-					  "role = coalesce(u.ro, l.role), profile = l.profile || coalesce(u.p::jsonb, '{}') "
-					  "FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(id, f, la, r, un, ro, p) "
-					  "WHERE l.id = u.id AND ("
-					  "l.first_name IS DISTINCT FROM coalesce(u.f, l.first_name) OR "
-					  "l.last_name IS DISTINCT FROM coalesce(u.la, l.last_name) OR "
-					  "l.remote_id IS DISTINCT FROM coalesce(u.r, l.remote_id) OR "
-					  "l.username IS DISTINCT FROM coalesce(u.un, l.username) OR "
-					  "l.role IS DISTINCT FROM coalesce(u.ro, l.role) OR "
-					  "l.profile IS DISTINCT FROM l.profile || coalesce(u.p::jsonb, '{}')) "
-					  "RETURNING l.id",
-					  7, types, 10000, false, collect_updated, &u);
-	for (int64 i = 0; i < ld->nrows; i++)
+	types[0] = INT8OID;
+	for (int f = 0; f < 6; f++)
+		if (target_has(t, all_fields[f]))
+		{
+			fields[nset] = all_fields[f];
+			types[nset + 1] = all_types[f];
+			modes[nset] = all_modes[f];
+			set[nset] = f;
+			nset++;
+		}
+	/* (a target with none of the fields: every learner named is unchanged) */
+	if (nset > 0)
+		b = bulk_begin_ex(target_sql_update(t, INT8OID, nset, fields, &types[1], modes, true, true),
+						  nset + 1, types, 10000, false, collect_updated, &u);
+	for (int64 i = 0; b && i < ld->nrows; i++)
 	{
 		UserRow    *row = urow(ld, i);
+		Datum		all[6];
+		bool		allnulls[6] = {0};
 		Datum		values[7];
 		bool		nulls[7] = {0};
+		char	   *profile;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (row->head.nproblems > 0 || row->creates)
 			continue;
 		old = MemoryContextSwitchTo(rowcxt);
+		all[0] = text_or_null(row->first_name, &allnulls[0]);
+		all[1] = text_or_null(row->last_name, &allnulls[1]);
+		all[2] = text_or_null(row->remote_id, &allnulls[2]);
+		all[3] = text_or_null(row->username, &allnulls[3]);
+		all[4] = text_or_null(row->role ? role_names(row->role) : NULL, &allnulls[4]);
+		profile = user_profile(ld, row);
+		allnulls[5] = (profile == NULL);
+		all[5] = profile ? DirectFunctionCall1(jsonb_in, CStringGetDatum(profile)) : (Datum) 0;
 		values[0] = Int64GetDatum(row->head.learner_id);
-		values[1] = text_or_null(row->first_name, &nulls[1]);
-		values[2] = text_or_null(row->last_name, &nulls[2]);
-		values[3] = text_or_null(row->remote_id, &nulls[3]);
-		values[4] = text_or_null(row->username, &nulls[4]);
-		values[5] = text_or_null(row->role ? role_names(row->role) : NULL, &nulls[5]);
-		values[6] = text_or_null(user_profile(ld, row), &nulls[6]);
+		for (int f = 0; f < nset; f++)
+		{
+			values[f + 1] = all[set[f]];
+			nulls[f + 1] = allnulls[set[f]];
+		}
 		MemoryContextSwitchTo(old);
 		bulk_add(b, values, nulls);
+		load_row_written(ld);
 		MemoryContextReset(rowcxt);
 	}
-	bulk_end(b);
+	if (b)
+		bulk_end(b);
 	MemoryContextDelete(rowcxt);
 
 	if (u.n > 1)
@@ -781,11 +855,11 @@ associate_id(Load *ld, Assoc *a)
 static void
 write_links(Load *ld, int64 batch_id)
 {
-	static const Oid types[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
-	BulkInsert *b = bulk_begin_ex("INSERT INTO credimport.learner_link "
-								  "(learner_id, related_learner_id, relation, batch_id) "
-								  "SELECT * FROM unnest($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-								  4, types, 10000, false, NULL, NULL);
+	static const char *const all_fields[4] = {"learner_id", "related_learner_id", "relation", "batch_id"};
+	static const Oid all_types[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
+	const Target *t = target_get(TR_LEARNER_LINK);
+	int			nf = target_has(t, "batch_id") ? 4 : 3;
+	BulkInsert *b = NULL;
 	Datum		rel_parent = CStringGetTextDatum("parent");
 	Datum		rel_instructor = CStringGetTextDatum("instructor");
 
@@ -801,6 +875,9 @@ write_links(Load *ld, int64 batch_id)
 			Datum		values[4];
 			int64		other = associate_id(ld, a);
 
+			if (b == NULL)
+				b = bulk_begin_ex(target_sql_insert(t, nf, all_fields, all_types, true, false),
+								  nf, all_types, 10000, false, NULL, NULL);
 			if (a->col == U_STUDENT)
 			{
 				/* a parent's or instructor's record: stored from the student's side */
@@ -818,16 +895,18 @@ write_links(Load *ld, int64 batch_id)
 			bulk_add(b, values, NULL);
 		}
 	}
-	bulk_end(b);
+	if (b)
+		bulk_end(b);
 }
 
 /* an invitation with an unguessable token for each learner created; one NOTIFY */
 static void
 write_invitations(Load *ld, int64 batch_id)
 {
-	static const char *const cols[3] = {"learner_id", "batch_id", "token"};
+	static const char *const fields[3] = {"learner_id", "batch_id", "token"};
 	static const Oid types[3] = {INT8OID, INT8OID, TEXTOID};
-	TableWriter *w = tw_begin("invitation", 3, cols, types);
+	LoadWriter *w = load_writer_begin(ld, TR_INVITATION, 3, fields, types, "invitation",
+									  NULL, NULL, false);
 	int			n = 0;
 	char		payload[32];
 
@@ -850,10 +929,10 @@ write_invitations(Load *ld, int64 batch_id)
 		values[0] = Int64GetDatum(row->head.learner_id);
 		values[1] = Int64GetDatum(batch_id);
 		values[2] = CStringGetTextDatum(token);
-		tw_add(w, values, NULL);
+		load_writer_add(w, i, values, NULL);
 		n++;
 	}
-	tw_end(w);
+	load_writer_end(w);
 	if (n > 0)
 	{
 		snprintf(payload, sizeof(payload), INT64_FORMAT, batch_id);
@@ -867,15 +946,15 @@ write_invitations(Load *ld, int64 batch_id)
 static void
 user_match(Load *ld)
 {
-	dir_resolve(US(ld)->emails,
-				"SELECT pg_catalog.lower(email), id, active, role FROM credimport.learner "
-				"WHERE pg_catalog.lower(email) OPERATOR(pg_catalog.=) ANY ($1)");
-	dir_resolve(US(ld)->usernames,
-				"SELECT pg_catalog.lower(username), id, active, role FROM credimport.learner "
-				"WHERE pg_catalog.lower(username) OPERATOR(pg_catalog.=) ANY ($1)");
-	dir_resolve(US(ld)->remotes,
-				"SELECT remote_id, id, active FROM credimport.learner "
-				"WHERE remote_id OPERATOR(pg_catalog.=) ANY ($1)");
+	const Target *t = target_get(TR_LEARNER);
+
+	/* (a directory of a field the target lacks holds only associates' names: none exists) */
+	if (dir_count(US(ld)->emails) > 0 && !US(ld)->lacks[U_EMAIL])
+		dir_resolve(US(ld)->emails, target_sql_resolve(t, "email", true, "role"));
+	if (dir_count(US(ld)->usernames) > 0 && !US(ld)->lacks[U_USERNAME])
+		dir_resolve(US(ld)->usernames, target_sql_resolve(t, "username", true, "role"));
+	if (dir_count(US(ld)->remotes) > 0)
+		dir_resolve(US(ld)->remotes, target_sql_resolve(t, "remote_id", false, NULL));
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
