@@ -2,7 +2,7 @@
 EXTENSION    = credimport
 MODULE_big   = credimport
 OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o src/xlsx_reader.o \
-               src/columns.o src/options.o src/match.o src/pipeline.o src/kind_credit.o src/kind_user.o src/kind_credential.o src/writer.o src/provenance.o src/report.o src/report_xlsx.o \
+               src/columns.o src/options.o src/match.o src/pipeline.o $(patsubst %.c,%.o,$(sort $(wildcard src/kind_*.c))) src/writer.o src/provenance.o src/report.o src/report_xlsx.o \
                src/xls_reader.o src/source_xls.o src/target.o
 DATA         = $(wildcard credimport--*.sql)
 PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"

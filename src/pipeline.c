@@ -775,17 +775,21 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 
 
 /*
- * The registry of kinds: one line per kind.
+ * The registry of kinds: one line per kind (its KindDecl, defined in its
+ * own file src/kind_NAME.c, which the Makefile builds by its name).
  */
-extern const KindDecl credit_kind;
-extern const KindDecl user_kind;
-extern const KindDecl credential_kind;
+#define KIND_REGISTRY \
+	KIND(credit_kind) \
+	KIND(user_kind) \
+	KIND(credential_kind) \
+	/* (end of the registry) */
 
-static const KindDecl *const kinds[] = {
-	&credit_kind,
-	&user_kind,
-	&credential_kind,
-};
+#define KIND(decl) extern const KindDecl decl;
+KIND_REGISTRY
+#undef KIND
+#define KIND(decl) &decl,
+static const KindDecl *const kinds[] = {KIND_REGISTRY};
+#undef KIND
 
 #define NKINDS lengthof(kinds)
 
