@@ -225,6 +225,9 @@ SELECT credimport_set_target('credit', 'app.credit_part', app.platform_columns()
 ALTER TABLE app.credit_part_2023 ADD CONSTRAINT at_most_4 CHECK (credits <= 4);
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_a_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 ALTER TABLE app.credit_part_2023 DROP CONSTRAINT at_most_4;
+-- a partition as the target: its partition constraint holds by both routes
+SELECT credimport_set_target('credit', 'app.credit_part_2022', app.platform_columns());
+SELECT r.route, tw_error(:'tw_content', r.route) AS into_one_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 SELECT count(*) AS written FROM app.credit_part;
 
 -- a Citus distributed table is written by INSERT (its rows are not in the
