@@ -139,6 +139,8 @@ ALTER EXTENSION credimport UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 SELECT l.email, c.course_id, b.kind, b.status FROM credimport.credit c
   JOIN credimport.learner l ON l.id = c.learner_id JOIN credimport.batch b ON b.id = c.batch_id;
+-- every target is its shipped table
+SELECT count(*) AS targets, count(*) FILTER (WHERE shipped) AS shipped FROM credimport.targets;
 -- each function of 1.3 is replaced by one with the same name, door and
 -- leading arguments, then columns (and, but for tables, encoding and
 -- header_row; credimport_validate takes allow_edit and if_exists first),
@@ -173,6 +175,53 @@ REVOKE ALL ON FUNCTION credimport_validate(text, text, boolean, text, text, text
 DROP ROLE "upgrade loader 1.3";
 CREATE TEMP TABLE upgraded_from_1_3 AS SELECT * FROM ext_fingerprint() f;
 
+-- 1.4, with data (learners, credits, credentials, a batch of users with a
+-- link and invitations), updated to the current version: every role's
+-- target is its shipped table, the data stays, and loads after the update
+-- find and write the same tables
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.4';
+INSERT INTO credimport.credit_type (code, name) VALUES ('CME', 'CME');
+INSERT INTO credimport.credential_type (code, name) VALUES ('RN', 'Registered nurse');
+SELECT line_no, status FROM credimport_load_users_data(
+    convert_to(E'email,first_name,last_name,role,parent\n'
+               'kid@example.org,Kid,One,student,mum@example.org\n'
+               'mum@example.org,Mum,One,parent,\n', 'UTF8'), format => 'csv', auto_invite => true);
+SELECT line_no, status FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'kid@example.org,P,T,UP-4,2024-01-01,1.5,CME\n', 'UTF8'), 'email', format => 'csv');
+SELECT line_no, status FROM credimport_load_credentials_data(
+    convert_to(E'email,credential_type,license_number,issue_date\n'
+               'mum@example.org,RN,L-14,2024-02-01\n', 'UTF8'), 'email', format => 'csv');
+CREATE TEMP TABLE rows_1_4 AS
+SELECT 'learner' AS t, count(*) AS n, string_agg(email || '/' || role, ',' ORDER BY id) AS rows FROM credimport.learner
+UNION ALL SELECT 'credit', count(*), string_agg(course_id || '/' || number_credits, ',' ORDER BY id) FROM credimport.credit
+UNION ALL SELECT 'credential', count(*), string_agg(license_number || '/' || status, ',' ORDER BY id) FROM credimport.credential
+UNION ALL SELECT 'learner_link', count(*), string_agg(relation, ',') FROM credimport.learner_link
+UNION ALL SELECT 'invitation', count(*), NULL FROM credimport.invitation
+UNION ALL SELECT 'batch', count(*), string_agg(kind || '/' || status, ',' ORDER BY id) FROM credimport.batch;
+ALTER EXTENSION credimport UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+SELECT role, relation, shipped FROM credimport.targets;
+SELECT count(*) AS configured FROM credimport.target;
+SELECT r.t, r.n, r.rows IS NOT DISTINCT FROM o.rows AS same_rows
+  FROM (SELECT 'learner' AS t, count(*) AS n, string_agg(email || '/' || role, ',' ORDER BY id) AS rows FROM credimport.learner
+        UNION ALL SELECT 'credit', count(*), string_agg(course_id || '/' || number_credits, ',' ORDER BY id) FROM credimport.credit
+        UNION ALL SELECT 'credential', count(*), string_agg(license_number || '/' || status, ',' ORDER BY id) FROM credimport.credential
+        UNION ALL SELECT 'learner_link', count(*), string_agg(relation, ',') FROM credimport.learner_link
+        UNION ALL SELECT 'invitation', count(*), NULL FROM credimport.invitation
+        UNION ALL SELECT 'batch', count(*), string_agg(kind || '/' || status, ',' ORDER BY id) FROM credimport.batch) r
+  JOIN rows_1_4 o USING (t) ORDER BY 1;
+-- a load after the update, into the same tables
+SELECT line_no, status FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'mum@example.org,P,T,UP-5,2024-03-01,2,CME\n', 'UTF8'), 'email', format => 'csv');
+SELECT l.email, c.course_id, c.number_credits FROM credimport.credit c
+  JOIN credimport.learner l ON l.id = c.learner_id ORDER BY c.id;
+CREATE TEMP TABLE upgraded_from_1_4 AS SELECT * FROM ext_fingerprint() f;
+
 -- a fresh install of the current version
 SET client_min_messages = warning;
 DROP EXTENSION credimport CASCADE;
@@ -189,7 +238,9 @@ SELECT (SELECT count(*) FROM fresh) AS objects_compared,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_2 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_2,
        (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_2) d) AS missing_from_1_2,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_3 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_3,
-       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d) AS missing_from_1_3;
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d) AS missing_from_1_3,
+       (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_4 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_4,
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_4) d) AS missing_from_1_4;
 (SELECT 'only after update from 1.0' AS side, * FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
 (SELECT 'only in fresh install (1.0)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d)
@@ -204,7 +255,11 @@ UNION ALL
 UNION ALL
 (SELECT 'only after update from 1.3', * FROM (SELECT * FROM upgraded_from_1_3 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
-(SELECT 'only in fresh install (1.3)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d);
+(SELECT 'only in fresh install (1.3)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d)
+UNION ALL
+(SELECT 'only after update from 1.4', * FROM (SELECT * FROM upgraded_from_1_4 EXCEPT ALL SELECT * FROM fresh) d)
+UNION ALL
+(SELECT 'only in fresh install (1.4)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_4) d);
 
 -- ---------------------------------------------------------------------------
 -- The loaders of every SQL version, through every door, served by the

@@ -346,7 +346,8 @@ config_read(ConfigRow *rows)
 	desc = RelationGetDescr(rel);
 	if (desc->natts < 3)
 		elog(ERROR, "credimport: the configuration table credimport.target has an unexpected shape");
-	snap = RegisterSnapshot(GetLatestSnapshot());
+	/* the statement's snapshot: in REPEATABLE READ, the transaction's */
+	snap = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
 	scan = table_beginscan(rel, snap, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
@@ -405,9 +406,14 @@ find_column(TupleDesc desc, const char *name)
 	return NULL;
 }
 
-/* is there a unique index that keeps the column (or its lower()) unique? */
+/*
+ * Is there a unique index that keeps the column unique -- or, for a field
+ * compared lower()ed, lower(column)?  (A unique index on lower(column) keeps
+ * the column unique too; one on the column does not keep lower() unique.)
+ * Partial indexes keep nothing unique over the whole relation.
+ */
 static bool
-unique_index_on(Relation rel, AttrNumber attnum)
+unique_index_on(Relation rel, AttrNumber attnum, bool lower)
 {
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -422,7 +428,7 @@ unique_index_on(Relation rel, AttrNumber attnum)
 			heap_attisnull(ir->rd_indextuple, Anum_pg_index_indpred, NULL))
 		{
 			if (ix->indkey.values[0] == attnum)
-				found = true;
+				found = !lower;
 			else if (ix->indkey.values[0] == 0)
 			{
 				/* an expression: lower(column) keeps the column unique too */
@@ -471,8 +477,7 @@ jsonb_string(JsonbValue *v)
  * relation has gone.  notices: say which match keys nothing keeps unique.
  */
 static TargetPriv *
-target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
-			   bool strict, bool notices)
+target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool notices)
 {
 	const TargetRoleSpec *rs = &role_specs[role];
 	const char *rolename = target_role_names[role];
@@ -483,6 +488,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 	const char **mapped;		/* per field: the name configured, or NULL */
 	JsonbValue *active_value = NULL;
 	char		relkind;
+	List	   *not_unique = NIL;	/* match fields nothing keeps unique */
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
@@ -505,7 +511,6 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 	t->relid = relid;
 	t->relkind = relkind;
 	t->qualname = relation_qualname(rel);
-	t->shipped = (relid == shipped_relid(role, true));
 	t->nfields = rs->nfields;
 	t->fields = palloc0(sizeof(TargetField) * rs->nfields);
 	tp->notnull = palloc0(sizeof(bool) * rs->nfields);
@@ -578,6 +583,19 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 				 errmsg("target \"%s\": the columns argument must be a JSON object", rolename),
 				 errhint("Map credimport's field names to column names: {\"remote_id\": \"idnumber\"}.")));
 
+	/*
+	 * The shipped table: the extension's own, every field under its own
+	 * name (a configuration row naming it with '{}' changes nothing).
+	 */
+	t->shipped = (relid == shipped_relid(role, true));
+	for (int f = 0; f < rs->nfields && t->shipped; f++)
+		if (mapped[f] && strcmp(mapped[f], rs->fields[f].name) != 0)
+			t->shipped = false;
+	if (active_value && !(active_value->type == jbvString &&
+						  active_value->val.string.len == 6 &&
+						  memcmp(active_value->val.string.val, "active", 6) == 0))
+		t->shipped = false;
+
 	/* every field, as the relation has it */
 	for (int f = 0; f < rs->nfields; f++)
 	{
@@ -598,7 +616,8 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("target \"%s\": relation %s has no column \"%s\"",
 								rolename, t->qualname, colname),
-						 errdetail("Field \"%s\" is mapped to column \"%s\".", fs->name, colname)));
+						 errdetail("Field \"%s\" is mapped to column \"%s\".", fs->name, colname),
+						 errhint("Column names are matched exactly, case included.")));
 			if (strict && (fs->flags & F_REQUIRED))
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -645,12 +664,8 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 		}
 		if (notices && (fs->flags & F_MATCH) &&
 			((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-			 !unique_index_on(rel, a->attnum)))
-			ereport(NOTICE,
-					(errmsg("target \"%s\": nothing keeps column \"%s\" of relation %s unique",
-							rolename, tf->column, t->qualname),
-					 errdetail("Records that find a %s by %s will be reported as ambiguous_learner where two share it.",
-							   rs->what, fs->name)));
+			 !unique_index_on(rel, a->attnum, (fs->flags & F_LOWER) != 0)))
+			not_unique = lappend_int(not_unique, f);
 	}
 
 	/* "active": a column, {"unless": [columns]}, or nothing */
@@ -786,7 +801,24 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 						   rs->what),
 				 errhint("Point the target at the underlying table, or give the view an INSTEAD OF INSERT trigger.")));
 
-	(void) configured;
+	/* the configuration is valid: now say what it leaves to the loads */
+	{
+		ListCell   *lc;
+
+		foreach(lc, not_unique)
+		{
+			const TargetField *tf = &t->fields[lfirst_int(lc)];
+
+			ereport(NOTICE,
+					(errmsg("target \"%s\": nothing keeps column \"%s\" of relation %s unique%s",
+							rolename, tf->column, t->qualname,
+							(rs->fields[lfirst_int(lc)].flags & F_LOWER) ? " regardless of case" : ""),
+					 errdetail("Records that find a %s by %s will be reported as ambiguous_learner where two share it.",
+							   rs->what, tf->field)));
+		}
+		list_free(not_unique);
+	}
+
 	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
 	pfree(mapped);
 	return tp;
@@ -808,7 +840,6 @@ typedef struct TargetCache
 
 static TargetCache cache[TR_NROLES];
 static MemoryContext stale_cxt = NULL;	/* descriptions invalidated during their statement */
-static LocalTransactionId stale_lxid = InvalidLocalTransactionId;
 static TimestampTz stale_stmt = 0;
 static bool callback_registered = false;
 
@@ -848,22 +879,26 @@ target_get(TargetRole role)
 	if (c->valid && c->lxid == lxid && c->stmt == stmt)
 		return &c->tp->pub;
 
-	/* descriptions of an earlier statement are no one's any more */
-	if (stale_cxt != NULL && (stale_lxid != lxid || stale_stmt != stmt))
+	/*
+	 * Descriptions of an earlier statement are no one's any more; those of
+	 * this statement (invalidated while it runs, or read again after a
+	 * procedure's COMMIT) may still be held by a caller: they are kept until
+	 * the statement ends.
+	 */
+	if (stale_cxt != NULL && stale_stmt != stmt)
 	{
 		MemoryContextDelete(stale_cxt);
 		stale_cxt = NULL;
 	}
 	if (c->cxt != NULL)
 	{
-		if (c->lxid == lxid && c->stmt == stmt)
+		if (c->stmt == stmt)
 		{
 			/* invalidated during this statement: a caller may still hold it */
 			if (stale_cxt == NULL)
 			{
 				stale_cxt = AllocSetContextCreate(TopMemoryContext, "credimport stale targets",
 												  ALLOCSET_SMALL_SIZES);
-				stale_lxid = lxid;
 				stale_stmt = stmt;
 			}
 			MemoryContextSetParent(c->cxt, stale_cxt);
@@ -881,7 +916,7 @@ target_get(TargetRole role)
 	{
 		config_read(rows);
 		relid = rows[role].present ? rows[role].relid : shipped_relid(role, false);
-		c->tp = target_resolve(role, relid, rows[role].columns, rows[role].present, true, false);
+		c->tp = target_resolve(role, relid, rows[role].columns, true, false);
 	}
 	PG_CATCH();
 	{
@@ -968,12 +1003,19 @@ array_type_name(Oid type)
 	return format_type_be_qualified(arr);
 }
 
-/* $n, cast to an array of the column's type when given as another type */
+/*
+ * $n, cast to an array of the column's type when given as another type.
+ * Whole numbers are not cast: the integer types compare with each other
+ * (and use each other's indexes), and an INSERT or UPDATE assigns them; a
+ * cast to a narrower column type would fail on a key that merely matches
+ * nothing.  No typmod: the assignment applies it, and reports a value too
+ * long instead of truncating it as a cast would.
+ */
 static void
 append_param(StringInfo s, int n, Oid given, Oid column_type)
 {
 	appendStringInfo(s, "$%d", n);
-	if (given != column_type)
+	if (given != column_type && !(is_integer_type(given) && is_integer_type(column_type)))
 		appendStringInfo(s, "::%s", array_type_name(column_type));
 }
 
@@ -1378,7 +1420,6 @@ set_or_reset_target(PG_FUNCTION_ARGS, bool reset)
 	{
 		Oid			relid;
 		Jsonb	   *columns;
-		AclMode		need = ACL_SELECT | (role_specs[role].written ? ACL_INSERT : 0);
 		AclResult	acl;
 		Datum		values[3];
 		Oid			types[3] = {TEXTOID, REGCLASSOID, JSONBOID};
@@ -1392,11 +1433,26 @@ set_or_reset_target(PG_FUNCTION_ARGS, bool reset)
 		columns = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
 
 		/* the configuring role may not point loads at what it cannot use itself */
-		acl = pg_class_aclcheck(relid, GetUserId(), need);
+		acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+		if (acl == ACLCHECK_OK && role_specs[role].written)
+			acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+		{
+			char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+			char	   *rel = get_rel_name(relid);
 
-		(void) target_resolve(role, relid, columns, true, true, true);
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("target \"%s\": permission denied for relation %s", rolename,
+							rel ? quote_qualified_identifier(nsp, rel) : "(dropped)"),
+					 role_specs[role].written ?
+					 errdetail("Loads read %s rows from it and insert them into it: the role that points a target at a relation needs SELECT and INSERT on it.",
+							   role_specs[role].what) :
+					 errdetail("Loads read %s rows from it: the role that points a target at a relation needs SELECT on it.",
+							   role_specs[role].what)));
+		}
+
+		(void) target_resolve(role, relid, columns, true, true);
 
 		values[0] = CStringGetTextDatum(rolename);
 		values[1] = ObjectIdGetDatum(relid);
@@ -1470,7 +1526,7 @@ credimport_target_list(PG_FUNCTION_ARGS)
 		bool		nulls[4] = {0};
 		Oid			relid = rows[r].present ? rows[r].relid : shipped_relid((TargetRole) r, true);
 		TargetPriv *tp = OidIsValid(relid) ?
-			target_resolve((TargetRole) r, relid, rows[r].columns, rows[r].present, false, false) : NULL;
+			target_resolve((TargetRole) r, relid, rows[r].columns, false, false) : NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		values[0] = CStringGetTextDatum(target_role_names[r]);
@@ -1482,7 +1538,7 @@ credimport_target_list(PG_FUNCTION_ARGS)
 			values[2] = JsonbPGetDatum(rows[r].columns);
 		else
 			nulls[2] = true;
-		values[3] = BoolGetDatum(!rows[r].present);
+		values[3] = BoolGetDatum(tp ? tp->pub.shipped : false);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -66,7 +66,7 @@ typedef struct Target
 	Oid			relid;
 	char		relkind;
 	const char *qualname;		/* quote_qualified_identifier(schema, name) */
-	bool		shipped;		/* the extension's own table */
+	bool		shipped;		/* the extension's own table, fields under their own names */
 	int			nfields;
 	TargetField *fields;		/* every field the role knows, mapped or not */
 	const char *key;			/* field of the row key ("id"); NULL for roles without one */
@@ -136,6 +136,7 @@ extern char *target_sql_delete(const Target *t, Oid key_type);
  * INSERT of the given fields from $1 .. $n (arrays of the given types)
  * through the executor: INSERT INTO t (cols) [OVERRIDING SYSTEM VALUE]
  * SELECT ... FROM unnest(...) [ON CONFLICT DO NOTHING] [RETURNING key].
+ * The key comes back as int8 when its column is an integer, else as text.
  */
 extern char *target_sql_insert(const Target *t, int nfields, const char *const *fields,
 							   const Oid *types, bool on_conflict_nothing, bool returning_key);
