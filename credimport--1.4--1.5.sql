@@ -117,6 +117,27 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'credimport_writing_row'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
+/*
+ * The expiring credentials, from whatever the credential, credential type
+ * and learner targets are: the view reads through a function that builds
+ * its query from the targets (with the reader's rights).  credential_id
+ * is the key of an integer-keyed credential target (NULL otherwise);
+ * credential_key is the key of any target, as text.
+ */
+CREATE FUNCTION credimport.credential_expiring_rows(
+    OUT credential_id bigint, OUT learner_id bigint, OUT email text, OUT first_name text,
+    OUT last_name text, OUT credential_type text, OUT license_number text, OUT issuer text,
+    OUT expiration_date date, OUT days_left integer, OUT credential_key text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'credimport_credential_expiring_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE VIEW credimport.credential_expiring AS
+SELECT e.credential_id, e.learner_id, e.email, e.first_name, e.last_name, e.credential_type,
+       e.license_number, e.issuer, e.expiration_date, e.days_left, e.credential_key
+  FROM credimport.credential_expiring_rows() e;
+
 -- ---------------------------------------------------------------------------
 -- section: kinds and options (one pipeline)
 -- ---------------------------------------------------------------------------

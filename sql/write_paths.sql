@@ -17,7 +17,15 @@ SELECT format('COPY wp_rows TO %L WITH (FORMAT csv, HEADER)', :'wp_file') \gexec
 -- the same load by both routes gives the same credits and the same report
 BEGIN;
 SET LOCAL credimport.write_method = 'insert';
-CREATE TEMP TABLE by_insert_report AS SELECT line_no, status, learner_id, errors FROM credimport_load(:'wp_file', 'email');
+CREATE TEMP TABLE by_insert_keys AS SELECT * FROM credimport_load(:'wp_file', 'email');
+CREATE TEMP TABLE by_insert_report AS SELECT line_no, status, learner_id, errors FROM by_insert_keys;
+-- the keys the table generated come back, in the result and as provenance
+-- (the shipped tables too), by both routes
+SELECT count(*) AS results, count(c.id) AS keys_in_the_table, count(DISTINCT c.id) AS distinct_keys,
+       (SELECT array_agg(id::text ORDER BY id::text) FROM credimport.credit WHERE course_id LIKE 'WP-%')
+     = (SELECT array_agg(row_key ORDER BY row_key) FROM credimport.provenance_rows
+         WHERE batch_id = credimport_last_batch_id() AND role = 'credit') AS provenance_is_the_credits
+  FROM by_insert_keys r LEFT JOIN credimport.credit c ON c.id = r.credit_id AND c.batch_id = r.batch_id;
 CREATE TEMP TABLE by_insert AS
 SELECT learner_id, provider, course_title, course_id, completion_date, number_credits,
        credit_type_id, user_editable, created_at = now() AS created_now
@@ -25,7 +33,13 @@ SELECT learner_id, provider, course_title, course_id, completion_date, number_cr
 SAVEPOINT s;
 DELETE FROM credimport.credit WHERE course_id LIKE 'WP-%';
 SET LOCAL credimport.write_method = 'auto';
-CREATE TEMP TABLE by_multi_report AS SELECT line_no, status, learner_id, errors FROM credimport_load(:'wp_file', 'email');
+CREATE TEMP TABLE by_multi_keys AS SELECT * FROM credimport_load(:'wp_file', 'email');
+CREATE TEMP TABLE by_multi_report AS SELECT line_no, status, learner_id, errors FROM by_multi_keys;
+SELECT count(*) AS results, count(c.id) AS keys_in_the_table, count(DISTINCT c.id) AS distinct_keys,
+       (SELECT array_agg(id::text ORDER BY id::text) FROM credimport.credit WHERE course_id LIKE 'WP-%')
+     = (SELECT array_agg(row_key ORDER BY row_key) FROM credimport.provenance_rows
+         WHERE batch_id = credimport_last_batch_id() AND role = 'credit') AS provenance_is_the_credits
+  FROM by_multi_keys r LEFT JOIN credimport.credit c ON c.id = r.credit_id AND c.batch_id = r.batch_id;
 CREATE TEMP TABLE by_multi AS
 SELECT learner_id, provider, course_title, course_id, completion_date, number_credits,
        credit_type_id, user_editable, created_at = now() AS created_now
@@ -93,9 +107,9 @@ ALTER TABLE credimport.credit DROP COLUMN note;
 DROP FUNCTION wp_before(), wp_row_trigger(), wp_stmt_trigger();
 DROP TABLE wp_log;
 
--- credit.id made GENERATED ALWAYS: both routes give the same result (the
--- ids a load writes come from that column's own sequence; the INSERT route
--- says OVERRIDING SYSTEM VALUE), as every other difference between them must
+-- credit.id made GENERATED ALWAYS: both routes give the same result (a
+-- load gives no id: the table generates them, and the load takes them back),
+-- as every other difference between them must
 SELECT last_value AS wp_batch_seq FROM credimport.batch_id_seq \gset
 SELECT last_value AS wp_credit_seq FROM credimport.credit_id_seq \gset
 BEGIN;

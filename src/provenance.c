@@ -20,6 +20,8 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "target.h"
+
 struct Provenance
 {
 	int64		batch_id;
@@ -68,6 +70,16 @@ prov_begin(int64 batch_id, const char *role, Oid relid, const char *key_column, 
 	p->cxt = AllocSetContextCreate(CurrentMemoryContext, "credimport provenance",
 								   ALLOCSET_DEFAULT_SIZES);
 	return p;
+}
+
+Provenance *
+prov_begin_target(int64 batch_id, const Target *t, Oid key_type)
+{
+	const TargetField *kf = t->key ? target_field(t, t->key) : NULL;
+
+	if (kf == NULL || kf->column == NULL)
+		return NULL;
+	return prov_begin(batch_id, target_role_names[t->role], t->relid, kf->column, key_type);
 }
 
 void

@@ -24,6 +24,14 @@ typedef struct Provenance Provenance;
  */
 extern Provenance *prov_begin(int64 batch_id, const char *role, Oid relid,
 							  const char *key_column, Oid key_type);
+/*
+ * The same for rows of a target's role that the batch changed without the
+ * writer (an update that makes a credential pending again): keys of
+ * key_type, INT8OID or TEXTOID (as the writer hands keys back).  NULL when
+ * the role has no key or the extension predates provenance.
+ */
+struct Target;
+extern Provenance *prov_begin_target(int64 batch_id, const struct Target *t, Oid key_type);
 /* buffer one key (copied) */
 extern void prov_add(Provenance *p, Datum key);
 /* write the full chunks buffered so far (never from inside the executor) */

@@ -724,3 +724,94 @@ credimport_procedure_may_commit(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(SPI_inside_nonatomic_context() && !IsTransactionBlock());
 }
+
+/* ======================================================================
+ * credimport.credential_expiring_rows(): the rows of the view
+ * credimport.credential_expiring, from the credential, credential type and
+ * learner targets (read with the caller's rights).
+ * ====================================================================== */
+
+/* alias.column of field cast to type, or a NULL of that type */
+static void
+append_field_as(StringInfo s, const Target *t, const char *alias, const char *field,
+				const char *type)
+{
+	if (target_has(t, field))
+		appendStringInfo(s, "%s.%s::%s", alias, quote_identifier(target_field(t, field)->column), type);
+	else
+		appendStringInfo(s, "NULL::%s", type);
+}
+
+PG_FUNCTION_INFO_V1(credimport_credential_expiring_rows);
+Datum
+credimport_credential_expiring_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const Target *c;
+	const Target *ty;
+	const Target *l;
+	const TargetField *key;
+	StringInfoData s;
+	int			ret;
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	c = target_get(TR_CREDENTIAL);
+	ty = target_get(TR_CREDENTIAL_TYPE);
+	l = target_get(TR_LEARNER);
+	key = target_need(c, c->key);
+	initStringInfo(&s);
+	appendStringInfoString(&s, "SELECT ");
+	if (key->type == INT8OID || key->type == INT4OID || key->type == INT2OID)
+		appendStringInfo(&s, "c.%s::pg_catalog.int8, ", quote_identifier(key->column));
+	else
+		appendStringInfoString(&s, "NULL::pg_catalog.int8, ");
+	append_field_as(&s, c, "c", "learner_id", "pg_catalog.int8");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, l, "l", "email", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, l, "l", "first_name", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, l, "l", "last_name", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, ty, "ty", "code", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, c, "c", "license_number", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, c, "c", "issuer", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, c, "c", "expiration_date", "pg_catalog.date");
+	appendStringInfoString(&s, ", ");
+	if (target_has(c, "expiration_date"))
+		appendStringInfo(&s, "c.%s::pg_catalog.date OPERATOR(pg_catalog.-) CURRENT_DATE, ",
+						 col_of(c, "expiration_date"));
+	else
+		appendStringInfoString(&s, "NULL::pg_catalog.int4, ");
+	appendStringInfo(&s, "c.%s::pg_catalog.text", quote_identifier(key->column));
+	appendStringInfo(&s, " FROM %s c JOIN %s ty ON ty.%s OPERATOR(pg_catalog.=) c.%s"
+					 " JOIN %s l ON l.%s OPERATOR(pg_catalog.=) c.%s",
+					 c->qualname, ty->qualname, col_of(ty, ty->key), col_of(c, "credential_type_id"),
+					 l->qualname, col_of(l, l->key), col_of(c, "learner_id"));
+	/* without an expiration date nothing expires; without a status, all count */
+	if (target_has(c, "expiration_date"))
+		appendStringInfo(&s, " WHERE c.%s::pg_catalog.date OPERATOR(pg_catalog.>=) CURRENT_DATE",
+						 col_of(c, "expiration_date"));
+	else
+		appendStringInfoString(&s, " WHERE false");
+	if (target_has(c, "status"))
+		appendStringInfo(&s, " AND c.%s OPERATOR(pg_catalog.=) 'approved'", col_of(c, "status"));
+	ret = SPI_execute(s.data, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "credimport: could not read the credentials: %s", SPI_result_code_string(ret));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[11];
+		bool		nulls[11];
+
+		CHECK_FOR_INTERRUPTS();
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

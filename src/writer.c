@@ -180,7 +180,6 @@ bulk_end(BulkInsert *b)
 #include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "commands/trigger.h"
@@ -477,7 +476,7 @@ writing_row_exists(void)
 
 static void
 insert_begin(TableWriter *w, Relation rel, int ncols, const char *const *columns,
-			 const Oid *types, bool overriding, const char *key_column)
+			 const Oid *types, const char *key_column)
 {
 	StringInfoData sql;
 	Oid		   *btypes = palloc(sizeof(Oid) * ncols);
@@ -500,8 +499,6 @@ insert_begin(TableWriter *w, Relation rel, int ncols, const char *const *columns
 	for (int c = 0; c < ncols; c++)
 		appendStringInfo(&sql, "%s%s", c ? ", " : "", quote_identifier(columns[c]));
 	appendStringInfoChar(&sql, ')');
-	if (overriding)
-		appendStringInfoString(&sql, " OVERRIDING SYSTEM VALUE");
 	appendStringInfoString(&sql, " SELECT ");
 	for (int c = 0; c < ncols; c++)
 	{
@@ -845,12 +842,12 @@ direct_end(TableWriter *w)
 /*
  * relid: the relation; columns: its column names; key_column: the column
  * whose values are handed back (NULL: none); role: the provenance's role
- * (NULL: none); overriding: legacy, see tw_begin.
+ * (NULL: none).
  */
 static TableWriter *
 tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *columns,
 			 const Oid *types, const char *key_column, const char *role, int64 provenance_batch,
-			 tw_key_fn on_key, void *arg, bool overriding)
+			 tw_key_fn on_key, void *arg)
 {
 	TableWriter *w = palloc0(sizeof(TableWriter));
 	Relation	rel;
@@ -887,12 +884,10 @@ tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *colu
 		if (provenance_batch != 0 && role != NULL)
 			w->prov = prov_begin(provenance_batch, role, relid, key_column, w->key_type);
 	}
-	else if (provenance_batch != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target %s has no key, so the rows a batch writes into it cannot be recorded",
-						qualname),
-				 errhint("Map the key field of the target with credimport_set_target().")));
+	/*
+	 * (A role without a key -- learner links, invitations -- has no
+	 * provenance: its rows are found by their batch_id column.)
+	 */
 
 	why = direct_route_refused(rel, ncols, columns, types, w->attnos, w->key_attno);
 	w->direct = (why == NULL);
@@ -904,7 +899,7 @@ tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *colu
 		direct_begin(w);
 	else
 	{
-		insert_begin(w, rel, ncols, columns, types, overriding, key_column);
+		insert_begin(w, rel, ncols, columns, types, key_column);
 		table_close(rel, NoLock);
 		w->rel = NULL;
 	}
@@ -940,29 +935,7 @@ tw_begin_target(const Target *t, int nfields, const char *const *fields, const O
 				key_column = t->fields[i].column;
 	}
 	return tw_begin_rel(t->relid, t->qualname, nfields, (const char *const *) columns, types,
-						key_column, target_role_names[t->role], provenance_batch, on_key, arg, false);
-}
-
-/*
- * Does the writer give a value for an identity column GENERATED ALWAYS?
- * (Legacy callers give an identity column the values they drew from that
- * column's own sequence: the INSERT route says OVERRIDING SYSTEM VALUE.)
- */
-static bool
-gives_identity_always(Oid relid, int ncols, const char *const *columns)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	bool		found = false;
-
-	for (int c = 0; c < ncols; c++)
-	{
-		AttrNumber	a = attnameAttNum(rel, columns[c], false);
-
-		if (a > 0 && TupleDescAttr(rel->rd_att, a - 1)->attidentity == ATTRIBUTE_IDENTITY_ALWAYS)
-			found = true;
-	}
-	table_close(rel, AccessShareLock);
-	return found;
+						key_column, target_role_names[t->role], provenance_batch, on_key, arg);
 }
 
 TableWriter *
@@ -973,8 +946,7 @@ tw_begin(const char *table, int ncols, const char *const *columns, const Oid *ty
 	if (!OidIsValid(relid))
 		elog(ERROR, "credimport: table credimport.%s is missing", table);
 	return tw_begin_rel(relid, quote_qualified_identifier("credimport", table), ncols, columns,
-						types, NULL, NULL, 0, NULL, NULL,
-						gives_identity_always(relid, ncols, columns));
+						types, NULL, NULL, 0, NULL, NULL);
 }
 
 void
@@ -987,6 +959,7 @@ tw_add(TableWriter *w, const Datum *values, const bool *nulls)
 	{
 		w->nadded++;
 		insert_add(w, values, nulls);
+		tw_ctx(w, WC_NONE, 0, 0);
 		prov_write_full(w->prov);
 	}
 	tw_pop(w);
@@ -1023,20 +996,4 @@ int64
 tw_count(TableWriter *w)
 {
 	return w->nadded;
-}
-
-/* the sequence of credimport.<table>'s identity column */
-Oid
-identity_sequence(const char *table)
-{
-	Oid			nsp = get_namespace_oid("credimport", false);
-	Oid			rel = get_relname_relid(table, nsp);
-	List	   *seqs;
-
-	if (!OidIsValid(rel))
-		elog(ERROR, "credimport: table credimport.%s is missing", table);
-	seqs = getOwnedSequences(rel);
-	if (seqs == NIL)
-		elog(ERROR, "credimport: table credimport.%s has no identity sequence", table);
-	return linitial_oid(seqs);
 }

@@ -60,7 +60,8 @@ typedef void (*tw_key_fn) (void *arg, int64 ordinal, Datum key, bool isnull);
  * Write rows of the given credimport fields (values of the given types)
  * into the target.  Fields not given get the relation's defaults.
  * provenance_batch: when not 0, the keys written are recorded in
- * credimport.provenance for that batch (the target must have a key).
+ * credimport.provenance for that batch (not for a role without a key:
+ * learner links and invitations are found by their batch_id column).
  * on_key may be NULL.
  */
 extern TableWriter *tw_begin_target(const struct Target *t, int nfields, const char *const *fields,
@@ -93,12 +94,6 @@ extern bool tw_is_direct(TableWriter *w);
 extern Oid	tw_key_type(TableWriter *w);
 /* rows written (tw_add calls) */
 extern int64 tw_count(TableWriter *w);
-
-/*
- * The sequence of credimport.<table>'s identity column.  Deprecated: the
- * target generates keys and tw_key_fn returns them.
- */
-extern Oid	identity_sequence(const char *table);
 
 /* a text Datum, or NULL for a NULL string */
 static inline Datum
