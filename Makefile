@@ -2,7 +2,7 @@
 EXTENSION    = credimport
 MODULE_big   = credimport
 OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o src/xlsx_reader.o \
-               src/columns.o src/options.o src/match.o src/pipeline.o src/kind_credit.o src/kind_user.o src/kind_credential.o src/writer.o src/provenance.o src/report.o src/report_xlsx.o \
+               src/columns.o src/options.o src/match.o src/pipeline.o $(patsubst %.c,%.o,$(sort $(wildcard src/kind_*.c))) src/writer.o src/provenance.o src/report.o src/report_xlsx.o \
                src/xls_reader.o src/source_xls.o src/target.o
 DATA         = $(wildcard credimport--*.sql)
 PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
@@ -11,7 +11,7 @@ PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 # (run in this order: later files build on the objects of earlier ones)
 REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths targets_write targets etl users credentials limits \
                files_headers files_locale files_encoding files_columns \
-               sheets sheets_values files_sheets real_files xls report privileges upgrade
+               sheets sheets_values files_sheets real_files xls platform_moodle platform_routes report privileges kinds upgrade
 REGRESS_OPTS = --inputdir=.
 
 # isolation suite: test/isolation/specs/*.spec against test/isolation/expected/

@@ -13,7 +13,12 @@
  * renames, and pg_dump and pg_upgrade carry it); columns maps credimport's
  * field names to the relation's column names (unmapped fields keep their
  * names).  Written only through credimport_set_target() and
- * credimport_reset_target(), which validate; dumped by pg_dump.
+ * credimport_reset_target(), which validate; dumped by pg_dump.  Loads read
+ * it without any privilege on it (target.c); only the extension's owner
+ * writes it, or a role the owner grants EXECUTE on both functions and
+ * SELECT, INSERT, UPDATE, DELETE on this table -- and that role may point a
+ * target only at a relation it may read (and, for the roles credimport
+ * writes, insert into) itself.
  */
 CREATE TABLE credimport.target (
     role     text PRIMARY KEY

@@ -298,6 +298,63 @@ SELECT line_no, status, u.username, errors FROM credimport_load_data(
                '99999999999,P,Ethics,C-9,2024-04-01,1,CE\n', 'UTF8'),
     'user_id', format => 'csv', max_errors => 10) r
   LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+-- full: learners created through a view -- a simple one (auto-updatable)
+-- and one with an INSTEAD OF INSERT trigger -- with the platform's ids
+SET client_min_messages = warning;
+SELECT credimport_set_target('learner', 'platform.learners',
+    '{"active": {"unless": ["suspended", "deleted"]}}');
+RESET client_min_messages;
+-- (the results first: the rows a load writes are not seen by the statement that runs it)
+CREATE TEMP TABLE r AS SELECT * FROM credimport_load_data(
+    convert_to(E'email,remote_id,first_name,last_name,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'ada@example.org,M-ADA,Ada,Lovelace,P,Hydrology,C-11,2024-06-01,1,CME\n'
+               'new.one@example.org,M-NEW1,New,One,P,Hydrology,C-11,2024-06-01,1,CME\n', 'UTF8'),
+    'full', format => 'csv');
+SELECT line_no, status, u.username, u.email, u.idnumber, u.firstname, u.lastname, errors
+  FROM r LEFT JOIN platform.mdl_user u ON u.id = r.learner_id ORDER BY line_no;
+DROP TABLE r;
+CREATE VIEW platform.learners_distinct AS
+    SELECT DISTINCT id, email, firstname AS first_name, lastname AS last_name FROM platform.mdl_user;
+CREATE FUNCTION platform.learners_distinct_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO platform.mdl_user (username, email, firstname, lastname, auth)
+    VALUES (NEW.email, NEW.email, NEW.first_name, NEW.last_name, 'trigger') RETURNING id INTO NEW.id;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER learners_distinct_insert INSTEAD OF INSERT ON platform.learners_distinct
+    FOR EACH ROW EXECUTE FUNCTION platform.learners_distinct_insert();
+SET client_min_messages = warning;
+SELECT credimport_set_target('learner', 'platform.learners_distinct');
+RESET client_min_messages;
+CREATE TEMP TABLE r AS SELECT * FROM credimport_load_data(
+    convert_to(E'email,first_name,last_name,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'new.two@example.org,New,Two,P,Hydrology,C-11,2024-06-01,1,CME\n', 'UTF8'),
+    'full', format => 'csv');
+SELECT line_no, status, u.email, u.firstname, u.auth, errors FROM r LEFT JOIN platform.mdl_user u ON u.id = r.learner_id;
+DROP TABLE r;
+SELECT u.email, t.course_code FROM platform.transcript t JOIN platform.mdl_user u ON u.id = t.user_id
+ WHERE t.course_code = 'C-11' ORDER BY u.email;
+SET client_min_messages = warning;
+SELECT credimport_set_target('learner', 'platform.mdl_user',
+    '{"remote_id": "idnumber", "first_name": "firstname", "last_name": "lastname",
+      "active": {"unless": ["suspended", "deleted"]}}');
+RESET client_min_messages;
+-- a loader needs no privilege on the configuration, only on the relations
+CREATE ROLE credimport_tgt_loader;
+SELECT credimport_grant_loader('credimport_tgt_loader');
+GRANT USAGE ON SCHEMA platform TO credimport_tgt_loader;
+GRANT SELECT ON platform.mdl_user, platform.credit_kinds TO credimport_tgt_loader;
+GRANT SELECT, INSERT ON platform.transcript TO credimport_tgt_loader;
+SET ROLE credimport_tgt_loader;
+SELECT * FROM expect_error($$SELECT * FROM credimport.target$$);
+SELECT line_no, status, errors FROM credimport_load_data(
+    convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+               'ada@example.org,P,Geology,C-10,2024-05-01,1,CME\n', 'UTF8'), 'email', format => 'csv');
+RESET ROLE;
+SELECT credimport_revoke_loader('credimport_tgt_loader');
+REVOKE ALL ON platform.mdl_user, platform.credit_kinds, platform.transcript FROM credimport_tgt_loader;
+REVOKE ALL ON SCHEMA platform FROM credimport_tgt_loader;
+DROP ROLE credimport_tgt_loader;
 SELECT count(*) AS transcript_rows FROM platform.transcript;
 -- the configuration is checked again at every load: a column dropped since
 -- is named, with the same message credimport_set_target gives

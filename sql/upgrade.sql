@@ -139,6 +139,8 @@ ALTER EXTENSION credimport UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 SELECT l.email, c.course_id, b.kind, b.status FROM credimport.credit c
   JOIN credimport.learner l ON l.id = c.learner_id JOIN credimport.batch b ON b.id = c.batch_id;
+-- every target is its shipped table
+SELECT count(*) AS targets, count(*) FILTER (WHERE shipped) AS shipped FROM credimport.targets;
 -- each function of 1.3 is replaced by one with the same name, door and
 -- leading arguments, then columns (and, but for tables, encoding and
 -- header_row; credimport_validate takes allow_edit and if_exists first),

@@ -425,6 +425,46 @@ run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	return run_load(fcinfo, door, &loader_api[api].fa, "credentials", &opt);
 }
 
+PG_FUNCTION_INFO_V1(credimport_load_kind_data);
+
+/*
+ * credimport_load_kind_data(content text, kind text, match_mode text,
+ * validate_only boolean, max_errors integer): a load of any registered
+ * kind with the options every kind takes.  No SQL declaration binds it in
+ * this version: it is the door of a kind that has no loader of its own
+ * yet (declare it as credimport's loaders are declared).
+ */
+Datum
+credimport_load_kind_data(PG_FUNCTION_ARGS)
+{
+	static const FileArgs none = {0, 0, 0, 0};
+	LoadOptions opt;
+	const KindDecl *kind;
+	char	   *name;
+
+	if (PG_NARGS() != 5)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("function %s is declared with %d arguments, but credimport_load_kind_data takes 5",
+						get_func_name(fcinfo->flinfo->fn_oid), PG_NARGS()),
+				 errhint("Declare it as (content text, kind text, match_mode text, validate_only boolean, max_errors integer).")));
+	require_args(fcinfo, 2);
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	kind = kind_by_name(name);
+	if (kind == NULL)
+		(void) option_lookup(kind_vocab(), name, OPT_ALL, NULL);
+	memset(&opt, 0, sizeof(opt));
+	if (kind->match_modes)
+	{
+		opt.match_mode = PG_ARGISNULL(2) ? "email" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+		opt.mode = (MatchMode) option_lookup(&match_mode_vocab, opt.match_mode, kind->match_modes,
+											 psprintf(" for %s", kind->name));
+	}
+	opt.validate_only = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	opt.max_errors = PG_ARGISNULL(4) ? 0 : check_max_errors(PG_GETARG_INT32(4));
+	return run_load(fcinfo, DOOR_CONTENT, &none, kind->name, &opt);
+}
+
 /* an entry point of one SQL API version */
 #define LOADER(name, runner, door, api) \
 	PG_FUNCTION_INFO_V1(name); \
@@ -502,7 +542,7 @@ credimport_template(PG_FUNCTION_ARGS)
 		mode = NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "credimport: SPI_connect failed");
-	line = kind->template(mode);
+	line = kind_template(kind, mode);
 	result = (text *) SPI_palloc(VARHDRSZ + strlen(line));
 	SET_VARSIZE(result, VARHDRSZ + strlen(line));
 	memcpy(VARDATA(result), line, strlen(line));

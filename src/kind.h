@@ -37,6 +37,7 @@ typedef struct KindRow
 	Problem    *problems;
 	int			nproblems;		/* every problem, kept or not */
 	uint8		outcome;		/* index into the kind's outcomes[] */
+	uint16		given;			/* declared columns with a value (bit per column) */
 	char	   *ident;			/* the learner's identifier as written */
 	DirEntry   *match;			/* its directory entry (NULL: not matched by identifier) */
 	int64		learner_id;		/* result column learner_id (0: NULL) */
@@ -70,6 +71,40 @@ typedef struct LoadOptions
 } LoadOptions;
 
 struct KindDecl;
+
+/*
+ * A column declared as data: its name, whether the header must have it
+ * (COL_REQUIRED) and a record a value (COL_VALUE_REQ), the check of its
+ * value, where pass 1 keeps the typed value in the kind's row (offset), the
+ * target field it is written to (NULL: none), and whether it belongs to
+ * the natural key (with the learner).  A kind that declares its columns
+ * needs no function of its own for set-up, checks, duplicates, the
+ * existence probe or the write.
+ */
+typedef enum ValueCheck
+{
+	VC_TEXT,					/* char *, trimmed */
+	VC_EMAIL,					/* char *, a valid e-mail address */
+	VC_DATE,					/* DateADT (int32), credimport.date_format */
+	VC_PAST_DATE,				/* ... not in the future */
+	VC_CREDITS,					/* int64 cents: a positive number, 2 decimals */
+	VC_BOOL,					/* bool */
+	VC_CODE						/* int32: the id of an active row of code_role by its code */
+} ValueCheck;
+
+#define COL_KEY		0x04		/* part of the natural key */
+
+typedef struct KindColumnDecl
+{
+	const char *name;
+	int			flags;			/* COL_REQUIRED, COL_VALUE_REQ, COL_KEY */
+	ValueCheck	check;
+	Size		offset;			/* of the typed value in the kind's row */
+	const char *field;			/* target field written (NULL: none) */
+	TargetRole	code_role;		/* VC_CODE: the role whose codes it names (credit_type, ...) */
+} KindColumnDecl;
+
+#define KIND_MAX_DECLARED 16
 
 /* the state of one load, shared by the orchestrator and the kind */
 typedef struct Load
@@ -118,6 +153,11 @@ typedef struct KindDecl
 	uint32		(*dup_hash) (Load *ld, KindRow *row);
 	bool		(*dup_equal) (Load *ld, KindRow *a, KindRow *b);
 
+	/* declared columns, after the match_mode's identifier (NULL: the kind's setup builds them) */
+	const KindColumnDecl *columns;
+	int			ncolumns;
+	const char *what;			/* one row, in messages: "attendance record" */
+
 	const KindOutcome *outcomes;	/* [0] is a valid row's outcome unless the kind says */
 	int			noutcomes;
 	bool		result_key;		/* result rows have a column for KindRow.key */
@@ -131,15 +171,15 @@ typedef struct KindDecl
 	bool		outcome_notice;
 	const char *(*notice_suffix) (Load *ld, const int *outcome_counts);
 
-	/* columns and directories; may check the options */
+	/* columns and directories; may check the options (NULL: the declared columns) */
 	void		(*setup) (Load *ld);
-	/* pass 1: check one record (in a per-record memory context) */
+	/* pass 1: check one record, in a per-record memory context (NULL: the declared checks) */
 	void		(*check) (Load *ld, RecordCtx *rc, KindRow *row);
 	/* pass 2, after learners are matched by identifier: the kind's own rules */
 	void		(*match) (Load *ld);
 	/* before the batch row: the counts only the kind knows */
 	void		(*count) (Load *ld);
-	/* the writes of an imported batch */
+	/* the writes of an imported batch (NULL: the declared columns into the target "writes") */
 	void		(*write) (Load *ld);
 	/* the header line of a file of this kind */
 	char	   *(*template) (const char *match_mode);
@@ -148,6 +188,8 @@ typedef struct KindDecl
 /* ---- the registry (pipeline.c) ---- */
 extern const KindDecl *kind_by_name(const char *name);
 extern const OptionVocab *kind_vocab(void);
+/* the header line a file of the kind must have */
+extern char *kind_template(const KindDecl *k, const char *match_mode);
 
 /* ---- the orchestrator ---- */
 extern void pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind,

@@ -6,6 +6,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "common/hashfn.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "executor/spi.h"
@@ -16,8 +17,11 @@
 #include "utils/backend_progress.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 
+#include "kind.h"
 #include "report.h"
 #include "target.h"
 #include "writer.h"
@@ -769,23 +773,23 @@ pipeline_read_records(Source *src, ColumnMap *map, Arena *arena, MemoryContext c
 
 /* ================ one pipeline for every kind ================ */
 
-#include "common/hashfn.h"
-#include "utils/json.h"
-#include "utils/lsyscache.h"
-#include "kind.h"
 
 /*
- * The registry of kinds: one line per kind.
+ * The registry of kinds: one line per kind (its KindDecl, defined in its
+ * own file src/kind_NAME.c, which the Makefile builds by its name).
  */
-extern const KindDecl credit_kind;
-extern const KindDecl user_kind;
-extern const KindDecl credential_kind;
+#define KIND_REGISTRY \
+	KIND(credit_kind) \
+	KIND(user_kind) \
+	KIND(credential_kind) \
+	/* (end of the registry) */
 
-static const KindDecl *const kinds[] = {
-	&credit_kind,
-	&user_kind,
-	&credential_kind,
-};
+#define KIND(decl) extern const KindDecl decl;
+KIND_REGISTRY
+#undef KIND
+#define KIND(decl) &decl,
+static const KindDecl *const kinds[] = {KIND_REGISTRY};
+#undef KIND
 
 #define NKINDS lengthof(kinds)
 
@@ -812,6 +816,12 @@ kind_by_name(const char *name)
 	if (!option_find(kind_vocab(), name, OPT_ALL, &i))
 		return NULL;
 	return kinds[i];
+}
+
+static inline bool
+row_decided_outcome(Load *ld, KindRow *row)
+{
+	return ld->kind->outcomes[row->outcome].decided;
 }
 
 void
@@ -1148,6 +1158,433 @@ load_storable(Load *ld, RecordCtx *rc, TargetRole role, const char *field, const
 	return false;
 }
 
+/* ---- kinds that declare their columns ---- */
+
+/* the identifier columns (email, remote_id, user_id) come first; then the declared ones */
+#define DECL_BASE 3
+
+static void
+decl_setup(Load *ld)
+{
+	const KindDecl *k = ld->kind;
+
+	if (k->ncolumns > KIND_MAX_DECLARED)
+		elog(ERROR, "credimport: kind \"%s\" declares more than %d columns", k->name, KIND_MAX_DECLARED);
+	ld->ncols = DECL_BASE + k->ncolumns;
+	ld->cols = MemoryContextAllocZero(ld->cxt, sizeof(KindColumn) * ld->ncols);
+	ld->cols[ld->opt->mode].name = ident_field_names[ld->opt->mode];
+	ld->cols[ld->opt->mode].flags = COL_REQUIRED;
+	for (int i = 0; i < k->ncolumns; i++)
+	{
+		ld->cols[DECL_BASE + i].name = k->columns[i].name;
+		ld->cols[DECL_BASE + i].flags = k->columns[i].flags & (COL_REQUIRED | COL_VALUE_REQ);
+	}
+	/* the target must be there before the file is read */
+	(void) target_get(k->writes);
+	/* the codes a column names: one directory each, loaded whole */
+	ld->state = MemoryContextAllocZero(ld->cxt, sizeof(Directory *) * Max(k->ncolumns, 1));
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].check == VC_CODE)
+		{
+			Directory  *d = dir_create(ld->cxt, 64);
+
+			dir_load_all(d, target_sql_load_all(target_get(k->columns[i].code_role), "code", true, NULL));
+			((Directory **) ld->state)[i] = d;
+		}
+}
+
+static void
+decl_check(Load *ld, RecordCtx *rc, KindRow *row)
+{
+	const KindDecl *k = ld->kind;
+
+	load_ident_check(ld, rc, row, ld->opt->mode);
+	for (int i = 0; i < k->ncolumns; i++)
+	{
+		const KindColumnDecl *d = &k->columns[i];
+		char	   *p = (char *) row + d->offset;
+		Size		len;
+		char	   *v = record_value(rc, DECL_BASE + i, d->name, &len);
+		int			y,
+					m,
+					dd;
+
+		if (v == NULL && len == (Size) -1)
+			continue;			/* encoding problem already recorded */
+		if (v == NULL || len == 0)
+		{
+			if (d->flags & COL_VALUE_REQ)
+				record_problem(rc, d->name, "missing_value", NULL, 0, "a value is required");
+			continue;
+		}
+		if (d->field && !load_storable(ld, rc, k->writes, d->field, d->name, v, len))
+			continue;
+		switch (d->check)
+		{
+			case VC_TEXT:
+				*(char **) p = arena_strndup(&ld->arena, v, len);
+				break;
+			case VC_EMAIL:
+				if (fc_check_email(v, len) != FC_OK)
+				{
+					record_problem(rc, d->name, "invalid_email", v, len,
+								   "\"%s\" is not a valid e-mail address", v);
+					continue;
+				}
+				*(char **) p = arena_strndup(&ld->arena, v, len);
+				break;
+			case VC_DATE:
+			case VC_PAST_DATE:
+				if (fc_parse_date(v, len, (fc_date_format) credimport_date_format, &y, &m, &dd) != FC_OK)
+				{
+					record_problem(rc, d->name, "invalid_date", v, len,
+								   "\"%s\" is not a valid date (expected %s)%s", v,
+								   date_formats_accepted(), date_setting_hint(v, len));
+					continue;
+				}
+				*(int32 *) p = fc_date_to_pg(y, m, dd);
+				if (d->check == VC_PAST_DATE && *(int32 *) p > ld->today)
+				{
+					record_problem(rc, d->name, "future_date", v, len,
+								   "%04d-%02d-%02d is in the future", y, m, dd);
+					continue;
+				}
+				break;
+			case VC_CREDITS:
+				switch (fc_parse_credits_sep(v, len, 6, (char) credimport_decimal_separator, (int64 *) p))
+				{
+					case FC_OK:
+						break;
+					case FC_NON_POSITIVE:
+						record_problem(rc, d->name, "non_positive_credits", v, len,
+									   "credits must be greater than zero, not %s", v);
+						continue;
+					case FC_TOO_MANY_DECIMALS:
+						record_problem(rc, d->name, "too_many_decimals", v, len,
+									   "\"%s\" has more than 2 decimals", v);
+						continue;
+					default:
+						record_problem(rc, d->name, "invalid_number", v, len,
+									   "\"%s\" is not a number%s", v, number_setting_hint(v, len));
+						continue;
+				}
+				break;
+			case VC_BOOL:
+				switch (fc_parse_bool(v, len))
+				{
+					case FC_OK:
+						*(bool *) p = true;
+						break;
+					case FC_FALSE:
+						*(bool *) p = false;
+						break;
+					default:
+						record_problem(rc, d->name, "invalid_value", v, len,
+									   "\"%s\" is not one of 1/0, true/false, yes/no", v);
+						continue;
+				}
+				break;
+			case VC_CODE:
+				{
+					DirEntry   *e = dir_lookup(((Directory **) ld->state)[i], lower_text(v, len));
+
+					if (e == NULL || !e->active)
+					{
+						record_problem(rc, d->name, "unknown_code", v, len,
+									   "no active %s with code \"%s\"",
+									   target_role_names[d->code_role], v);
+						continue;
+					}
+					*(int32 *) p = (int32) e->id;
+				}
+				break;
+		}
+		row->given |= (uint16) (1 << i);
+	}
+}
+
+static Oid
+decl_type(ValueCheck check)
+{
+	switch (check)
+	{
+		case VC_DATE:
+		case VC_PAST_DATE:
+			return DATEOID;
+		case VC_CREDITS:
+			return NUMERICOID;
+		case VC_BOOL:
+			return BOOLOID;
+		case VC_CODE:
+			return INT4OID;
+		default:
+			return TEXTOID;
+	}
+}
+
+/* the typed value of declared column i of a row, as a Datum of decl_type() */
+static Datum
+decl_datum(const KindColumnDecl *d, KindRow *row, int i, bool *isnull)
+{
+	char	   *p = (char *) row + d->offset;
+
+	*isnull = !(row->given & (1 << i));
+	if (*isnull)
+		return (Datum) 0;
+	switch (d->check)
+	{
+		case VC_DATE:
+		case VC_PAST_DATE:
+			return DateADTGetDatum(*(int32 *) p);
+		case VC_CREDITS:
+			return NumericGetDatum(int64_div_fast_to_numeric(*(int64 *) p, 2));
+		case VC_BOOL:
+			return BoolGetDatum(*(bool *) p);
+		case VC_CODE:
+			return Int32GetDatum(*(int32 *) p);
+		default:
+			return CStringGetTextDatum(*(char **) p);
+	}
+}
+
+static bool
+decl_has_key(const KindDecl *k)
+{
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].flags & COL_KEY)
+			return true;
+	return false;
+}
+
+/* the natural key: the learner and the COL_KEY columns */
+static uint32
+decl_hash(Load *ld, KindRow *row)
+{
+	const KindDecl *k = ld->kind;
+	uint32		h = murmurhash32((uint32) row->learner_id ^ (uint32) (row->learner_id >> 32));
+
+	for (int i = 0; i < k->ncolumns; i++)
+	{
+		const KindColumnDecl *d = &k->columns[i];
+		char	   *p = (char *) row + d->offset;
+
+		if (!(d->flags & COL_KEY) || !(row->given & (1 << i)))
+			continue;
+		switch (d->check)
+		{
+			case VC_TEXT:
+			case VC_EMAIL:
+				h = hash_combine(h, hash_bytes((const unsigned char *) *(char **) p, strlen(*(char **) p)));
+				break;
+			case VC_DATE:
+			case VC_PAST_DATE:
+			case VC_CODE:
+				h = hash_combine(h, murmurhash32((uint32) *(int32 *) p));
+				break;
+			case VC_CREDITS:
+				h = hash_combine(h, murmurhash32((uint32) *(int64 *) p));
+				break;
+			case VC_BOOL:
+				h = hash_combine(h, *(bool *) p ? 1 : 2);
+				break;
+		}
+	}
+	return h;
+}
+
+static bool
+decl_equal(Load *ld, KindRow *a, KindRow *b)
+{
+	const KindDecl *k = ld->kind;
+
+	if (a->learner_id != b->learner_id)
+		return false;
+	for (int i = 0; i < k->ncolumns; i++)
+	{
+		const KindColumnDecl *d = &k->columns[i];
+		char	   *pa = (char *) a + d->offset;
+		char	   *pb = (char *) b + d->offset;
+		uint16		bit = (uint16) (1 << i);
+
+		if (!(d->flags & COL_KEY))
+			continue;
+		if ((a->given & bit) != (b->given & bit))
+			return false;
+		if (!(a->given & bit))
+			continue;
+		switch (d->check)
+		{
+			case VC_TEXT:
+			case VC_EMAIL:
+				if (strcmp(*(char **) pa, *(char **) pb) != 0)
+					return false;
+				break;
+			case VC_DATE:
+			case VC_PAST_DATE:
+			case VC_CODE:
+				if (*(int32 *) pa != *(int32 *) pb)
+					return false;
+				break;
+			case VC_CREDITS:
+				if (*(int64 *) pa != *(int64 *) pb)
+					return false;
+				break;
+			case VC_BOOL:
+				if (*(bool *) pa != *(bool *) pb)
+					return false;
+				break;
+		}
+	}
+	return true;
+}
+
+/* "same learner, course and date": the natural key's columns */
+static const char *
+decl_dup_what(const KindDecl *k)
+{
+	StringInfoData b;
+	int			n = 0;
+	int			shown = 1;
+
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].flags & COL_KEY)
+			n++;
+	initStringInfo(&b);
+	appendStringInfoString(&b, "same learner");
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].flags & COL_KEY)
+		{
+			appendStringInfo(&b, "%s%s", shown == n ? " and " : ", ", k->columns[i].name);
+			shown++;
+		}
+	return b.data;
+}
+
+/* rows whose natural key the target has already */
+static bool
+decl_probe_key(Load *ld, KindRow *row, Datum *keys)
+{
+	const KindDecl *k = ld->kind;
+	int			n = 0;
+
+	if (row->learner_id == 0)
+		return false;
+	keys[n++] = Int64GetDatum(row->learner_id);
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].flags & COL_KEY)
+		{
+			bool		isnull;
+
+			keys[n++] = decl_datum(&k->columns[i], row, i, &isnull);
+			if (isnull)
+				return false;	/* a NULL equals nothing */
+		}
+	return true;
+}
+
+static void
+decl_probe_hit(Load *ld, KindRow *row, HeapTuple tup, TupleDesc desc)
+{
+	row_problem(ld, row, "record", "already_exists", NULL,
+				"this %s is already recorded for the learner", ld->kind->what ? ld->kind->what : "record");
+}
+
+static void
+decl_match(Load *ld)
+{
+	const KindDecl *k = ld->kind;
+	const char *fields[KIND_MAX_DECLARED + 1];
+	Oid			types[KIND_MAX_DECLARED + 1];
+	int			n = 0;
+
+	if (!decl_has_key(k))
+		return;
+	fields[n] = "learner_id";
+	types[n++] = INT8OID;
+	for (int i = 0; i < k->ncolumns; i++)
+		if ((k->columns[i].flags & COL_KEY) && k->columns[i].field)
+		{
+			fields[n] = k->columns[i].field;
+			types[n++] = decl_type(k->columns[i].check);
+		}
+	load_probe(ld, target_sql_probe(target_get(k->writes), n, fields, types, 0, NULL),
+			   n, types, decl_probe_key, decl_probe_hit);
+}
+
+/* the declared columns into the target, with the learner and the batch */
+static void
+decl_write(Load *ld)
+{
+	const KindDecl *k = ld->kind;
+	const char *fields[KIND_MAX_DECLARED + 2];
+	Oid			types[KIND_MAX_DECLARED + 2];
+	int			col_of[KIND_MAX_DECLARED + 2];
+	int			n = 0;
+	LoadWriter *w;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport row",
+												 ALLOCSET_SMALL_SIZES);
+
+	fields[n] = "learner_id";
+	types[n] = INT8OID;
+	col_of[n++] = -1;
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].field)
+		{
+			fields[n] = k->columns[i].field;
+			types[n] = decl_type(k->columns[i].check);
+			col_of[n++] = i;
+		}
+	fields[n] = "batch_id";
+	types[n] = INT8OID;
+	col_of[n++] = -2;
+	w = load_writer_begin(ld, k->writes, n, fields, types, k->what ? k->what : k->name,
+						  load_row_key, NULL, true);
+	for (int64 r = 0; r < ld->nrows; r++)
+	{
+		KindRow    *row = load_row(ld, r);
+		Datum		values[KIND_MAX_DECLARED + 2];
+		bool		nulls[KIND_MAX_DECLARED + 2];
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (row->nproblems > 0 || row_decided_outcome(ld, row))
+			continue;
+		old = MemoryContextSwitchTo(rowcxt);
+		for (int f = 0; f < n; f++)
+		{
+			nulls[f] = false;
+			if (col_of[f] == -1)
+				values[f] = Int64GetDatum(row->learner_id);
+			else if (col_of[f] == -2)
+				values[f] = Int64GetDatum(ld->batch->id);
+			else
+				values[f] = decl_datum(&k->columns[col_of[f]], row, col_of[f], &nulls[f]);
+		}
+		MemoryContextSwitchTo(old);
+		load_writer_add(w, r, values, nulls);
+		MemoryContextReset(rowcxt);
+	}
+	load_writer_end(w);
+	MemoryContextDelete(rowcxt);
+}
+
+/* the header line of a declared kind's file */
+char *
+kind_template(const KindDecl *k, const char *match_mode)
+{
+	StringInfoData buf;
+
+	if (k->template)
+		return k->template(match_mode);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, match_mode ? match_mode : "email");
+	for (int i = 0; i < k->ncolumns; i++)
+		if (k->columns[i].flags & COL_REQUIRED)
+			appendStringInfo(&buf, ",%s", k->columns[i].name);
+	appendStringInfoChar(&buf, '\n');
+	return buf.data;
+}
+
 /* ---- the orchestrator's steps ---- */
 
 static void
@@ -1169,23 +1606,18 @@ load_record(void *arg, RecordCtx *rc, CsvRecord *rec)
 
 	row->line_no = rec->line_no;
 	if (record_check_shape(rc))
-		ld->kind->check(ld, rc, row);
+		(ld->kind->check ? ld->kind->check : decl_check) (ld, rc, row);
 	row->problems = rc->problems;
 	row->nproblems = rc->nproblems;
 }
 
-static inline bool
-row_decided(Load *ld, KindRow *row)
-{
-	return ld->kind->outcomes[row->outcome].decided;
-}
 
 static uint32
 load_dup_hash(void *arg, uint32 idx)
 {
 	Load	   *ld = (Load *) arg;
 
-	return ld->kind->dup_hash(ld, load_row(ld, idx));
+	return (ld->kind->dup_hash ? ld->kind->dup_hash : decl_hash) (ld, load_row(ld, idx));
 }
 
 static bool
@@ -1193,7 +1625,7 @@ load_dup_equal(void *arg, uint32 a, uint32 b)
 {
 	Load	   *ld = (Load *) arg;
 
-	return ld->kind->dup_equal(ld, load_row(ld, a), load_row(ld, b));
+	return (ld->kind->dup_equal ? ld->kind->dup_equal : decl_equal) (ld, load_row(ld, a), load_row(ld, b));
 }
 
 /* duplicate_in_file: a valid record with the natural key of an earlier one */
@@ -1211,12 +1643,13 @@ load_duplicates(Load *ld)
 		uint32		first;
 
 		CHECK_FOR_INTERRUPTS();
-		if (row->nproblems > 0 || row_decided(ld, row))
+		if (row->nproblems > 0 || row_decided_outcome(ld, row))
 			continue;
 		first = dupkeys_check_add(dups, (uint32) i);
 		if (first != (uint32) i)
 			row_problem(ld, row, "record", "duplicate_in_file", NULL,
-						"%s as line " INT64_FORMAT, ld->kind->dup_what, load_row(ld, first)->line_no);
+						"%s as line " INT64_FORMAT, ld->kind->dup_what ? ld->kind->dup_what : decl_dup_what(ld->kind),
+						load_row(ld, first)->line_no);
 	}
 	MemoryContextDelete(dupcxt);
 }
@@ -1250,7 +1683,7 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 		values[n++] = Int64GetDatum(row->line_no);
 		if (row->nproblems > 0)
 			values[n++] = st_invalid;
-		else if (ld->imported || row_decided(ld, row))
+		else if (ld->imported || row_decided_outcome(ld, row))
 			values[n++] = st_outcome[row->outcome];
 		else
 			values[n++] = st_valid;
@@ -1302,7 +1735,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 
 	if (kind->match_modes)
 		ld.learners = dir_create(ld.cxt, 1024);
-	kind->setup(&ld);
+	(kind->setup ? kind->setup : decl_setup) (&ld);
 	src->import_kind = kind->name;
 	ld.map = pipeline_read_header(src, ld.cols, ld.ncols, ld.required_any, ld.nrequired_any,
 								  dry ? NULL : &batch.header);
@@ -1333,9 +1766,14 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 	}
 	if (kind->match)
 		kind->match(&ld);
-	if (kind->dup_hash)
+	else if (kind->columns)
+		decl_match(&ld);
+	phase_done(&t, "matched by the kind's rules", ld.nrows);
+	if (kind->dup_hash || (kind->columns && decl_has_key(kind)))
+	{
 		load_duplicates(&ld);
-	phase_done(&t, "matched", ld.nrows);
+		phase_done(&t, "found duplicates", ld.nrows);
+	}
 	elog(DEBUG1, "credimport: %zu kB of memory hold the load's records, keys and problems",
 		 MemoryContextMemAllocated(ld.cxt, true) / 1024);
 
@@ -1346,7 +1784,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 		CHECK_FOR_INTERRUPTS();
 		if (row->nproblems > 0)
 			invalid++;
-		else if (row_decided(&ld, row))
+		else if (row_decided_outcome(&ld, row))
 			decided++;
 	}
 	pgstat_progress_update_param(PROGRESS_COPY_TUPLES_EXCLUDED, invalid + decided);
@@ -1388,7 +1826,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 
 	if (ld.imported)
 	{
-		kind->write(&ld);
+		(kind->write ? kind->write : decl_write) (&ld);
 		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ld.written);
 		if (kind->counts_after_write)
 			report_update_counts(&batch);

@@ -477,8 +477,7 @@ jsonb_string(JsonbValue *v)
  * relation has gone.  notices: say which match keys nothing keeps unique.
  */
 static TargetPriv *
-target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
-			   bool strict, bool notices)
+target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool notices)
 {
 	const TargetRoleSpec *rs = &role_specs[role];
 	const char *rolename = target_role_names[role];
@@ -820,7 +819,6 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool configured,
 		list_free(not_unique);
 	}
 
-	(void) configured;
 	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
 	pfree(mapped);
 	return tp;
@@ -918,7 +916,7 @@ target_get(TargetRole role)
 	{
 		config_read(rows);
 		relid = rows[role].present ? rows[role].relid : shipped_relid(role, false);
-		c->tp = target_resolve(role, relid, rows[role].columns, rows[role].present, true, false);
+		c->tp = target_resolve(role, relid, rows[role].columns, true, false);
 	}
 	PG_CATCH();
 	{
@@ -1454,7 +1452,7 @@ set_or_reset_target(PG_FUNCTION_ARGS, bool reset)
 							   role_specs[role].what)));
 		}
 
-		(void) target_resolve(role, relid, columns, true, true, true);
+		(void) target_resolve(role, relid, columns, true, true);
 
 		values[0] = CStringGetTextDatum(rolename);
 		values[1] = ObjectIdGetDatum(relid);
@@ -1528,7 +1526,7 @@ credimport_target_list(PG_FUNCTION_ARGS)
 		bool		nulls[4] = {0};
 		Oid			relid = rows[r].present ? rows[r].relid : shipped_relid((TargetRole) r, true);
 		TargetPriv *tp = OidIsValid(relid) ?
-			target_resolve((TargetRole) r, relid, rows[r].columns, rows[r].present, false, false) : NULL;
+			target_resolve((TargetRole) r, relid, rows[r].columns, false, false) : NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		values[0] = CStringGetTextDatum(target_role_names[r]);
