@@ -225,6 +225,9 @@ SELECT credimport_set_target('credit', 'app.credit_part', app.platform_columns()
 ALTER TABLE app.credit_part_2023 ADD CONSTRAINT at_most_4 CHECK (credits <= 4);
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_a_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 ALTER TABLE app.credit_part_2023 DROP CONSTRAINT at_most_4;
+-- a partition as the target: its partition constraint holds by both routes
+SELECT credimport_set_target('credit', 'app.credit_part_2022', app.platform_columns());
+SELECT r.route, tw_error(:'tw_content', r.route) AS into_one_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 SELECT count(*) AS written FROM app.credit_part;
 
 -- a Citus distributed table is written by INSERT (its rows are not in the
@@ -302,6 +305,34 @@ SELECT (SELECT array_agg(uid::text ORDER BY uid::text) FROM app.person WHERE mai
          WHERE batch_id = :tw_users_batch AND role = 'learner') AS provenance_names_them;
 SELECT * FROM credimport_revert(:tw_users_batch);
 SELECT count(*) AS people_left FROM app.person WHERE mail LIKE 'user.%';
+-- users by both routes, into the table and through the view: the same
+-- rows, and every key back
+CREATE FUNCTION tw_users(rel regclass, route text) RETURNS TABLE (rows text, keys_back boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    b bigint;
+BEGIN
+    PERFORM credimport_set_target('learner', rel,
+        '{"id": "uid", "email": "mail", "first_name": "fname", "last_name": "lname", "remote_id": "ext_id"}');
+    PERFORM set_config('credimport.write_method', route, true);
+    CREATE TEMP TABLE tw_result ON COMMIT DROP AS
+        SELECT * FROM credimport_load_users_data(
+            E'email,first_name,last_name,remote_id\nuser.one@example.org,User,One,U-1\n'
+            'user.two@example.org,User,Two,U-2\nuser.three@example.org,User,Three,\n');
+    b := credimport_last_batch_id();
+    SELECT string_agg(concat_ws('|', p.mail, p.fname, p.lname, p.ext_id), ', ' ORDER BY p.mail) INTO rows
+      FROM app.person p WHERE p.mail LIKE 'user.%';
+    SELECT (SELECT array_agg(p.uid ORDER BY p.uid) FROM app.person p WHERE p.mail LIKE 'user.%')
+         = (SELECT array_agg(r.learner_id ORDER BY r.learner_id) FROM tw_result r) INTO keys_back;
+    PERFORM credimport_revert(b);
+    DROP TABLE tw_result;
+    RETURN NEXT;
+END $$;
+SELECT rel, route, u.* FROM (VALUES ('app.person'::regclass), ('app.person_v')) t(rel),
+       (VALUES ('auto'), ('insert')) r(route), LATERAL tw_users(t.rel, r.route) u ORDER BY 1, 2;
+SELECT count(*) AS people_left FROM app.person WHERE mail LIKE 'user.%';
+DROP FUNCTION tw_users(regclass, text);
+RESET credimport.write_method;
 SELECT credimport_reset_target('learner');
 
 -- credentials into the platform's table (uuid key, no batch column): the
@@ -309,6 +340,33 @@ SELECT credimport_reset_target('learner');
 SELECT credimport_set_target('credential', 'app.license',
     '{"learner_id": "person", "credential_type_id": "kind", "license_number": "number",
       "issue_date": "issued", "expiration_date": "expires", "status": "state"}');
+-- (by both routes: the same rows, every key in provenance)
+CREATE FUNCTION tw_credentials(route text) RETURNS TABLE (rows text, keys_back boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    b bigint;
+BEGIN
+    PERFORM set_config('credimport.write_method', route, true);
+    -- (the same records, the columns in another order: not a re-import)
+    PERFORM FROM credimport_load_credentials_data(CASE route
+        WHEN 'auto' THEN E'email,credential_type,license_number,issue_date,expiration_date\n'
+                         'tw.4@example.org,TWL,TWL-40,2024-01-01,2099-01-01\n'
+                         'tw.5@example.org,TWL,TWL-50,2024-02-01,\n'
+        ELSE E'credential_type,email,license_number,issue_date,expiration_date\n'
+             'TWL,tw.4@example.org,TWL-40,2024-01-01,2099-01-01\n'
+             'TWL,tw.5@example.org,TWL-50,2024-02-01,\n' END, 'email');
+    b := credimport_last_batch_id();
+    SELECT string_agg(concat_ws('|', l.email, c.number, c.issued, c.expires, c.state), ', ' ORDER BY c.number) INTO rows
+      FROM app.license c JOIN credimport.learner l ON l.id = c.person WHERE c.number IN ('TWL-40', 'TWL-50');
+    SELECT (SELECT array_agg(c.id::text ORDER BY c.id::text) FROM app.license c WHERE c.number IN ('TWL-40', 'TWL-50'))
+         = (SELECT array_agg(p.row_key ORDER BY p.row_key) FROM credimport.provenance_rows p
+             WHERE p.batch_id = b AND p.role = 'credential') INTO keys_back;
+    DELETE FROM app.license c WHERE c.number IN ('TWL-40', 'TWL-50');
+    RETURN NEXT;
+END $$;
+SELECT r.route, c.* FROM (VALUES ('auto'), ('insert')) r(route), LATERAL tw_credentials(r.route) c ORDER BY 1;
+DROP FUNCTION tw_credentials(text);
+RESET credimport.write_method;
 SELECT status, count(*) FROM credimport_load_credentials_data(
     E'email,credential_type,license_number,issue_date,expiration_date\n'
     'tw.2@example.org,TWL,TWL-20,2024-01-01,2099-01-01\n'
