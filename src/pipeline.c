@@ -1052,6 +1052,13 @@ load_writer_line(void *arg, int64 ordinal)
 	return lw->line(lw->ld, lw->items[ordinal]);
 }
 
+/* does the file have kind column col? */
+bool
+load_file_has(Load *ld, int col)
+{
+	return col >= 0 && col < ld->map->ncols && ld->map->col_to_file[col] >= 0;
+}
+
 /* the default: the item is a row index, its key goes to the result row */
 void
 load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
@@ -1069,7 +1076,7 @@ load_row_line(Load *ld, int64 item)
 LoadWriter *
 load_writer_begin(Load *ld, TargetRole role, int nfields, const char *const *fields,
 				  const Oid *types, const char *what, load_key_fn key, load_line_fn line,
-				  bool count)
+				  bool count, const bool *omit)
 {
 	LoadWriter *lw = palloc0(sizeof(LoadWriter));
 	const char **f = palloc(sizeof(char *) * nfields);
@@ -1092,7 +1099,7 @@ load_writer_begin(Load *ld, TargetRole role, int nfields, const char *const *fie
 	 * record gives that the target cannot store.
 	 */
 	for (int i = 0; i < nfields; i++)
-		if (target_has(lw->t, fields[i]))
+		if (target_has(lw->t, fields[i]) && !(omit && omit[i]))
 		{
 			lw->given[lw->nfields] = i;
 			f[lw->nfields] = fields[i];
@@ -1538,7 +1545,7 @@ decl_write(Load *ld)
 	types[n] = INT8OID;
 	col_of[n++] = -2;
 	w = load_writer_begin(ld, k->writes, n, fields, types, k->what ? k->what : k->name,
-						  load_row_key, NULL, true);
+						  load_row_key, NULL, true, NULL);
 	for (int64 r = 0; r < ld->nrows; r++)
 	{
 		KindRow    *row = load_row(ld, r);
