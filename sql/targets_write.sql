@@ -335,6 +335,31 @@ DROP FUNCTION tw_users(regclass, text);
 RESET credimport.write_method;
 SELECT credimport_reset_target('learner');
 
+-- associations and invitations in the platform's tables, without batch
+-- columns: revert removes the learners the batch created with the
+-- associations between them and their invitations, and keeps a learner
+-- the batch tied to one it did not create
+CREATE TABLE app.link (student bigint NOT NULL, related bigint NOT NULL, relation text NOT NULL,
+    PRIMARY KEY (student, related, relation));
+CREATE TABLE app.invite (user_id bigint NOT NULL, token text NOT NULL UNIQUE);
+SELECT credimport_set_target('learner_link', 'app.link',
+    '{"learner_id": "student", "related_learner_id": "related"}');
+SELECT credimport_set_target('invitation', 'app.invite', '{"learner_id": "user_id"}');
+SELECT status, count(*) FROM credimport_load_users_data(
+    E'email,first_name,last_name,role,student\n'
+    'p1.tw@example.org,Parent,One,parent,tw.1@example.org\n'
+    's2.tw@example.org,Student,Two,student,\n'
+    'p2.tw@example.org,Parent,Two,parent,s2.tw@example.org\n', auto_invite => true) GROUP BY 1;
+SELECT credimport_last_batch_id() AS tw_links_batch \gset
+SELECT (SELECT count(*) FROM app.link) AS links, (SELECT count(*) FROM app.invite) AS invitations;
+SELECT * FROM credimport_revert(:tw_links_batch);
+SELECT email FROM credimport.learner WHERE email LIKE '%.tw@example.org' ORDER BY 1;
+SELECT s.email AS student, k.relation, r.email AS related
+  FROM app.link k JOIN credimport.learner s ON s.id = k.student JOIN credimport.learner r ON r.id = k.related;
+SELECT l.email AS invited FROM app.invite i JOIN credimport.learner l ON l.id = i.user_id;
+SELECT credimport_reset_target('learner_link'), credimport_reset_target('invitation');
+DELETE FROM credimport.learner WHERE email LIKE '%.tw@example.org';
+
 -- credentials into the platform's table (uuid key, no batch column): the
 -- batch's rows are approved through provenance, and only those
 SELECT credimport_set_target('credential', 'app.license',
