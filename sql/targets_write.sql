@@ -225,6 +225,19 @@ SELECT credimport_set_target('credit', 'app.credit_part', app.platform_columns()
 ALTER TABLE app.credit_part_2023 ADD CONSTRAINT at_most_4 CHECK (credits <= 4);
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_a_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 ALTER TABLE app.credit_part_2023 DROP CONSTRAINT at_most_4;
+-- a view whose INSTEAD OF trigger does not give the key back: refused
+-- (the rows a batch writes are recorded by their key)
+CREATE VIEW app.credit_keyless AS SELECT * FROM app.credit_store;
+CREATE FUNCTION app.keyless_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO app.credit_store (user_id, provider, course, code, completed, credits, type_id, editable)
+    VALUES (NEW.user_id, NEW.provider, NEW.course, NEW.code, NEW.completed, NEW.credits, NEW.type_id, NEW.editable);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER keyless_insert INSTEAD OF INSERT ON app.credit_keyless FOR EACH ROW EXECUTE FUNCTION app.keyless_insert();
+SELECT credimport_set_target('credit', 'app.credit_keyless', app.platform_columns());
+SELECT tw_error(:'tw_content') AS keyless_view;
+SELECT count(*) AS written FROM app.credit_store;
 -- a partition as the target: its partition constraint holds by both routes
 SELECT credimport_set_target('credit', 'app.credit_part_2022', app.platform_columns());
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_one_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
