@@ -1897,6 +1897,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 		{
 			KindRow    *row = load_row(&ld, i);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems == 0)
 				outcome_counts[row->outcome]++;
 		}
