@@ -126,6 +126,7 @@ typedef struct Load
 	int64		written;		/* rows written (progress) */
 	BatchInfo  *batch;
 	bool		imported;		/* the batch is imported */
+	char	  **key_text;		/* keys that are not integers (uuid, ...), by row; NULL: none */
 	void	   *state;			/* the kind's own */
 } Load;
 
@@ -240,7 +241,9 @@ extern void load_probe(Load *ld, const char *sql, int nkeys, const Oid *key_type
  * through key (load_row_key: into the row's result key), line (NULL:
  * load_row_line) naming the item's source line in errors raised while
  * writing it.  Fields the target has no column for are not written (the
- * kind refuses, with load_storable, values it cannot store).  The batch is
+ * kind refuses, with load_storable, values it cannot store), nor those
+ * omit[] says (a column the file does not have: the relation's default
+ * applies, as with INSERT).  The batch is
  * recorded as the rows' provenance.  count: each row is a written tuple
  * of the load's progress.
  */
@@ -252,7 +255,9 @@ extern int64 load_row_line(Load *ld, int64 item);
 extern LoadWriter *load_writer_begin(Load *ld, TargetRole role, int nfields,
 									 const char *const *fields, const Oid *types,
 									 const char *what, load_key_fn key, load_line_fn line,
-									 bool count);
+									 bool count, const bool *omit);
+/* does the file have kind column col (a value for every record, even empty)? */
+extern bool load_file_has(Load *ld, int col);
 extern void load_writer_add(LoadWriter *lw, int64 item, const Datum *values, const bool *nulls);
 extern void load_writer_end(LoadWriter *lw);
 extern bool load_writer_direct(LoadWriter *lw);

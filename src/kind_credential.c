@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "match.h"
+#include "provenance.h"
 #include "options.h"
 #include "pipeline.h"
 #include "report.h"
@@ -333,7 +334,7 @@ cred_write(Load *ld)
 	static const Oid dtypes[1] = {TEXTOID};
 	const Target *t = target_get(TR_CREDENTIAL);
 	LoadWriter *w = load_writer_begin(ld, TR_CREDENTIAL, 11, fields, types, "credential",
-									  load_row_key, NULL, true);
+									  load_row_key, NULL, true, NULL);
 	const char *ufields[8];
 	Oid			utypes[9];
 	char		umodes[8];
@@ -341,6 +342,8 @@ cred_write(Load *ld)
 	int			nu = 0;
 	BulkInsert *u;
 	BulkInsert *d = bulk_begin(target_sql_delete(t, TEXTOID), 1, dtypes, 10000);
+	/* the credentials updated are the batch's too (approve finds them through provenance) */
+	Provenance *prov = prov_begin_target(batch_id, t, CRED_STATE(ld)->int_key ? INT8OID : TEXTOID);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	NameData	who;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credential row",
@@ -403,6 +406,8 @@ cred_write(Load *ld)
 			}
 			MemoryContextSwitchTo(old);
 			bulk_add(u, values, nulls);
+			if (prov)
+				prov_add(prov, CRED_STATE(ld)->int_key ? Int64GetDatum(head->key) : values[0]);
 			load_row_written(ld);
 		}
 		else
@@ -432,6 +437,8 @@ cred_write(Load *ld)
 	load_writer_end(w);
 	bulk_end(u);
 	bulk_end(d);
+	if (prov)
+		prov_end(prov);
 	MemoryContextDelete(rowcxt);
 }
 

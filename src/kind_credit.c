@@ -663,12 +663,21 @@ write_learners(Load *ld, int64 batch_id)
 	CreditState *cs = CS(ld);
 	LoadWriter *w;
 	MemoryContext rowcxt;
+	bool		omit[6] = {0};
+	bool		any_custom = false;
 
 	if (cs->npending == 0)
 		return;
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport learner row",
 								   ALLOCSET_SMALL_SIZES);
-	w = load_writer_begin(ld, TR_LEARNER, 6, fields, types, "learner", learner_key, learner_line, false);
+
+	/* a column the file does not have: the relation's default */
+	for (int c = 0; c < 4; c++)
+		omit[c] = !load_file_has(ld, cs->pcols[c].col);
+	for (int i = 0; i < cs->ncustom; i++)
+		any_custom |= load_file_has(ld, C_NBUILTIN + i);
+	omit[4] = !any_custom;
+	w = load_writer_begin(ld, TR_LEARNER, 6, fields, types, "learner", learner_key, learner_line, false, omit);
 	for (int i = 0; i < cs->npending; i++)
 	{
 		NewLearner *nl = &cs->pending[i];
@@ -712,7 +721,7 @@ write_credits(Load *ld, int64 batch_id)
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport credit row",
 												 ALLOCSET_SMALL_SIZES);
 
-	w = load_writer_begin(ld, TR_CREDIT, 9, fields, types, "credit", load_row_key, NULL, true);
+	w = load_writer_begin(ld, TR_CREDIT, 9, fields, types, "credit", load_row_key, NULL, true, NULL);
 	elog(DEBUG1, "credimport: writing credits by %s",
 		 load_writer_direct(w) ? "multi-insert" : "INSERT ... SELECT FROM unnest()");
 	for (int64 i = 0; i < ld->nrows; i++)

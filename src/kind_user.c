@@ -677,12 +677,21 @@ create_learners(Load *ld, int64 batch_id)
 	"username", "role", "profile", "created_by_batch"};
 	static const Oid types[8] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	JSONBOID, INT8OID};
-	LoadWriter *w = load_writer_begin(ld, TR_LEARNER, 8, fields, types, "learner",
-									  created_key, NULL, true);
+	static const int from_col[6] = {U_EMAIL, U_REMOTE_ID, U_FIRST_NAME, U_LAST_NAME, U_USERNAME, U_ROLE};
+	bool		omit[8] = {0};
+	LoadWriter *w;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport user row",
 												 ALLOCSET_SMALL_SIZES);
 	int			n = 0;
 
+	/* a column the file does not have: the relation's default */
+	for (int f = 0; f < 6; f++)
+		omit[f] = !load_file_has(ld, from_col[f]);
+	omit[6] = true;
+	for (int c = 0; c < US(ld)->ncustom; c++)
+		if (load_file_has(ld, U_NBUILTIN + c))
+			omit[6] = false;
+	w = load_writer_begin(ld, TR_LEARNER, 8, fields, types, "learner", created_key, NULL, true, omit);
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		UserRow    *row = urow(ld, i);
@@ -906,7 +915,7 @@ write_invitations(Load *ld, int64 batch_id)
 	static const char *const fields[3] = {"learner_id", "batch_id", "token"};
 	static const Oid types[3] = {INT8OID, INT8OID, TEXTOID};
 	LoadWriter *w = load_writer_begin(ld, TR_INVITATION, 3, fields, types, "invitation",
-									  NULL, NULL, false);
+									  NULL, NULL, false, NULL);
 	int			n = 0;
 	char		payload[32];
 

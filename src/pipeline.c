@@ -1052,12 +1052,32 @@ load_writer_line(void *arg, int64 ordinal)
 	return lw->line(lw->ld, lw->items[ordinal]);
 }
 
+/* does the file have kind column col? */
+bool
+load_file_has(Load *ld, int col)
+{
+	return col >= 0 && col < ld->map->ncols && ld->map->col_to_file[col] >= 0;
+}
+
 /* the default: the item is a row index, its key goes to the result row */
 void
 load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
 {
-	if (!isnull && key_type == INT8OID)
+	if (isnull)
+		return;
+	if (key_type == INT8OID)
 		load_row(ld, item)->key = DatumGetInt64(key);
+	else
+	{
+		/* a uuid (or any key that is not an integer), as text */
+		char	   *s = TextDatumGetCString(key);
+
+		if (ld->key_text == NULL)
+			ld->key_text = MemoryContextAllocExtended(ld->cxt, sizeof(char *) * Max(ld->nrows, 1),
+													  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		ld->key_text[item] = arena_strndup(&ld->arena, s, strlen(s));
+		pfree(s);
+	}
 }
 
 int64
@@ -1069,7 +1089,7 @@ load_row_line(Load *ld, int64 item)
 LoadWriter *
 load_writer_begin(Load *ld, TargetRole role, int nfields, const char *const *fields,
 				  const Oid *types, const char *what, load_key_fn key, load_line_fn line,
-				  bool count)
+				  bool count, const bool *omit)
 {
 	LoadWriter *lw = palloc0(sizeof(LoadWriter));
 	const char **f = palloc(sizeof(char *) * nfields);
@@ -1092,7 +1112,7 @@ load_writer_begin(Load *ld, TargetRole role, int nfields, const char *const *fie
 	 * record gives that the target cannot store.
 	 */
 	for (int i = 0; i < nfields; i++)
-		if (target_has(lw->t, fields[i]))
+		if (target_has(lw->t, fields[i]) && !(omit && omit[i]))
 		{
 			lw->given[lw->nfields] = i;
 			f[lw->nfields] = fields[i];
@@ -1538,7 +1558,7 @@ decl_write(Load *ld)
 	types[n] = INT8OID;
 	col_of[n++] = -2;
 	w = load_writer_begin(ld, k->writes, n, fields, types, k->what ? k->what : k->name,
-						  load_row_key, NULL, true);
+						  load_row_key, NULL, true, NULL);
 	for (int64 r = 0; r < ld->nrows; r++)
 	{
 		KindRow    *row = load_row(ld, r);
@@ -1661,6 +1681,10 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 	const KindDecl *k = ld->kind;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
 												 ALLOCSET_SMALL_SIZES);
+	/* the key column: bigint, or (a result declared so) any type a key's text is read as */
+	Oid			key_type = k->result_key ? TupleDescAttr(rsinfo->setDesc, 4)->atttypid : InvalidOid;
+	Oid			key_in = InvalidOid;
+	Oid			key_ioparam = InvalidOid;
 	Datum		st_invalid = CStringGetTextDatum("invalid");
 	Datum		st_valid = CStringGetTextDatum("valid");
 	Datum	   *st_outcome = palloc(sizeof(Datum) * k->noutcomes);
@@ -1691,8 +1715,23 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 		values[n++] = Int64GetDatum(row->learner_id);
 		if (k->result_key)
 		{
-			nulls[n] = (row->key == 0);
-			values[n++] = Int64GetDatum(row->key);
+			char	   *kt = ld->key_text ? ld->key_text[i] : NULL;
+
+			if (key_type == INT8OID || kt == NULL)
+			{
+				nulls[n] = (row->key == 0);
+				values[n] = Int64GetDatum(row->key);
+				if (!nulls[n] && key_type != INT8OID)
+					kt = psprintf(INT64_FORMAT, row->key);
+			}
+			if (kt != NULL && key_type != INT8OID)
+			{
+				if (!OidIsValid(key_in))
+					getTypeInputInfo(key_type, &key_in, &key_ioparam);
+				nulls[n] = false;
+				values[n] = OidInputFunctionCall(key_in, kt, key_ioparam, -1);
+			}
+			n++;
 		}
 		errcol = n;
 		nulls[n] = (row->nproblems == 0);
@@ -1858,6 +1897,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 		{
 			KindRow    *row = load_row(&ld, i);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems == 0)
 				outcome_counts[row->outcome]++;
 		}
