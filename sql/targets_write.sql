@@ -225,6 +225,19 @@ SELECT credimport_set_target('credit', 'app.credit_part', app.platform_columns()
 ALTER TABLE app.credit_part_2023 ADD CONSTRAINT at_most_4 CHECK (credits <= 4);
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_a_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 ALTER TABLE app.credit_part_2023 DROP CONSTRAINT at_most_4;
+-- a view whose INSTEAD OF trigger does not give the key back: refused
+-- (the rows a batch writes are recorded by their key)
+CREATE VIEW app.credit_keyless AS SELECT * FROM app.credit_store;
+CREATE FUNCTION app.keyless_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO app.credit_store (user_id, provider, course, code, completed, credits, type_id, editable)
+    VALUES (NEW.user_id, NEW.provider, NEW.course, NEW.code, NEW.completed, NEW.credits, NEW.type_id, NEW.editable);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER keyless_insert INSTEAD OF INSERT ON app.credit_keyless FOR EACH ROW EXECUTE FUNCTION app.keyless_insert();
+SELECT credimport_set_target('credit', 'app.credit_keyless', app.platform_columns());
+SELECT tw_error(:'tw_content') AS keyless_view;
+SELECT count(*) AS written FROM app.credit_store;
 -- a partition as the target: its partition constraint holds by both routes
 SELECT credimport_set_target('credit', 'app.credit_part_2022', app.platform_columns());
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_one_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
@@ -334,6 +347,31 @@ SELECT count(*) AS people_left FROM app.person WHERE mail LIKE 'user.%';
 DROP FUNCTION tw_users(regclass, text);
 RESET credimport.write_method;
 SELECT credimport_reset_target('learner');
+
+-- associations and invitations in the platform's tables, without batch
+-- columns: revert removes the learners the batch created with the
+-- associations between them and their invitations, and keeps a learner
+-- the batch tied to one it did not create
+CREATE TABLE app.link (student bigint NOT NULL, related bigint NOT NULL, relation text NOT NULL,
+    PRIMARY KEY (student, related, relation));
+CREATE TABLE app.invite (user_id bigint NOT NULL, token text NOT NULL UNIQUE);
+SELECT credimport_set_target('learner_link', 'app.link',
+    '{"learner_id": "student", "related_learner_id": "related"}');
+SELECT credimport_set_target('invitation', 'app.invite', '{"learner_id": "user_id"}');
+SELECT status, count(*) FROM credimport_load_users_data(
+    E'email,first_name,last_name,role,student\n'
+    'p1.tw@example.org,Parent,One,parent,tw.1@example.org\n'
+    's2.tw@example.org,Student,Two,student,\n'
+    'p2.tw@example.org,Parent,Two,parent,s2.tw@example.org\n', auto_invite => true) GROUP BY 1;
+SELECT credimport_last_batch_id() AS tw_links_batch \gset
+SELECT (SELECT count(*) FROM app.link) AS links, (SELECT count(*) FROM app.invite) AS invitations;
+SELECT * FROM credimport_revert(:tw_links_batch);
+SELECT email FROM credimport.learner WHERE email LIKE '%.tw@example.org' ORDER BY 1;
+SELECT s.email AS student, k.relation, r.email AS related
+  FROM app.link k JOIN credimport.learner s ON s.id = k.student JOIN credimport.learner r ON r.id = k.related;
+SELECT l.email AS invited FROM app.invite i JOIN credimport.learner l ON l.id = i.user_id;
+SELECT credimport_reset_target('learner_link'), credimport_reset_target('invitation');
+DELETE FROM credimport.learner WHERE email LIKE '%.tw@example.org';
 
 -- credentials into the platform's table (uuid key, no batch column): the
 -- batch's rows are approved through provenance, and only those

@@ -1063,8 +1063,21 @@ load_file_has(Load *ld, int col)
 void
 load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
 {
-	if (!isnull && key_type == INT8OID)
+	if (isnull)
+		return;
+	if (key_type == INT8OID)
 		load_row(ld, item)->key = DatumGetInt64(key);
+	else
+	{
+		/* a uuid (or any key that is not an integer), as text */
+		char	   *s = TextDatumGetCString(key);
+
+		if (ld->key_text == NULL)
+			ld->key_text = MemoryContextAllocExtended(ld->cxt, sizeof(char *) * Max(ld->nrows, 1),
+													  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		ld->key_text[item] = arena_strndup(&ld->arena, s, strlen(s));
+		pfree(s);
+	}
 }
 
 int64
@@ -1668,6 +1681,10 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 	const KindDecl *k = ld->kind;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
 												 ALLOCSET_SMALL_SIZES);
+	/* the key column: bigint, or (a result declared so) any type a key's text is read as */
+	Oid			key_type = k->result_key ? TupleDescAttr(rsinfo->setDesc, 4)->atttypid : InvalidOid;
+	Oid			key_in = InvalidOid;
+	Oid			key_ioparam = InvalidOid;
 	Datum		st_invalid = CStringGetTextDatum("invalid");
 	Datum		st_valid = CStringGetTextDatum("valid");
 	Datum	   *st_outcome = palloc(sizeof(Datum) * k->noutcomes);
@@ -1698,8 +1715,23 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 		values[n++] = Int64GetDatum(row->learner_id);
 		if (k->result_key)
 		{
-			nulls[n] = (row->key == 0);
-			values[n++] = Int64GetDatum(row->key);
+			char	   *kt = ld->key_text ? ld->key_text[i] : NULL;
+
+			if (key_type == INT8OID || kt == NULL)
+			{
+				nulls[n] = (row->key == 0);
+				values[n] = Int64GetDatum(row->key);
+				if (!nulls[n] && key_type != INT8OID)
+					kt = psprintf(INT64_FORMAT, row->key);
+			}
+			if (kt != NULL && key_type != INT8OID)
+			{
+				if (!OidIsValid(key_in))
+					getTypeInputInfo(key_type, &key_in, &key_ioparam);
+				nulls[n] = false;
+				values[n] = OidInputFunctionCall(key_in, kt, key_ioparam, -1);
+			}
+			n++;
 		}
 		errcol = n;
 		nulls[n] = (row->nproblems == 0);
@@ -1865,6 +1897,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 		{
 			KindRow    *row = load_row(&ld, i);
 
+			CHECK_FOR_INTERRUPTS();
 			if (row->nproblems == 0)
 				outcome_counts[row->outcome]++;
 		}

@@ -452,9 +452,64 @@ append_not_held(StringInfo s, TargetRole role, const char *const *fields, int nf
 }
 
 /*
+ * The associations that hold a learner, where the association target has
+ * no batch column (so that the batch's own are not known): those that tie
+ * it to a learner the batch did not create.  An association between two
+ * learners the batch created is taken for the batch's, and goes with them.
+ */
+static void
+append_not_held_by_links(StringInfo s, const Target *k)
+{
+	const char *l = col_of(k, "learner_id");
+	const char *r = col_of(k, "related_learner_id");
+
+	appendStringInfo(s, " AND NOT EXISTS (SELECT FROM %s h WHERE "
+					 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
+					 "(SELECT FROM cand c WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
+					 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
+					 "(SELECT FROM cand c WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
+					 k->qualname, l, r, r, l);
+}
+
+/* DELETE of the rows of a role's target that name one of the learners $3 */
+static void
+delete_rows_of_learners(TargetRole role, const char *const *fields, int nfields,
+						Oid *types, Datum *args, const char *what)
+{
+	const Target *t = target_get(role);
+	StringInfoData s;
+	bool		any = false;
+	int			ret;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "DELETE FROM %s t WHERE ", t->qualname);
+	for (int i = 0; i < nfields; i++)
+	{
+		const char *c = col_of(t, fields[i]);
+
+		if (c == NULL)
+			continue;
+		appendStringInfo(&s, "%st.%s OPERATOR(pg_catalog.=) ANY ($3)", any ? " OR " : "", c);
+		any = true;
+	}
+	if (!any)
+		return;
+	ret = SPI_execute_with_args(s.data, 3, types, args, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "credimport: could not delete the %s of the batch's learners: %s", what,
+			 SPI_result_code_string(ret));
+}
+
+/*
  * The learners the batch created that nothing references any more: no
- * credit, no credential, no association, no invitation of another batch
- * (its own are deleted with them).  Deleted; how many.
+ * credit, no credential, no association or invitation of another batch.
+ * Deleted, with the associations and invitations that name them (the
+ * batch's own: any other would have held them); how many.
+ *
+ * Where the association or invitation target has no batch column, which
+ * batch wrote a row is not known: an invitation is taken for the batch's
+ * (only the batch that creates a learner invites it), and an association
+ * for the batch's when it ties two learners the batch created.
  */
 static uint64
 revert_learners(int64 id)
@@ -462,6 +517,7 @@ revert_learners(int64 id)
 	static const char *const learner_id[1] = {"learner_id"};
 	static const char *const link_ids[2] = {"learner_id", "related_learner_id"};
 	const Target *lt = target_get(TR_LEARNER);
+	const Target *kt = target_get(TR_LEARNER_LINK);
 	const Target *it = target_get(TR_INVITATION);
 	const char *key_col = quote_identifier(target_need(lt, lt->key)->column);
 	const char *created_col = col_of(lt, "created_by_batch");
@@ -492,8 +548,7 @@ revert_learners(int64 id)
 		{
 			qualname = rels[r].qualname;
 			kcol = quote_identifier(rels[r].key_column);
-			appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM "
-							 "(SELECT p.k::pg_catalog.int8 AS k FROM %s p) lr WHERE true",
+			appendStringInfo(&s, "WITH cand AS (SELECT p.k::pg_catalog.int8 AS k FROM %s p) ",
 							 prov_keys_subquery(&rels[r]));
 		}
 		else
@@ -502,15 +557,19 @@ revert_learners(int64 id)
 				break;
 			qualname = lt->qualname;
 			kcol = key_col;
-			appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM "
-							 "(SELECT t.%s::pg_catalog.int8 AS k FROM %s t "
-							 "WHERE t.%s OPERATOR(pg_catalog.=) $1) lr WHERE true",
+			appendStringInfo(&s, "WITH cand AS (SELECT t.%s::pg_catalog.int8 AS k FROM %s t "
+							 "WHERE t.%s OPERATOR(pg_catalog.=) $1) ",
 							 key_col, lt->qualname, created_col);
 		}
+		appendStringInfoString(&s, "SELECT pg_catalog.array_agg(lr.k) FROM cand lr WHERE true");
 		append_not_held(&s, TR_CREDIT, learner_id, 1, false);
 		append_not_held(&s, TR_CREDENTIAL, learner_id, 1, false);
-		append_not_held(&s, TR_LEARNER_LINK, link_ids, 2, true);
-		append_not_held(&s, TR_INVITATION, learner_id, 1, true);
+		if (target_has(kt, "batch_id"))
+			append_not_held(&s, TR_LEARNER_LINK, link_ids, 2, true);
+		else
+			append_not_held_by_links(&s, kt);
+		if (target_has(it, "batch_id"))
+			append_not_held(&s, TR_INVITATION, learner_id, 1, true);
 		ret = SPI_execute_with_args(s.data, 2, types, args, NULL, false, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "credimport: could not find the batch's learners: %s", SPI_result_code_string(ret));
@@ -520,18 +579,8 @@ revert_learners(int64 id)
 		ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
 		args[2] = ids;
 
-		/* their invitations of this batch (other batches' would hold them) */
-		if (col_of(it, "learner_id") && col_of(it, "batch_id"))
-		{
-			ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($3) "
-												 "AND t.%s OPERATOR(pg_catalog.=) $1",
-												 it->qualname, col_of(it, "learner_id"),
-												 col_of(it, "batch_id")),
-										3, types, args, NULL, false, 0);
-			if (ret != SPI_OK_DELETE)
-				elog(ERROR, "credimport: could not delete the batch's invitations: %s",
-					 SPI_result_code_string(ret));
-		}
+		delete_rows_of_learners(TR_LEARNER_LINK, link_ids, 2, types, args, "associations");
+		delete_rows_of_learners(TR_INVITATION, learner_id, 1, types, args, "invitations");
 		ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($3)",
 											 qualname, kcol),
 									3, types, args, NULL, false, 0);

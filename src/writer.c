@@ -347,11 +347,14 @@ tw_got_key(TableWriter *w, int64 ordinal, Datum key, bool isnull)
 	if (w->prov)
 	{
 		if (isnull)
+		{
+			tw_ctx(w, WC_ROW, ordinal, ordinal);
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
 					 errmsg("credimport wrote a row of %s without a key", w->qualname),
 					 errdetail("Rows a batch writes are recorded by their key, which was null."),
-					 errhint("Give the key column a default, an identity or a trigger that sets it.")));
+					 errhint("Give the key column a default, an identity or a trigger that sets it (an INSTEAD OF trigger: in the row it returns).")));
+		}
 		prov_add(w->prov, key);
 	}
 	if (w->on_key)
