@@ -283,6 +283,9 @@ BEGIN
     END IF;
     INSERT INTO rt.result VALUES (k, sh, route, stored, st, ok, left_);
     DROP TABLE rt_res;
+    -- leave nothing behind: the next kind's revert asks the credit and
+    -- credential targets (still these tables) whether a learner is held
+    EXECUTE format('TRUNCATE %s', base);
   EXCEPTION WHEN others THEN
     INSERT INTO rt.result VALUES (k, sh, route, NULL, 'ERROR: ' || SQLERRM, NULL, NULL);
   END;
