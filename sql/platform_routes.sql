@@ -1,7 +1,8 @@
 --
 -- platform_routes: every kind (credits, users, credentials) writing into a
 -- target of each shape -- a plain table, a simple (auto-updatable) view, a
--- view with INSTEAD OF triggers, a partitioned table -- by both write
+-- view with INSTEAD OF triggers, a partitioned table, a table whose key a
+-- BEFORE trigger makes -- by both write
 -- routes (credimport.write_method 'insert' and the default 'auto'): the
 -- same content must store the same rows everywhere, the result rows must
 -- name the rows written, and revert / approve must work on every shape
@@ -151,6 +152,25 @@ CREATE TABLE rt.lic_p (
 CREATE TABLE rt.lic_p_old PARTITION OF rt.lic_p FOR VALUES FROM (MINVALUE) TO ('2024-01-01');
 CREATE TABLE rt.lic_p_new PARTITION OF rt.lic_p FOR VALUES FROM ('2024-01-01') TO (MAXVALUE);
 
+-- ---- a key made by a BEFORE trigger (no default, no identity), every kind ----
+CREATE SEQUENCE rt.key_seq;
+CREATE FUNCTION rt.assign_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id IS NULL THEN
+        NEW.id := pg_catalog.nextval('rt.key_seq') * 10 + 7;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TABLE rt.credit_k (LIKE rt.credit_t INCLUDING ALL);
+CREATE TABLE rt.person_k (LIKE rt.person_t INCLUDING ALL);
+CREATE TABLE rt.lic_k (LIKE rt.lic_t INCLUDING ALL);
+ALTER TABLE rt.credit_k ALTER id DROP IDENTITY;
+ALTER TABLE rt.person_k ALTER id DROP IDENTITY;
+ALTER TABLE rt.lic_k ALTER id DROP IDENTITY;
+CREATE TRIGGER assign_key BEFORE INSERT ON rt.credit_k FOR EACH ROW EXECUTE FUNCTION rt.assign_key();
+CREATE TRIGGER assign_key BEFORE INSERT ON rt.person_k FOR EACH ROW EXECUTE FUNCTION rt.assign_key();
+CREATE TRIGGER assign_key BEFORE INSERT ON rt.lic_k FOR EACH ROW EXECUTE FUNCTION rt.assign_key();
+
 -- the relation of each shape, and (for the views) the table behind it
 CREATE TABLE rt.shape (kind text, shape text, relation regclass, base regclass, ord int);
 INSERT INTO rt.shape VALUES
@@ -159,7 +179,9 @@ INSERT INTO rt.shape VALUES
     ('users', 'table', 'rt.person_t', 'rt.person_t', 1), ('users', 'view', 'rt.person_v', 'rt.person_vb', 2),
     ('users', 'trigger view', 'rt.person_tv', 'rt.person_tb', 3), ('users', 'partitioned', 'rt.person_p', 'rt.person_p', 4),
     ('credentials', 'table', 'rt.lic_t', 'rt.lic_t', 1), ('credentials', 'view', 'rt.lic_v', 'rt.lic_vb', 2),
-    ('credentials', 'trigger view', 'rt.lic_tv', 'rt.lic_tb', 3), ('credentials', 'partitioned', 'rt.lic_p', 'rt.lic_p', 4);
+    ('credentials', 'trigger view', 'rt.lic_tv', 'rt.lic_tb', 3), ('credentials', 'partitioned', 'rt.lic_p', 'rt.lic_p', 4),
+    ('credits', 'trigger key', 'rt.credit_k', 'rt.credit_k', 5), ('users', 'trigger key', 'rt.person_k', 'rt.person_k', 5),
+    ('credentials', 'trigger key', 'rt.lic_k', 'rt.lic_k', 5);
 
 -- the content each kind loads (a few invalid records; max_errors lets the rest in)
 CREATE TABLE rt.content (kind text PRIMARY KEY, body text);
