@@ -28,7 +28,7 @@ EXCEPTION WHEN others THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, ctx = PG_EXCEPTION_CONTEXT;
     RETURN QUERY SELECT st, regexp_replace(msg, '/[^ "]*/test/fixtures/platform/', '<fixtures>/', 'g'),
         (SELECT string_agg(l, E'\n')
-           FROM regexp_split_to_table(regexp_replace(regexp_replace(ctx, 'SQL statement "([^"]|"")*"', '', 'g'),
+           FROM regexp_split_to_table(regexp_replace(regexp_replace(ctx, 'SQL statement ".*?"(\n|$)', '', 'g'),
                                                      '/[^ "]*/test/fixtures/platform/', '<fixtures>/', 'g'), E'\n') l
           WHERE l !~ '^PL/pgSQL function plat_error' AND l <> '');
 END $$;
