@@ -444,6 +444,79 @@ REVOKE ALL ON SCHEMA app FROM credimport_tw_clerk;
 REVOKE ALL ON app.credit_identity FROM credimport_tw_clerk;
 DROP ROLE credimport_tw_clerk;
 
+-- revert and approve run every statement against a target as THAT
+-- relation's owner, in a security-restricted operation (as VACUUM runs a
+-- table's code), never as the owner of credimport's tables: a trigger of
+-- the platform's does not run as a superuser
+CREATE ROLE credimport_tw_owner;
+CREATE ROLE credimport_tw_loader;
+SELECT credimport_grant_loader('credimport_tw_loader');
+CREATE SCHEMA tw_app AUTHORIZATION credimport_tw_owner;
+SET ROLE credimport_tw_owner;
+CREATE TABLE tw_app.credit_type (id serial PRIMARY KEY, code text UNIQUE NOT NULL, name text);
+INSERT INTO tw_app.credit_type (code, name) VALUES ('CME', 'cme');
+CREATE TABLE tw_app.users (id bigserial PRIMARY KEY, email text NOT NULL, first_name text, last_name text);
+CREATE UNIQUE INDEX ON tw_app.users (lower(email));
+INSERT INTO tw_app.users (email) VALUES ('a@x.org'), ('b@x.org');
+CREATE TABLE tw_app.transcript (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    learner_id bigint NOT NULL REFERENCES tw_app.users, provider text, course_title text NOT NULL,
+    course_id text NOT NULL, completion_date date NOT NULL, number_credits numeric NOT NULL,
+    credit_type_id int NOT NULL);
+CREATE TABLE tw_app.log (what text, who text, su bool);
+CREATE FUNCTION tw_app.on_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO tw_app.log VALUES (TG_OP, current_user, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user));
+  BEGIN
+    EXECUTE 'ALTER ROLE credimport_tw_owner SUPERUSER';
+  EXCEPTION WHEN others THEN
+    INSERT INTO tw_app.log VALUES (TG_OP, 'refused: ' || SQLERRM, null);
+  END;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t_del AFTER DELETE ON tw_app.transcript FOR EACH ROW EXECUTE FUNCTION tw_app.on_change();
+CREATE TABLE tw_app.ltype (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code text UNIQUE NOT NULL,
+    requires_expiration boolean DEFAULT false);
+INSERT INTO tw_app.ltype (code) VALUES ('RN');
+CREATE TABLE tw_app.lic (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, learner_id bigint NOT NULL,
+    credential_type_id int NOT NULL, license_number text NOT NULL, issuer text, issue_date date NOT NULL,
+    expiration_date date, status text NOT NULL DEFAULT 'pending', media_url text, approved_at timestamptz,
+    approved_by name, UNIQUE (learner_id, credential_type_id, license_number));
+CREATE TRIGGER t_upd AFTER UPDATE ON tw_app.lic FOR EACH ROW EXECUTE FUNCTION tw_app.on_change();
+GRANT USAGE ON SCHEMA tw_app TO credimport_tw_loader;
+GRANT SELECT, INSERT ON tw_app.transcript, tw_app.users, tw_app.lic TO credimport_tw_loader;
+GRANT SELECT ON tw_app.credit_type, tw_app.ltype TO credimport_tw_loader;
+RESET ROLE;
+SELECT credimport_set_target('learner', 'tw_app.users');
+SELECT credimport_set_target('credit_type', 'tw_app.credit_type');
+SELECT credimport_set_target('credit', 'tw_app.transcript');
+SELECT credimport_set_target('credential_type', 'tw_app.ltype');
+SELECT credimport_set_target('credential', 'tw_app.lic');
+SET ROLE credimport_tw_loader;
+SELECT line_no, status, learner_id, errors FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'a@x.org,P,T,C1,2024-01-01,1,CME\nb@x.org,P,T,C2,2024-01-01,1,CME\n', 'email');
+SELECT credimport_last_batch_id() AS tw_owner_batch \gset
+SELECT * FROM credimport_revert(:tw_owner_batch);
+SELECT line_no, status, errors FROM credimport_load_credentials_data(
+    E'email,credential_type,license_number,issue_date,expiration_date\na@x.org,RN,N-1,2024-01-01,2040-01-01\n', 'email');
+RESET ROLE;
+SELECT credimport_last_batch_id() AS tw_owner_cred_batch \gset
+SELECT credimport_approve(:tw_owner_cred_batch) AS approved;
+SELECT license_number, status, approved_by FROM tw_app.lic;
+-- each trigger ran as credimport_tw_owner, not a superuser, and could not make it one
+SELECT what, who, su FROM tw_app.log ORDER BY what, who;
+SELECT rolsuper AS owner_became_superuser FROM pg_roles WHERE rolname = 'credimport_tw_owner';
+SELECT count(*) AS transcript_left FROM tw_app.transcript;
+SELECT credimport_reset_target('credential');
+SELECT credimport_reset_target('credential_type');
+SELECT credimport_reset_target('credit');
+SELECT credimport_reset_target('credit_type');
+SELECT credimport_reset_target('learner');
+DROP SCHEMA tw_app CASCADE;
+SELECT credimport_revoke_loader('credimport_tw_loader');
+DROP ROLE credimport_tw_loader;
+DROP ROLE credimport_tw_owner;
+
 -- clean up (later tests use the shipped tables)
 SELECT credimport_reset_target('credit');
 DROP TABLE tw_written, tw_targets;
