@@ -444,6 +444,40 @@ REVOKE ALL ON SCHEMA app FROM credimport_tw_clerk;
 REVOKE ALL ON app.credit_identity FROM credimport_tw_clerk;
 DROP ROLE credimport_tw_clerk;
 
+-- a learner key of a domain over bigint is an integer key: a full-mode
+-- load writes the created learners' own ids into the credits and reports
+-- them, by both routes
+CREATE DOMAIN app.uid AS bigint CHECK (VALUE > 0);
+CREATE SEQUENCE app.uid_seq START 500;
+CREATE TABLE app.dperson (id app.uid PRIMARY KEY DEFAULT nextval('app.uid_seq'), email text NOT NULL,
+    first_name text, last_name text);
+CREATE UNIQUE INDEX ON app.dperson (lower(email));
+CREATE TABLE app.dcredit (id bigserial PRIMARY KEY, learner_id bigint NOT NULL, provider text,
+    course_title text, course_id text, completion_date date, number_credits numeric, credit_type_id int);
+SELECT credimport_set_target('learner', 'app.dperson');
+SELECT credimport_set_target('credit', 'app.dcredit');
+CREATE FUNCTION tw_domain_key(route text) RETURNS TABLE (line_no bigint, status text, learner_is_right boolean, credit_is_right boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('credimport.write_method', route, true);
+    CREATE TEMP TABLE tw_dk AS SELECT * FROM credimport_load_data(
+        E'email,first_name,last_name,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+        || format(E'dom.1.%s@example.org,D,One,P,T,C1,2024-01-01,1,TWC\n', route)
+        || format(E'dom.2.%s@example.org,D,Two,P,T,C2,2024-01-01,1,TWC\n', route), 'full');
+    RETURN QUERY SELECT r.line_no, r.status,
+           r.learner_id = (SELECT p.id FROM app.dperson p WHERE p.email = format('dom.%s.%s@example.org', r.line_no - 1, route)),
+           (SELECT c.learner_id FROM app.dcredit c WHERE c.id = r.credit_id) = r.learner_id
+      FROM tw_dk r ORDER BY r.line_no;
+    DROP TABLE tw_dk;
+END $$;
+SELECT r.route, d.* FROM (VALUES ('auto'), ('insert')) r(route), LATERAL tw_domain_key(r.route) d ORDER BY 1, 2;
+SELECT count(*) AS credits_without_their_learner
+  FROM app.dcredit c LEFT JOIN app.dperson p ON p.id = c.learner_id WHERE p.id IS NULL;
+DROP FUNCTION tw_domain_key(text);
+RESET credimport.write_method;
+SELECT credimport_reset_target('learner');
+SELECT credimport_reset_target('credit');
+
 -- revert and approve run every statement against a target as THAT
 -- relation's owner, in a security-restricted operation (as VACUUM runs a
 -- table's code), never as the owner of credimport's tables: a trigger of
