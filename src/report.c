@@ -381,6 +381,29 @@ batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind)
  * for rows a load updated rather than wrote -- through the role's
  * batch_id column where the target maps one.  Every statement is built
  * from the target's description.
+ *
+ * What revert deletes: in each relation the batch wrote into, every row
+ * whose key the writer recorded for the batch -- the keys the target
+ * handed back for the rows it was given -- and, where the target maps a
+ * batch_id column, every row that names the batch; then the learners the
+ * batch created that nothing else references (revert_learners).  It does
+ * not check that a row is still the one the batch wrote: a row the
+ * platform has updated since is deleted all the same.  For a table, a key
+ * handed back is a row the INSERT inserted (the key is unique).  A view
+ * whose INSTEAD OF trigger upserts may hand back the key of a row it
+ * updated rather than inserted (ON CONFLICT ... DO UPDATE ... RETURNING):
+ * that key is recorded as the batch's, and revert deletes that row, the
+ * platform's own, too (credimport_set_target warns of it at set time;
+ * targets_write pins the behaviour).  Row versions (xmin) are not used to
+ * tell them apart: a later update of the batch's own row would change it.
+ *
+ * Every statement against a target runs as that relation's owner, in a
+ * security-restricted operation (prov_become_owner): its triggers, the
+ * functions of its view and the policies on it run with the rights of the
+ * platform role that owns it, as they do under VACUUM or ANALYZE, never
+ * with those of the owner of credimport's own tables (usually a
+ * superuser).  credimport's bookkeeping (batch, provenance) is read and
+ * written as the owner of those tables.
  * ====================================================================== */
 
 /* the target's column of field, quoted, or NULL when it has none */
