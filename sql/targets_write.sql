@@ -486,7 +486,10 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER up INSTEAD OF INSERT ON app.grades_in FOR EACH ROW EXECUTE FUNCTION app.grades_upsert();
+-- (the NOTICE credimport_set_target gives for a view)
+SET client_min_messages = notice;
 SELECT credimport_set_target('credit', 'app.grades_in');
+SET client_min_messages = warning;
 SELECT line_no, status, credit_id IS NOT NULL AS has_key
   FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
@@ -585,7 +588,7 @@ SELECT credimport_set_target('learner', 'tw_app.users');
 SELECT credimport_set_target('credit_type', 'tw_app.credit_type');
 SELECT credimport_set_target('credit', 'tw_app.transcript');
 SELECT credimport_set_target('credential_type', 'tw_app.ltype');
-SELECT credimport_set_target('credential', 'tw_app.lic');
+SELECT credimport_set_target('credential', 'tw_app.lic', '{"approved_by": "approved_by", "approved_at": "approved_at"}');
 SET ROLE credimport_tw_loader;
 SELECT line_no, status, learner_id, errors FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
