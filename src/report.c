@@ -966,7 +966,7 @@ credimport_credential_expiring_rows(PG_FUNCTION_ARGS)
 	key = target_need(c, c->key);
 	initStringInfo(&s);
 	appendStringInfoString(&s, "SELECT ");
-	if (key->type == INT8OID || key->type == INT4OID || key->type == INT2OID)
+	if (key->basetype == INT8OID || key->basetype == INT4OID || key->basetype == INT2OID)
 		appendStringInfo(&s, "c.%s::pg_catalog.int8, ", quote_identifier(key->column));
 	else
 		appendStringInfoString(&s, "NULL::pg_catalog.int8, ");
