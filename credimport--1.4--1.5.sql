@@ -72,7 +72,9 @@ GRANT EXECUTE ON FUNCTION credimport.target_list() TO credimport_admin;
  * DROP SCHEMA ... CASCADE of a relation a role points at is refused until
  * credimport_reset_target() points the role elsewhere.  SECURITY DEFINER:
  * whoever drops a table needs no privilege on the configuration.  The
- * configuration gone (DROP EXTENSION): nothing to keep.
+ * configuration gone (DROP EXTENSION): nothing to keep.  (pg_restore --clean
+ * into a database whose targets are configured is refused the same way:
+ * reset the targets first, or restore into a fresh database.)
  */
 CREATE FUNCTION credimport.target_drop_guard()
 RETURNS event_trigger

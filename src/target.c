@@ -985,9 +985,13 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 								rolename, rs->fields[owner[tf->attnum] - 1].name, tf->field,
 								tf->column, t->qualname),
 						 errdetail("Each field needs a column of its own: one of the two values would be lost."),
+						 !(rs->fields[f].flags & F_REQUIRED) ?
 						 errhint("Map one of them to another column, or to null when the relation has none for it: {\"%s\": null}.",
-								 (rs->fields[f].flags & F_REQUIRED) ?
-								 rs->fields[owner[tf->attnum] - 1].name : tf->field)));
+								 tf->field) :
+						 !(rs->fields[owner[tf->attnum] - 1].flags & F_REQUIRED) ?
+						 errhint("Map one of them to another column, or to null when the relation has none for it: {\"%s\": null}.",
+								 rs->fields[owner[tf->attnum] - 1].name) :
+						 errhint("Map one of them to another column: both are required.")));
 			owner[tf->attnum] = f + 1;
 		}
 		pfree(owner);
