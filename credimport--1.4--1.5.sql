@@ -66,6 +66,47 @@ COMMENT ON VIEW credimport.targets IS
 GRANT SELECT ON credimport.target, credimport.targets TO credimport_admin;
 GRANT EXECUTE ON FUNCTION credimport.target_list() TO credimport_admin;
 
+/*
+ * A configured target cannot be dropped (its OID would dangle in
+ * credimport.target, and a dump would carry it): DROP TABLE, DROP VIEW,
+ * DROP SCHEMA ... CASCADE of a relation a role points at is refused until
+ * credimport_reset_target() points the role elsewhere.  SECURITY DEFINER:
+ * whoever drops a table needs no privilege on the configuration.  The
+ * configuration gone (DROP EXTENSION): nothing to keep.  (pg_restore --clean
+ * into a database whose targets are configured is refused the same way:
+ * reset the targets first, or restore into a fresh database.)
+ */
+CREATE FUNCTION credimport.target_drop_guard()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    IF pg_catalog.to_regclass('credimport.target') IS NULL THEN
+        RETURN;
+    END IF;
+    FOR r IN EXECUTE $q$
+        SELECT t.role, d.object_identity, d.object_type
+          FROM pg_catalog.pg_event_trigger_dropped_objects() d
+          JOIN credimport.target t ON t.relation OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.objsubid OPERATOR(pg_catalog.=) 0
+         ORDER BY t.role LIMIT 1$q$
+    LOOP
+        RAISE EXCEPTION 'cannot drop % %: it is the relation of credimport target "%"',
+                        r.object_type, r.object_identity, r.role
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'credimport loads read and write it.',
+                  HINT = pg_catalog.format('Point the target elsewhere first: SELECT credimport_reset_target(%L);', r.role);
+    END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION credimport.target_drop_guard() FROM PUBLIC;
+
+CREATE EVENT TRIGGER credimport_target_drop ON sql_drop
+    EXECUTE FUNCTION credimport.target_drop_guard();
+
 
 -- ---------------------------------------------------------------------------
 -- section: provenance and writes (which batch wrote which row of a target)

@@ -30,6 +30,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "catalog/partition.h"
+#include "catalog/pg_partitioned_table.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -38,6 +40,8 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
 #include "parser/parse_coerce.h"
+#include "partitioning/partdesc.h"
+#include "utils/partcache.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
@@ -96,6 +100,10 @@ static const Oid value_kind_types[] = {
 #define F_INTKEY	0x04		/* ... which must be an integer column */
 #define F_MATCH		0x08		/* records find rows by it: should be unique */
 #define F_LOWER		0x10		/* ... compared lower()ed */
+#define F_BOOKKEEPING 0x20		/* credimport's bookkeeping, not the platform's data:
+								 * on a relation other than the shipped table, bound
+								 * only when mapped explicitly (a platform's own
+								 * batch_id is not credimport's) */
 
 typedef struct TargetFieldSpec
 {
@@ -114,8 +122,8 @@ static const TargetFieldSpec learner_fields[] = {
 	{"active", VK_BOOL, 0},
 	{"profile", VK_JSONB, 0},
 	{"role", VK_TEXT, 0},
-	{"created_by_batch", VK_ID, 0},
-	{"created_at", VK_TIMESTAMPTZ, 0},
+	{"created_by_batch", VK_ID, F_BOOKKEEPING},
+	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 };
 
 static const TargetFieldSpec credit_type_fields[] = {
@@ -134,9 +142,9 @@ static const TargetFieldSpec credit_fields[] = {
 	{"completion_date", VK_DATE, F_REQUIRED},
 	{"number_credits", VK_NUMERIC, F_REQUIRED},
 	{"credit_type_id", VK_ID, F_REQUIRED},
-	{"user_editable", VK_BOOL, 0},
-	{"batch_id", VK_ID, 0},
-	{"created_at", VK_TIMESTAMPTZ, 0},
+	{"user_editable", VK_BOOL, F_BOOKKEEPING},
+	{"batch_id", VK_ID, F_BOOKKEEPING},
+	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 };
 
 static const TargetFieldSpec credential_type_fields[] = {
@@ -157,25 +165,25 @@ static const TargetFieldSpec credential_fields[] = {
 	{"expiration_date", VK_DATE, 0},
 	{"status", VK_TEXT, 0},
 	{"media_url", VK_TEXT, 0},
-	{"batch_id", VK_ID, 0},
-	{"created_at", VK_TIMESTAMPTZ, 0},
-	{"approved_at", VK_TIMESTAMPTZ, 0},
-	{"approved_by", VK_NAME, 0},
+	{"batch_id", VK_ID, F_BOOKKEEPING},
+	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
+	{"approved_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
+	{"approved_by", VK_NAME, F_BOOKKEEPING},
 };
 
 static const TargetFieldSpec learner_link_fields[] = {
 	{"learner_id", VK_ID, F_REQUIRED},
 	{"related_learner_id", VK_ID, F_REQUIRED},
 	{"relation", VK_TEXT, F_REQUIRED},
-	{"batch_id", VK_ID, 0},
-	{"created_at", VK_TIMESTAMPTZ, 0},
+	{"batch_id", VK_ID, F_BOOKKEEPING},
+	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 };
 
 static const TargetFieldSpec invitation_fields[] = {
 	{"learner_id", VK_ID, F_REQUIRED},
-	{"batch_id", VK_ID, 0},
+	{"batch_id", VK_ID, F_BOOKKEEPING},
 	{"token", VK_TEXT, F_REQUIRED},
-	{"created_at", VK_TIMESTAMPTZ, 0},
+	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 	{"sent_at", VK_TIMESTAMPTZ, 0},
 };
 
@@ -185,17 +193,21 @@ typedef struct TargetRoleSpec
 	int			nfields;
 	bool		written;		/* credimport inserts into it */
 	const char *what;			/* for messages: "a learner", ... */
+	const char *deletes;		/* what deletes rows from it (NULL: nothing) */
+	const char *updates;		/* what updates its rows (NULL: nothing) */
 } TargetRoleSpec;
 
-#define ROLE(f, w, what) {f, lengthof(f), w, what}
+#define ROLE(f, w, what, d, u) {f, lengthof(f), w, what, d, u}
 static const TargetRoleSpec role_specs[TR_NROLES] = {
-	[TR_LEARNER] = ROLE(learner_fields, true, "learner"),
-	[TR_CREDIT_TYPE] = ROLE(credit_type_fields, false, "credit type"),
-	[TR_CREDIT] = ROLE(credit_fields, true, "credit"),
-	[TR_CREDENTIAL_TYPE] = ROLE(credential_type_fields, false, "credential type"),
-	[TR_CREDENTIAL] = ROLE(credential_fields, true, "credential"),
-	[TR_LEARNER_LINK] = ROLE(learner_link_fields, true, "learner link"),
-	[TR_INVITATION] = ROLE(invitation_fields, true, "invitation"),
+	[TR_LEARNER] = ROLE(learner_fields, true, "learner", "credimport_revert",
+						"a users load that updates learners"),
+	[TR_CREDIT_TYPE] = ROLE(credit_type_fields, false, "credit type", NULL, NULL),
+	[TR_CREDIT] = ROLE(credit_fields, true, "credit", "credimport_revert", NULL),
+	[TR_CREDENTIAL_TYPE] = ROLE(credential_type_fields, false, "credential type", NULL, NULL),
+	[TR_CREDENTIAL] = ROLE(credential_fields, true, "credential", NULL,
+						   "credimport_approve, and a credentials load that updates credentials,"),
+	[TR_LEARNER_LINK] = ROLE(learner_link_fields, true, "learner link", "credimport_revert", NULL),
+	[TR_INVITATION] = ROLE(invitation_fields, true, "invitation", "credimport_revert", NULL),
 };
 
 /* the schema of the shipped tables (credimport.<role>) and of the configuration */
@@ -455,6 +467,131 @@ unique_index_on(Relation rel, AttrNumber attnum, bool lower)
 	return found;
 }
 
+/*
+ * Can a column of this type hold the field's values -- checked against the
+ * base type of a domain?  A boolean needs a boolean column and a row key of
+ * another role an integer one (every type has an assignment cast to text:
+ * a boolean or a date would be stored as its text); other values need an
+ * assignment cast, and not merely the one to a string type.
+ */
+static bool
+column_can_hold(ValueKind kind, Oid type)
+{
+	Oid			base = getBaseType(type);
+	Oid			from = value_kind_types[kind];
+
+	switch (kind)
+	{
+		case VK_KEY:
+			return true;
+		case VK_ID:
+			return is_integer_type(base);
+		case VK_BOOL:
+			return base == BOOLOID;
+		case VK_TEXT:
+		case VK_NAME:
+			return can_coerce_type(1, &from, &base, COERCION_ASSIGNMENT);
+		default:
+			return can_coerce_type(1, &from, &base, COERCION_ASSIGNMENT) &&
+				TypeCategory(base) != TYPCATEGORY_STRING;
+	}
+}
+
+/* errdetail() for a column that cannot hold the field's values */
+static int
+field_type_detail(const TargetFieldSpec *fs, Oid type)
+{
+	Oid			base = getBaseType(type);
+	Oid			from = value_kind_types[fs->kind];
+
+	if (fs->kind == VK_BOOL)
+		return errdetail("Field \"%s\" holds a boolean: its column must be of type boolean (or a domain over boolean).",
+						 fs->name);
+	if (fs->kind == VK_ID)
+		return errdetail("Field \"%s\" holds a row key: its column must be an integer (smallint, integer or bigint, or a domain over one).",
+						 fs->name);
+	if (TypeCategory(base) == TYPCATEGORY_STRING)
+		return errdetail("Field \"%s\" holds values of type %s, which a column of type %s would hold only as text.",
+						 fs->name, format_type_be(from), format_type_be(type));
+	return errdetail("Field \"%s\" holds values of type %s, which have no assignment cast to %s.",
+					 fs->name, format_type_be(from), format_type_be(base));
+}
+
+/*
+ * Is the row key unique: a unique index (or primary key) on exactly the key
+ * column -- or, on a partitioned table or a partition, on the key and
+ * partition key columns (of the relation and of its ancestors), which is
+ * all PostgreSQL allows there.  Partial and invalid indexes do not count.
+ */
+static bool
+key_unique_on(Relation rel, AttrNumber keyattnum)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool	   *allowed = palloc0(sizeof(bool) * (desc->natts + 1));
+	List	   *rels = NIL;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		found = false;
+
+	/* the partition key columns, by name (a partition's attnums may differ) */
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		rels = lappend_oid(rels, RelationGetRelid(rel));
+	if (rel->rd_rel->relispartition)
+		rels = list_concat(rels, get_partition_ancestors(RelationGetRelid(rel)));
+	foreach(lc, rels)
+	{
+		Relation	pr = relation_open(lfirst_oid(lc), AccessShareLock);
+		PartitionKey pk = RelationGetPartitionKey(pr);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; pk && i < pk->partnatts; i++)
+		{
+			Form_pg_attribute a;
+
+			if (pk->partattrs[i] == 0)
+				continue;		/* an expression: no unique index can hold it */
+			a = find_column(desc, get_attname(RelationGetRelid(pr), pk->partattrs[i], false));
+			if (a != NULL)
+				allowed[a->attnum] = true;
+		}
+		relation_close(pr, AccessShareLock);
+	}
+	list_free(rels);
+	allowed[keyattnum] = false;
+
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	ir = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ix = ir->rd_index;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ix->indisunique && ix->indisvalid &&
+			heap_attisnull(ir->rd_indextuple, Anum_pg_index_indpred, NULL))
+		{
+			bool		has_key = false;
+			bool		ok = true;
+
+			for (int i = 0; i < ix->indnkeyatts && ok; i++)
+			{
+				AttrNumber	k = ix->indkey.values[i];
+
+				if (k == keyattnum)
+					has_key = true;
+				else if (k <= 0 || k > desc->natts || !allowed[k])
+					ok = false;
+			}
+			found = ok && has_key;
+		}
+		index_close(ir, AccessShareLock);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	pfree(allowed);
+	return found;
+}
+
 /* the JSON value's text, for messages */
 static char *
 jsonb_value_text(JsonbValue *v)
@@ -486,6 +623,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 	Relation	rel;
 	TupleDesc	desc;
 	const char **mapped;		/* per field: the name configured, or NULL */
+	bool	   *unmapped;		/* per field: configured as null */
 	JsonbValue *active_value = NULL;
 	char		relkind;
 	List	   *not_unique = NIL;	/* match fields nothing keeps unique */
@@ -515,6 +653,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 	t->fields = palloc0(sizeof(TargetField) * rs->nfields);
 	tp->notnull = palloc0(sizeof(bool) * rs->nfields);
 	mapped = palloc0(sizeof(char *) * rs->nfields);
+	unmapped = palloc0(sizeof(bool) * rs->nfields);
 
 	if (strict && relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_VIEW && relkind != RELKIND_FOREIGN_TABLE &&
@@ -523,6 +662,16 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("target \"%s\": %s is not a table or view", rolename, t->qualname),
 				 errdetail("A target is a table, a partitioned table, a view, a materialized view or a foreign table.")));
+
+	/* credimport's own relations are not targets, but for the role's shipped table */
+	if (strict && RelationGetNamespace(rel) == get_namespace_oid(CREDIMPORT_SCHEMA, true) &&
+		relid != shipped_relid(role, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target \"%s\": %s is one of credimport's own relations", rolename, t->qualname),
+				 errdetail("In schema %s, a %s target can only be the shipped table %s.%s.",
+						   CREDIMPORT_SCHEMA, rs->what, CREDIMPORT_SCHEMA, rolename),
+				 errhint("Go back to the shipped table with credimport_reset_target('%s').", rolename)));
 
 	/* the configured mapping: field -> column */
 	if (columns != NULL && !JB_ROOT_IS_SCALAR(columns) && JB_ROOT_IS_OBJECT(columns))
@@ -562,6 +711,21 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 				*active_value = v;
 				continue;
 			}
+			if (v.type == jbvNull)
+			{
+				/* {"provider": null}: the relation has no column for it */
+				if (strict && (rs->fields[f].flags & F_REQUIRED))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("target \"%s\": the required field \"%s\" cannot be unmapped",
+									rolename, fname),
+							 errdetail("A %s target needs a column for every one of its required fields.",
+									   rs->what),
+							 errhint("Map the field to a column of %s: {\"%s\": \"column\"}.",
+									 t->qualname, fname)));
+				unmapped[f] = true;
+				continue;
+			}
 			if (v.type != jbvString)
 			{
 				if (strict)
@@ -570,7 +734,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 							 errmsg("target \"%s\": field \"%s\" must map to a column name of %s",
 									rolename, fname, t->qualname),
 							 errdetail("It maps to %s.", jsonb_value_text(&v)),
-							 errhint("Write the column's name as a JSON string: {\"%s\": \"column\"}.",
+							 errhint("Write the column's name as a JSON string: {\"%s\": \"column\"}, or null when the relation has no column for it.",
 									 fname)));
 				continue;
 			}
@@ -589,7 +753,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 	 */
 	t->shipped = (relid == shipped_relid(role, true));
 	for (int f = 0; f < rs->nfields && t->shipped; f++)
-		if (mapped[f] && strcmp(mapped[f], rs->fields[f].name) != 0)
+		if ((mapped[f] && strcmp(mapped[f], rs->fields[f].name) != 0) || unmapped[f])
 			t->shipped = false;
 	if (active_value && !(active_value->type == jbvString &&
 						  active_value->val.string.len == 6 &&
@@ -608,6 +772,10 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 		tf->field = fs->name;
 		if (strcmp(fs->name, "active") == 0 && active_value != NULL)
 			continue;			/* below */
+		if (unmapped[f])
+			continue;			/* {"field": null} */
+		if ((fs->flags & F_BOOKKEEPING) && !t->shipped && !mapped[f])
+			continue;			/* a platform's own batch_id is not credimport's */
 		a = find_column(desc, colname);
 		if (a == NULL)
 		{
@@ -632,6 +800,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 		tf->column = pstrdup(NameStr(a->attname));
 		tf->attnum = a->attnum;
 		tf->type = a->atttypid;
+		tf->basetype = getBaseType(a->atttypid);
 		tf->typmod = a->atttypmod;
 		tf->has_default = a->atthasdef || a->attidentity != '\0' || a->attgenerated != '\0';
 		tf->generated_always = a->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ||
@@ -648,16 +817,14 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 							   rs->what)));
 		if (strict && value_kind_types[fs->kind] != InvalidOid)
 		{
-			Oid			from = value_kind_types[fs->kind];
 			Oid			to = a->atttypid;
 
-			if (!can_coerce_type(1, &from, &to, COERCION_ASSIGNMENT))
+			if (!column_can_hold(fs->kind, to))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("target \"%s\": column \"%s\" of relation %s, of type %s, cannot hold field \"%s\"",
 								rolename, tf->column, t->qualname, format_type_be(to), fs->name),
-						 errdetail("Field \"%s\" holds values of type %s, which have no assignment cast to %s.",
-								   fs->name, format_type_be(from), format_type_be(to)),
+						 field_type_detail(fs, to),
 						 strcmp(fs->name, "active") == 0 ?
 						 errhint("A column that is set when a learner is not active goes in {\"active\": {\"unless\": [\"%s\"]}}.",
 								 tf->column) : 0));
@@ -687,7 +854,6 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 				char	   *colname = jsonb_string(v);
 				Form_pg_attribute a = find_column(desc, colname);
 				TargetField *tf = &t->fields[fa];
-				Oid			from = BOOLOID;
 
 				if (a == NULL)
 				{
@@ -700,18 +866,18 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 				}
 				else
 				{
-					if (strict && !can_coerce_type(1, &from, &a->atttypid, COERCION_ASSIGNMENT))
+					if (strict && !column_can_hold(VK_BOOL, a->atttypid))
 						ereport(ERROR,
 								(errcode(ERRCODE_DATATYPE_MISMATCH),
 								 errmsg("target \"%s\": column \"%s\" of relation %s, of type %s, cannot hold field \"active\"",
 										rolename, colname, t->qualname, format_type_be(a->atttypid)),
-								 errdetail("Field \"active\" holds values of type boolean, which have no assignment cast to %s.",
-										   format_type_be(a->atttypid)),
+								 field_type_detail(&rs->fields[fa], a->atttypid),
 								 errhint("A column that is set when a learner is not active goes in {\"active\": {\"unless\": [\"%s\"]}}.",
 										 colname)));
 					tf->column = pstrdup(NameStr(a->attname));
 					tf->attnum = a->attnum;
 					tf->type = a->atttypid;
+					tf->basetype = getBaseType(a->atttypid);
 					tf->typmod = a->atttypmod;
 					tf->has_default = a->atthasdef || a->attidentity != '\0' || a->attgenerated != '\0';
 					tf->generated_always = a->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ||
@@ -801,6 +967,83 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 						   rs->what),
 				 errhint("Point the target at the underlying table, or give the view an INSTEAD OF INSERT trigger.")));
 
+	/* two fields in one column: one of them would be lost */
+	if (strict)
+	{
+		int		   *owner = palloc0(sizeof(int) * (desc->natts + 1));	/* field + 1 */
+
+		for (int f = 0; f < rs->nfields; f++)
+		{
+			const TargetField *tf = &t->fields[f];
+
+			if (tf->column == NULL)
+				continue;
+			if (owner[tf->attnum] != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("target \"%s\": fields \"%s\" and \"%s\" are both in column \"%s\" of relation %s",
+								rolename, rs->fields[owner[tf->attnum] - 1].name, tf->field,
+								tf->column, t->qualname),
+						 errdetail("Each field needs a column of its own: one of the two values would be lost."),
+						 !(rs->fields[f].flags & F_REQUIRED) ?
+						 errhint("Map one of them to another column, or to null when the relation has none for it: {\"%s\": null}.",
+								 tf->field) :
+						 !(rs->fields[owner[tf->attnum] - 1].flags & F_REQUIRED) ?
+						 errhint("Map one of them to another column, or to null when the relation has none for it: {\"%s\": null}.",
+								 rs->fields[owner[tf->attnum] - 1].name) :
+						 errhint("Map one of them to another column: both are required.")));
+			owner[tf->attnum] = f + 1;
+		}
+		pfree(owner);
+	}
+
+	/* the row key must be unique: revert and approve act on rows by it */
+	if (strict && t->key != NULL && !t->shipped)
+	{
+		const TargetField *kf = target_field(t, t->key);
+
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+			relkind == RELKIND_MATVIEW)
+		{
+			if (kf->column != NULL && !key_unique_on(rel, kf->attnum))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						 errmsg("target \"%s\": nothing keeps the key column \"%s\" of relation %s unique",
+								rolename, kf->column, t->qualname),
+						 errdetail("credimport finds the rows it wrote by their key, to revert or update them: the key needs a primary key or a unique index on exactly that column%s.",
+								   relkind == RELKIND_PARTITIONED_TABLE || rel->rd_rel->relispartition ?
+								   " (with the partition key columns)" : ""),
+						 errhint("Add one: ALTER TABLE %s ADD PRIMARY KEY (%s).", t->qualname,
+								 quote_identifier(kf->column))));
+		}
+		else if (notices)
+			ereport(NOTICE,
+					(errmsg("target \"%s\": credimport cannot check that the key column \"%s\" of %s is unique",
+							rolename, kf->column ? kf->column : t->key, t->qualname),
+					 rs->written ?
+					 errdetail("A view has no index, and credimport cannot check either that its INSTEAD OF trigger inserts rather than updates; a revert deletes the rows whose keys the insert returned.") :
+					 errdetail("A view has no index: two rows with one key would make the %s ambiguous.", rs->what)));
+	}
+
+	/* a view or foreign table: the updates and deletes credimport runs */
+	if (notices && relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		(rs->deletes || rs->updates))
+	{
+		int			events = relation_is_updatable(relid, NIL, true, NULL);
+
+		if (rs->deletes && (events & (1 << CMD_DELETE)) == 0)
+			ereport(NOTICE,
+					(errmsg("target \"%s\": %s will fail on %s", rolename, rs->deletes, t->qualname),
+					 errdetail("%s takes no DELETE, and a revert deletes the %s rows a batch wrote.",
+							   t->qualname, rs->what),
+					 errhint("Give the view an INSTEAD OF DELETE trigger, or point the target at the underlying table.")));
+		if (rs->updates && (events & (1 << CMD_UPDATE)) == 0)
+			ereport(NOTICE,
+					(errmsg("target \"%s\": %s will fail on %s", rolename, rs->updates, t->qualname),
+					 errdetail("%s takes no UPDATE.", t->qualname),
+					 errhint("Give the view an INSTEAD OF UPDATE trigger, or point the target at the underlying table.")));
+	}
+
 	/* the configuration is valid: now say what it leaves to the loads */
 	{
 		ListCell   *lc;
@@ -821,6 +1064,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 
 	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
 	pfree(mapped);
+	pfree(unmapped);
 	return tp;
 }
 

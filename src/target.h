@@ -45,6 +45,7 @@ typedef struct TargetField
 	int32		typmod;
 	bool		has_default;	/* default, identity, serial or generated */
 	bool		generated_always;	/* identity ALWAYS or stored generated */
+	Oid			basetype;		/* getBaseType(type): the type under its domains */
 } TargetField;
 
 /*
