@@ -225,6 +225,29 @@ SELECT credimport_set_target('credit', 'app.credit_part', app.platform_columns()
 ALTER TABLE app.credit_part_2023 ADD CONSTRAINT at_most_4 CHECK (credits <= 4);
 SELECT r.route, tw_error(:'tw_content', r.route) AS into_a_partition FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
 ALTER TABLE app.credit_part_2023 DROP CONSTRAINT at_most_4;
+-- errors that belong to no single row (raised after the INSERT route's
+-- sentinel: foreign-key checks, AFTER STATEMENT triggers) name the lines of
+-- the statement's rows, into a partitioned table and through a view with an
+-- INSTEAD OF trigger alike
+ALTER TABLE app.credit_part ADD CONSTRAINT known_type FOREIGN KEY (type_id) REFERENCES app.known_type;
+SELECT r.route, tw_error(:'tw_content', r.route) AS partitioned_fk FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
+ALTER TABLE app.credit_part DROP CONSTRAINT known_type;
+CREATE FUNCTION app.refuse_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the platform refuses the statement';
+END $$;
+CREATE TRIGGER refuse_statement AFTER INSERT ON app.credit_part FOR EACH STATEMENT EXECUTE FUNCTION app.refuse_statement();
+SELECT r.route, tw_error(:'tw_content', r.route) AS partitioned_statement FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
+DROP TRIGGER refuse_statement ON app.credit_part;
+SELECT credimport_set_target('credit', 'app.credit_iview', app.platform_columns());
+CREATE TRIGGER refuse_statement AFTER INSERT ON app.credit_iview FOR EACH STATEMENT EXECUTE FUNCTION app.refuse_statement();
+SELECT r.route, tw_error(:'tw_content', r.route) AS view_statement FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
+DROP TRIGGER refuse_statement ON app.credit_iview;
+ALTER TABLE app.credit_store ADD CONSTRAINT known_type FOREIGN KEY (type_id) REFERENCES app.known_type;
+SELECT r.route, tw_error(:'tw_content', r.route) AS view_fk FROM (VALUES ('auto'), ('insert')) r(route) ORDER BY 1;
+ALTER TABLE app.credit_store DROP CONSTRAINT known_type;
+SELECT credimport_set_target('credit', 'app.credit_part', app.platform_columns());
+SELECT count(*) AS written FROM app.credit_part;
 -- a view whose INSTEAD OF trigger does not give the key back: refused
 -- (the rows a batch writes are recorded by their key)
 CREATE VIEW app.credit_keyless AS SELECT * FROM app.credit_store;
@@ -443,6 +466,154 @@ SELECT credimport_revoke_loader('credimport_tw_clerk');
 REVOKE ALL ON SCHEMA app FROM credimport_tw_clerk;
 REVOKE ALL ON app.credit_identity FROM credimport_tw_clerk;
 DROP ROLE credimport_tw_clerk;
+
+-- a view whose INSTEAD OF trigger upserts returns the key of a row it
+-- updated as if it had inserted it: provenance records the key, and revert
+-- deletes that row too -- the platform's own row (credimport_set_target
+-- warns of it).  Pinned here, as report.c documents it.
+CREATE TABLE app.grades (id bigserial PRIMARY KEY, learner_id bigint NOT NULL, course_id text NOT NULL,
+    course_title text, provider text, completion_date date, number_credits numeric, credit_type_id int,
+    UNIQUE (learner_id, course_id));
+INSERT INTO app.grades (learner_id, course_id, course_title, completion_date, number_credits, credit_type_id)
+SELECT id, 'UPS-1', 'entered by the registrar', '2023-05-05', 3, 1 FROM credimport.learner WHERE email = 'tw.1@example.org';
+CREATE VIEW app.grades_in AS SELECT * FROM app.grades;
+CREATE FUNCTION app.grades_upsert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO app.grades (learner_id, course_id, course_title, provider, completion_date, number_credits, credit_type_id)
+  VALUES (NEW.learner_id, NEW.course_id, NEW.course_title, NEW.provider, NEW.completion_date, NEW.number_credits, NEW.credit_type_id)
+  ON CONFLICT (learner_id, course_id) DO UPDATE SET number_credits = GREATEST(app.grades.number_credits, EXCLUDED.number_credits)
+  RETURNING id INTO NEW.id;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER up INSTEAD OF INSERT ON app.grades_in FOR EACH ROW EXECUTE FUNCTION app.grades_upsert();
+-- (the NOTICE credimport_set_target gives for a view)
+SET client_min_messages = notice;
+SELECT credimport_set_target('credit', 'app.grades_in');
+SET client_min_messages = warning;
+SELECT line_no, status, credit_id IS NOT NULL AS has_key
+  FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'tw.1@example.org,P,anything,UPS-1,2024-01-01,1,TWC\n'
+    'tw.2@example.org,P,new one,UPS-2,2024-01-01,1,TWC\n', 'email')
+ ORDER BY line_no;
+SELECT credimport_last_batch_id() AS tw_upsert_batch \gset
+SELECT course_id, course_title, number_credits FROM app.grades ORDER BY course_id;
+-- both keys are recorded, the registrar's row's among them
+SELECT g.course_id, g.course_title, g.id::text IN (SELECT row_key FROM credimport.provenance_rows
+                                                     WHERE batch_id = :tw_upsert_batch) AS recorded
+  FROM app.grades g ORDER BY g.course_id;
+-- (its NOTICE: "2 credits and 0 learners removed", as the result row)
+SELECT * FROM credimport_revert(:tw_upsert_batch);
+-- the registrar's row went too: revert deletes every row whose key the target returned
+SELECT count(*) AS grades_left FROM app.grades;
+SELECT credimport_reset_target('credit');
+
+-- a learner key of a domain over bigint is an integer key: a full-mode
+-- load writes the created learners' own ids into the credits and reports
+-- them, by both routes
+CREATE DOMAIN app.uid AS bigint CHECK (VALUE > 0);
+CREATE SEQUENCE app.uid_seq START 500;
+CREATE TABLE app.dperson (id app.uid PRIMARY KEY DEFAULT nextval('app.uid_seq'), email text NOT NULL,
+    first_name text, last_name text);
+CREATE UNIQUE INDEX ON app.dperson (lower(email));
+CREATE TABLE app.dcredit (id bigserial PRIMARY KEY, learner_id bigint NOT NULL, provider text,
+    course_title text, course_id text, completion_date date, number_credits numeric, credit_type_id int);
+SELECT credimport_set_target('learner', 'app.dperson');
+SELECT credimport_set_target('credit', 'app.dcredit');
+CREATE FUNCTION tw_domain_key(route text) RETURNS TABLE (line_no bigint, status text, learner_is_right boolean, credit_is_right boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('credimport.write_method', route, true);
+    CREATE TEMP TABLE tw_dk AS SELECT * FROM credimport_load_data(
+        E'email,first_name,last_name,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+        || format(E'dom.1.%s@example.org,D,One,P,T,C1,2024-01-01,1,TWC\n', route)
+        || format(E'dom.2.%s@example.org,D,Two,P,T,C2,2024-01-01,1,TWC\n', route), 'full');
+    RETURN QUERY SELECT r.line_no, r.status,
+           r.learner_id = (SELECT p.id FROM app.dperson p WHERE p.email = format('dom.%s.%s@example.org', r.line_no - 1, route)),
+           (SELECT c.learner_id FROM app.dcredit c WHERE c.id = r.credit_id) = r.learner_id
+      FROM tw_dk r ORDER BY r.line_no;
+    DROP TABLE tw_dk;
+END $$;
+SELECT r.route, d.* FROM (VALUES ('auto'), ('insert')) r(route), LATERAL tw_domain_key(r.route) d ORDER BY 1, 2;
+SELECT count(*) AS credits_without_their_learner
+  FROM app.dcredit c LEFT JOIN app.dperson p ON p.id = c.learner_id WHERE p.id IS NULL;
+DROP FUNCTION tw_domain_key(text);
+RESET credimport.write_method;
+SELECT credimport_reset_target('learner');
+SELECT credimport_reset_target('credit');
+
+-- revert and approve run every statement against a target as THAT
+-- relation's owner, in a security-restricted operation (as VACUUM runs a
+-- table's code), never as the owner of credimport's tables: a trigger of
+-- the platform's does not run as a superuser
+CREATE ROLE credimport_tw_owner;
+CREATE ROLE credimport_tw_loader;
+SELECT credimport_grant_loader('credimport_tw_loader');
+CREATE SCHEMA tw_app AUTHORIZATION credimport_tw_owner;
+SET ROLE credimport_tw_owner;
+CREATE TABLE tw_app.credit_type (id serial PRIMARY KEY, code text UNIQUE NOT NULL, name text);
+INSERT INTO tw_app.credit_type (code, name) VALUES ('CME', 'cme');
+CREATE TABLE tw_app.users (id bigserial PRIMARY KEY, email text NOT NULL, first_name text, last_name text);
+CREATE UNIQUE INDEX ON tw_app.users (lower(email));
+INSERT INTO tw_app.users (email) VALUES ('a@x.org'), ('b@x.org');
+CREATE TABLE tw_app.transcript (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    learner_id bigint NOT NULL REFERENCES tw_app.users, provider text, course_title text NOT NULL,
+    course_id text NOT NULL, completion_date date NOT NULL, number_credits numeric NOT NULL,
+    credit_type_id int NOT NULL);
+CREATE TABLE tw_app.log (what text, who text, su bool);
+CREATE FUNCTION tw_app.on_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO tw_app.log VALUES (TG_OP, current_user, (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user));
+  BEGIN
+    EXECUTE 'ALTER ROLE credimport_tw_owner SUPERUSER';
+  EXCEPTION WHEN others THEN
+    INSERT INTO tw_app.log VALUES (TG_OP, 'refused: ' || SQLERRM, null);
+  END;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t_del AFTER DELETE ON tw_app.transcript FOR EACH ROW EXECUTE FUNCTION tw_app.on_change();
+CREATE TABLE tw_app.ltype (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, code text UNIQUE NOT NULL,
+    requires_expiration boolean DEFAULT false);
+INSERT INTO tw_app.ltype (code) VALUES ('RN');
+CREATE TABLE tw_app.lic (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, learner_id bigint NOT NULL,
+    credential_type_id int NOT NULL, license_number text NOT NULL, issuer text, issue_date date NOT NULL,
+    expiration_date date, status text NOT NULL DEFAULT 'pending', media_url text, approved_at timestamptz,
+    approved_by name, UNIQUE (learner_id, credential_type_id, license_number));
+CREATE TRIGGER t_upd AFTER UPDATE ON tw_app.lic FOR EACH ROW EXECUTE FUNCTION tw_app.on_change();
+GRANT USAGE ON SCHEMA tw_app TO credimport_tw_loader;
+GRANT SELECT, INSERT ON tw_app.transcript, tw_app.users, tw_app.lic TO credimport_tw_loader;
+GRANT SELECT ON tw_app.credit_type, tw_app.ltype TO credimport_tw_loader;
+RESET ROLE;
+SELECT credimport_set_target('learner', 'tw_app.users');
+SELECT credimport_set_target('credit_type', 'tw_app.credit_type');
+SELECT credimport_set_target('credit', 'tw_app.transcript');
+SELECT credimport_set_target('credential_type', 'tw_app.ltype');
+SELECT credimport_set_target('credential', 'tw_app.lic', '{"approved_by": "approved_by", "approved_at": "approved_at"}');
+SET ROLE credimport_tw_loader;
+SELECT line_no, status, learner_id, errors FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'a@x.org,P,T,C1,2024-01-01,1,CME\nb@x.org,P,T,C2,2024-01-01,1,CME\n', 'email');
+SELECT credimport_last_batch_id() AS tw_owner_batch \gset
+SELECT * FROM credimport_revert(:tw_owner_batch);
+SELECT line_no, status, errors FROM credimport_load_credentials_data(
+    E'email,credential_type,license_number,issue_date,expiration_date\na@x.org,RN,N-1,2024-01-01,2040-01-01\n', 'email');
+RESET ROLE;
+SELECT credimport_last_batch_id() AS tw_owner_cred_batch \gset
+SELECT credimport_approve(:tw_owner_cred_batch) AS approved;
+SELECT license_number, status, approved_by FROM tw_app.lic;
+-- each trigger ran as credimport_tw_owner, not a superuser, and could not make it one
+SELECT what, who, su FROM tw_app.log ORDER BY what, who;
+SELECT rolsuper AS owner_became_superuser FROM pg_roles WHERE rolname = 'credimport_tw_owner';
+SELECT count(*) AS transcript_left FROM tw_app.transcript;
+SELECT credimport_reset_target('credential');
+SELECT credimport_reset_target('credential_type');
+SELECT credimport_reset_target('credit');
+SELECT credimport_reset_target('credit_type');
+SELECT credimport_reset_target('learner');
+DROP SCHEMA tw_app CASCADE;
+SELECT credimport_revoke_loader('credimport_tw_loader');
+DROP ROLE credimport_tw_loader;
+DROP ROLE credimport_tw_owner;
 
 -- clean up (later tests use the shipped tables)
 SELECT credimport_reset_target('credit');

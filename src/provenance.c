@@ -110,24 +110,14 @@ write_chunk(Provenance *p, Datum *keys, int n)
 	Datum		values[5];
 	Oid			saved_uid;
 	int			saved_ctx;
-	Oid			owner;
-	HeapTuple	tp;
 	int			ret;
-
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(provenance_relid()));
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "credimport: table credimport.provenance is missing");
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
 
 	values[0] = Int64GetDatum(p->batch_id);
 	values[1] = CStringGetTextDatum(p->role);
 	values[2] = ObjectIdGetDatum(p->relid);
 	values[3] = CStringGetTextDatum(p->key_column);
 	values[4] = PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT));
-	GetUserIdAndSecContext(&saved_uid, &saved_ctx);
-	SetUserIdAndSecContext(owner, saved_ctx | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	prov_become_owner(provenance_relid(), &saved_uid, &saved_ctx);
 	ret = SPI_execute_with_args("INSERT INTO credimport.provenance "
 								"(batch_id, role, relation, key_column, row_keys) "
 								"VALUES ($1, $2, $3, $4, $5)",
@@ -241,33 +231,92 @@ prov_relations(int64 batch_id, const char *role, int *n)
 	return rels;
 }
 
-char *
-prov_keys_subquery(const ProvRelation *r)
+Datum
+prov_keys(int64 batch_id, const char *role, Oid relid, bool *isnull)
 {
-	return psprintf("(SELECT pg_catalog.unnest(p.row_keys)::%s AS k FROM credimport.provenance p "
-					"WHERE p.batch_id OPERATOR(pg_catalog.=) $1 AND p.role OPERATOR(pg_catalog.=) $2 "
-					"AND p.relation OPERATOR(pg_catalog.=) %u::pg_catalog.oid::pg_catalog.regclass)",
-					format_type_be_qualified(r->key_type), r->relid);
+	Oid			types[3] = {INT8OID, TEXTOID, OIDOID};
+	Datum		values[3];
+	Datum		keys;
+	int			ret;
+
+	values[0] = Int64GetDatum(batch_id);
+	values[1] = CStringGetTextDatum(role);
+	values[2] = ObjectIdGetDatum(relid);
+	ret = SPI_execute_with_args("SELECT pg_catalog.array_agg(k.k) FROM credimport.provenance p "
+								"CROSS JOIN LATERAL pg_catalog.unnest(p.row_keys) AS k(k) "
+								"WHERE p.batch_id OPERATOR(pg_catalog.=) $1 "
+								"AND p.role OPERATOR(pg_catalog.=) $2 "
+								"AND p.relation OPERATOR(pg_catalog.=) $3::pg_catalog.regclass",
+								3, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "credimport: could not read the provenance of batch " INT64_FORMAT ": %s",
+			 batch_id, SPI_result_code_string(ret));
+	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	if (!*isnull)
+		keys = PointerGetDatum(PG_DETOAST_DATUM_COPY(keys));
+	SPI_freetuptable(SPI_tuptable);
+	return *isnull ? (Datum) 0 : keys;
+}
+
+char *
+prov_keys_param(const ProvRelation *r, int param)
+{
+	return psprintf("(SELECT pg_catalog.unnest($%d::pg_catalog.text[])::%s AS k)",
+					param, format_type_be_qualified(r->key_type));
+}
+
+void
+prov_become_owner(Oid relid, Oid *saved_uid, int *saved_ctx)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "credimport: cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	GetUserIdAndSecContext(saved_uid, saved_ctx);
+	SetUserIdAndSecContext(owner, *saved_ctx | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+int
+prov_execute_as_owner(Oid relid, const char *sql, int nargs, Oid *types, Datum *args,
+					  bool read_only, long count)
+{
+	Oid			saved_uid;
+	int			saved_ctx;
+	int			ret;
+
+	prov_become_owner(relid, &saved_uid, &saved_ctx);
+	ret = SPI_execute_with_args(sql, nargs, types, args, NULL, read_only, count);
+	SetUserIdAndSecContext(saved_uid, saved_ctx);
+	return ret;
 }
 
 uint64
 prov_delete_rows(int64 batch_id, const char *role)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
 	int			n;
 	ProvRelation *rels = prov_relations(batch_id, role, &n);
 	uint64		deleted = 0;
 
-	values[0] = Int64GetDatum(batch_id);
-	values[1] = CStringGetTextDatum(role);
 	for (int i = 0; i < n; i++)
 	{
-		char	   *sql = psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
-								   rels[i].qualname, prov_keys_subquery(&rels[i]),
-								   quote_identifier(rels[i].key_column));
-		int			ret = SPI_execute_with_args(sql, 2, types, values, NULL, false, 0);
+		bool		isnull;
+		char	   *sql;
+		int			ret;
 
+		/* the keys, read as credimport's owner; the DELETE, as the relation's */
+		values[0] = prov_keys(batch_id, role, rels[i].relid, &isnull);
+		if (isnull)
+			continue;
+		sql = psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
+					   rels[i].qualname, prov_keys_param(&rels[i], 1),
+					   quote_identifier(rels[i].key_column));
+		ret = prov_execute_as_owner(rels[i].relid, sql, 1, types, values, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the rows batch " INT64_FORMAT " wrote into %s: %s",
 				 batch_id, rels[i].qualname, SPI_result_code_string(ret));

@@ -42,8 +42,6 @@ extern void prov_end(Provenance *p);
 /* does credimport.provenance exist (extension version 1.5 or later)? */
 extern bool prov_table_exists(void);
 
-#endif
-
 /* ---- reading it back (revert, approve): run as the owner, inside SPI ---- */
 
 /*
@@ -60,11 +58,38 @@ typedef struct ProvRelation
 extern ProvRelation *prov_relations(int64 batch_id, const char *role, int *n);
 
 /*
- * SQL of the keys the batch wrote into r for the role, as a subquery
- * "(SELECT ... AS k ...)" of the key column's type, $1 being the batch id
- * (bigint) and $2 the role (text).
+ * The keys the batch wrote into relid for the role, as one text[] (copied
+ * into the current memory context); *isnull when none.  Read as the owner
+ * of credimport.provenance.
  */
-extern char *prov_keys_subquery(const ProvRelation *r);
+extern Datum prov_keys(int64 batch_id, const char *role, Oid relid, bool *isnull);
 
-/* delete the rows the batch wrote into every relation of the role */
+/*
+ * SQL of a key set given as a text[] parameter $param, as a subquery
+ * "(SELECT ... AS k)" of the key column's type: no credimport table in it,
+ * so that it runs as the target's owner.
+ */
+extern char *prov_keys_param(const ProvRelation *r, int param);
+
+/*
+ * Run what follows as the owner of relation relid, in a security-restricted
+ * operation -- as VACUUM, ANALYZE and REFRESH MATERIALIZED VIEW run a
+ * table's code (its triggers, the functions of its views and policies) as
+ * the table's owner.  Every statement credimport runs against a target on
+ * behalf of revert and approve runs so: never as the owner of credimport's
+ * own tables (usually a superuser), whose rights the target's code must
+ * not borrow.  Undo with SetUserIdAndSecContext(*saved_uid, *saved_ctx)
+ * (an error undoes it with the (sub)transaction).
+ */
+extern void prov_become_owner(Oid relid, Oid *saved_uid, int *saved_ctx);
+/* SPI_execute_with_args() of one statement as the owner of relid (above) */
+extern int	prov_execute_as_owner(Oid relid, const char *sql, int nargs, Oid *types,
+								  Datum *args, bool read_only, long count);
+
+/*
+ * Delete the rows the batch wrote into every relation of the role, each
+ * statement as that relation's owner; how many.
+ */
 extern uint64 prov_delete_rows(int64 batch_id, const char *role);
+
+#endif

@@ -381,6 +381,29 @@ batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind)
  * for rows a load updated rather than wrote -- through the role's
  * batch_id column where the target maps one.  Every statement is built
  * from the target's description.
+ *
+ * What revert deletes: in each relation the batch wrote into, every row
+ * whose key the writer recorded for the batch -- the keys the target
+ * handed back for the rows it was given -- and, where the target maps a
+ * batch_id column, every row that names the batch; then the learners the
+ * batch created that nothing else references (revert_learners).  It does
+ * not check that a row is still the one the batch wrote: a row the
+ * platform has updated since is deleted all the same.  For a table, a key
+ * handed back is a row the INSERT inserted (the key is unique).  A view
+ * whose INSTEAD OF trigger upserts may hand back the key of a row it
+ * updated rather than inserted (ON CONFLICT ... DO UPDATE ... RETURNING):
+ * that key is recorded as the batch's, and revert deletes that row, the
+ * platform's own, too (credimport_set_target warns of it at set time;
+ * targets_write pins the behaviour).  Row versions (xmin) are not used to
+ * tell them apart: a later update of the batch's own row would change it.
+ *
+ * Every statement against a target runs as that relation's owner, in a
+ * security-restricted operation (prov_become_owner): its triggers, the
+ * functions of its view and the policies on it run with the rights of the
+ * platform role that owns it, as they do under VACUUM or ANALYZE, never
+ * with those of the owner of credimport's own tables (usually a
+ * superuser).  credimport's bookkeeping (batch, provenance) is read and
+ * written as the owner of those tables.
  * ====================================================================== */
 
 /* the target's column of field, quoted, or NULL when it has none */
@@ -390,7 +413,7 @@ col_of(const Target *t, const char *field)
 	return target_has(t, field) ? quote_identifier(target_field(t, field)->column) : NULL;
 }
 
-/* the batch's rows of a role: deleted; how many */
+/* the batch's rows of a role: deleted; how many (each DELETE as its relation's owner) */
 static uint64
 revert_rows(TargetRole role, int64 id)
 {
@@ -405,9 +428,10 @@ revert_rows(TargetRole role, int64 id)
 		int			ret;
 
 		args[0] = Int64GetDatum(id);
-		ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
+		ret = prov_execute_as_owner(t->relid,
+									psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
 											 t->qualname, batch_col),
-									1, types, args, NULL, false, 0);
+									1, types, args, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the batch's rows of %s: %s",
 				 t->qualname, SPI_result_code_string(ret));
@@ -417,70 +441,93 @@ revert_rows(TargetRole role, int64 id)
 }
 
 /*
- * "AND NOT EXISTS (a row of role's target whose field is the learner
- * lr.k)" for each field; skip_batch: except the rows of batch $1 (those
- * the revert deletes with the learner)
+ * The learners of $2 (the candidates still in the running) that no row of
+ * a role's target holds: one statement against that target alone, run as
+ * its owner.  $1 is the batch, $3 every candidate of the pass (the
+ * associations between two of them are the batch's, where the association
+ * target has no batch column).  NULL when none is left.
  */
-static void
-append_not_held(StringInfo s, TargetRole role, const char *const *fields, int nfields,
-				bool skip_batch)
+typedef enum HoldBy
+{
+	HOLD_FIELDS,				/* a row whose fields name the learner */
+	HOLD_FIELDS_OF_OTHERS,		/* the same, of another batch than $1 */
+	HOLD_LINKS_TO_OTHERS		/* an association tying it to a non-candidate */
+} HoldBy;
+
+static Datum
+not_held(int64 id, TargetRole role, HoldBy how, const char *const *fields, int nfields, Datum left, Datum cand)
 {
 	const Target *t = target_get(role);
 	const char *batch_col = col_of(t, "batch_id");
+	Oid			types[3] = {INT8OID, INT8ARRAYOID, INT8ARRAYOID};
+	Datum		args[3];
+	StringInfoData s;
 	bool		any = false;
+	bool		isnull;
+	Datum		res;
+	int			ret;
 
-	for (int i = 0; i < nfields; i++)
-		if (target_has(t, fields[i]))
-			any = true;
-	if (!any)
-		return;
-	appendStringInfo(s, " AND NOT EXISTS (SELECT FROM %s h WHERE (", t->qualname);
-	any = false;
-	for (int i = 0; i < nfields; i++)
+	args[0] = (Datum) 0;
+	args[1] = left;
+	args[2] = cand;
+	initStringInfo(&s);
+	appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM pg_catalog.unnest($2) AS lr(k) "
+					 "WHERE NOT EXISTS (SELECT FROM %s h WHERE ", t->qualname);
+	if (how == HOLD_LINKS_TO_OTHERS)
 	{
-		const char *c = col_of(t, fields[i]);
+		const char *l = col_of(t, "learner_id");
+		const char *r = col_of(t, "related_learner_id");
 
-		if (c == NULL)
-			continue;
-		appendStringInfo(s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "", c);
-		any = true;
+		appendStringInfo(&s, "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
+						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
+						 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
+						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
+						 l, r, r, l);
 	}
-	appendStringInfoChar(s, ')');
-	if (skip_batch && batch_col)
-		appendStringInfo(s, " AND h.%s IS DISTINCT FROM $1", batch_col);
-	appendStringInfoChar(s, ')');
+	else
+	{
+		appendStringInfoChar(&s, '(');
+		for (int i = 0; i < nfields; i++)
+		{
+			const char *c = col_of(t, fields[i]);
+
+			if (c == NULL)
+				continue;
+			appendStringInfo(&s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "", c);
+			any = true;
+		}
+		if (!any)
+			return left;		/* the target cannot name a learner */
+		appendStringInfoChar(&s, ')');
+		if (how == HOLD_FIELDS_OF_OTHERS && batch_col)
+		{
+			appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", batch_col);
+			args[0] = Int64GetDatum(id);
+		}
+		appendStringInfoChar(&s, ')');
+	}
+	ret = prov_execute_as_owner(t->relid, s.data, 3, types, args, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "credimport: could not find the batch's learners: %s", SPI_result_code_string(ret));
+	res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return (Datum) 0;
+	return PointerGetDatum(PG_DETOAST_DATUM_COPY(res));
 }
 
-/*
- * The associations that hold a learner, where the association target has
- * no batch column (so that the batch's own are not known): those that tie
- * it to a learner the batch did not create.  An association between two
- * learners the batch created is taken for the batch's, and goes with them.
- */
-static void
-append_not_held_by_links(StringInfo s, const Target *k)
-{
-	const char *l = col_of(k, "learner_id");
-	const char *r = col_of(k, "related_learner_id");
-
-	appendStringInfo(s, " AND NOT EXISTS (SELECT FROM %s h WHERE "
-					 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-					 "(SELECT FROM cand c WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
-					 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-					 "(SELECT FROM cand c WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
-					 k->qualname, l, r, r, l);
-}
-
-/* DELETE of the rows of a role's target that name one of the learners $3 */
+/* DELETE, as its owner, of the rows of a role's target that name one of the learners ids */
 static void
 delete_rows_of_learners(TargetRole role, const char *const *fields, int nfields,
-						Oid *types, Datum *args, const char *what)
+						Datum ids, const char *what)
 {
 	const Target *t = target_get(role);
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		args[1];
 	StringInfoData s;
 	bool		any = false;
 	int			ret;
 
+	args[0] = ids;
 	initStringInfo(&s);
 	appendStringInfo(&s, "DELETE FROM %s t WHERE ", t->qualname);
 	for (int i = 0; i < nfields; i++)
@@ -489,30 +536,65 @@ delete_rows_of_learners(TargetRole role, const char *const *fields, int nfields,
 
 		if (c == NULL)
 			continue;
-		appendStringInfo(&s, "%st.%s OPERATOR(pg_catalog.=) ANY ($3)", any ? " OR " : "", c);
+		appendStringInfo(&s, "%st.%s OPERATOR(pg_catalog.=) ANY ($1)", any ? " OR " : "", c);
 		any = true;
 	}
 	if (!any)
 		return;
-	ret = SPI_execute_with_args(s.data, 3, types, args, NULL, false, 0);
+	ret = prov_execute_as_owner(t->relid, s.data, 1, types, args, false, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "credimport: could not delete the %s of the batch's learners: %s", what,
 			 SPI_result_code_string(ret));
+}
+
+/* the elements of an int8[] */
+static int64 *
+int8_array_elems(Datum a, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int64	   *out;
+	int			k = 0;
+
+	deconstruct_array(DatumGetArrayTypeP(a), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, n);
+	out = palloc(sizeof(int64) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		if (!nulls[i])
+			out[k++] = DatumGetInt64(elems[i]);
+	*n = k;
+	return out;
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
 /*
  * The learners the batch created that nothing references any more: no
  * credit, no credential, no association or invitation of another batch.
  * Deleted, with the associations and invitations that name them (the
- * batch's own: any other would have held them); how many.
+ * batch's own: any other would have held them); how many.  *kept: how
+ * many learners the batch created stay because something still
+ * references them.
  *
  * Where the association or invitation target has no batch column, which
  * batch wrote a row is not known: an invitation is taken for the batch's
  * (only the batch that creates a learner invites it), and an association
  * for the batch's when it ties two learners the batch created.
+ *
+ * The candidates are read from credimport.provenance (as its owner) or
+ * from the learner target's created_by_batch column; then each target that
+ * may hold a learner is asked, in a statement of its own run as that
+ * relation's owner, which of the candidates it does not hold.
  */
 static uint64
-revert_learners(int64 id)
+revert_learners(int64 id, uint64 *kept)
 {
 	static const char *const learner_id[1] = {"learner_id"};
 	static const char *const link_ids[2] = {"learner_id", "related_learner_id"};
@@ -523,70 +605,122 @@ revert_learners(int64 id)
 	const char *created_col = col_of(lt, "created_by_batch");
 	int			nrels;
 	ProvRelation *rels = prov_relations(id, target_role_names[TR_LEARNER], &nrels);
-	Oid			types[3] = {INT8OID, TEXTOID, INT8ARRAYOID};
-	Datum		args[3];
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		args[1];
 	uint64		removed = 0;
+	int64	   *kept_ids = NULL;
+	int			nkept = 0;
 
-	args[0] = Int64GetDatum(id);
-	args[1] = CStringGetTextDatum(target_role_names[TR_LEARNER]);
-
-	/*
-	 * Candidates: by provenance, in each relation the batch wrote learners
-	 * into; by the created_by_batch column of the learner target.
-	 */
+	(void) target_get(TR_CREDIT);
+	(void) target_get(TR_CREDENTIAL);
 	for (int r = 0; r <= nrels; r++)
 	{
-		StringInfoData s;
+		Oid			relid;
 		const char *qualname;
 		const char *kcol;
-		Datum		ids;
+		Datum		cand;
+		Datum		left;
 		bool		isnull;
 		int			ret;
+		int			ncand;
+		int			nleft;
+		int64	   *c;
+		int64	   *l;
 
-		initStringInfo(&s);
 		if (r < nrels)
 		{
+			/* by provenance, in each relation the batch wrote learners into */
+			Datum		keys = prov_keys(id, target_role_names[TR_LEARNER], rels[r].relid, &isnull);
+			Oid			kt1[1] = {TEXTARRAYOID};
+
+			relid = rels[r].relid;
 			qualname = rels[r].qualname;
 			kcol = quote_identifier(rels[r].key_column);
-			appendStringInfo(&s, "WITH cand AS (SELECT p.k::pg_catalog.int8 AS k FROM %s p) ",
-							 prov_keys_subquery(&rels[r]));
+			if (isnull)
+				continue;
+			args[0] = keys;
+			ret = SPI_execute_with_args("SELECT pg_catalog.array_agg(k::pg_catalog.int8) "
+										"FROM pg_catalog.unnest($1) AS k",
+										1, kt1, args, NULL, false, 1);
 		}
 		else
 		{
+			/* by the created_by_batch column of the learner target */
+			Oid			kt1[1] = {INT8OID};
+
 			if (created_col == NULL)
 				break;
+			relid = lt->relid;
 			qualname = lt->qualname;
 			kcol = key_col;
-			appendStringInfo(&s, "WITH cand AS (SELECT t.%s::pg_catalog.int8 AS k FROM %s t "
-							 "WHERE t.%s OPERATOR(pg_catalog.=) $1) ",
-							 key_col, lt->qualname, created_col);
+			args[0] = Int64GetDatum(id);
+			ret = prov_execute_as_owner(lt->relid,
+										psprintf("SELECT pg_catalog.array_agg(t.%s::pg_catalog.int8) FROM %s t "
+												 "WHERE t.%s OPERATOR(pg_catalog.=) $1",
+												 key_col, lt->qualname, created_col),
+										1, kt1, args, false, 1);
 		}
-		appendStringInfoString(&s, "SELECT pg_catalog.array_agg(lr.k) FROM cand lr WHERE true");
-		append_not_held(&s, TR_CREDIT, learner_id, 1, false);
-		append_not_held(&s, TR_CREDENTIAL, learner_id, 1, false);
-		if (target_has(kt, "batch_id"))
-			append_not_held(&s, TR_LEARNER_LINK, link_ids, 2, true);
-		else
-			append_not_held_by_links(&s, kt);
-		if (target_has(it, "batch_id"))
-			append_not_held(&s, TR_INVITATION, learner_id, 1, true);
-		ret = SPI_execute_with_args(s.data, 2, types, args, NULL, false, 1);
-		if (ret != SPI_OK_SELECT)
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "credimport: could not find the batch's learners: %s", SPI_result_code_string(ret));
-		ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		cand = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (isnull)
 			continue;
-		ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
-		args[2] = ids;
+		cand = PointerGetDatum(PG_DETOAST_DATUM_COPY(cand));
 
-		delete_rows_of_learners(TR_LEARNER_LINK, link_ids, 2, types, args, "associations");
-		delete_rows_of_learners(TR_INVITATION, learner_id, 1, types, args, "invitations");
-		ret = SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($3)",
+		left = not_held(id, TR_CREDIT, HOLD_FIELDS, learner_id, 1, cand, cand);
+		if (left)
+			left = not_held(id, TR_CREDENTIAL, HOLD_FIELDS, learner_id, 1, left, cand);
+		if (left)
+		{
+			if (target_has(kt, "batch_id"))
+				left = not_held(id, TR_LEARNER_LINK, HOLD_FIELDS_OF_OTHERS, link_ids, 2, left, cand);
+			else
+				left = not_held(id, TR_LEARNER_LINK, HOLD_LINKS_TO_OTHERS, link_ids, 2, left, cand);
+		}
+		if (left && target_has(it, "batch_id"))
+			left = not_held(id, TR_INVITATION, HOLD_FIELDS_OF_OTHERS, learner_id, 1, left, cand);
+
+		/* the candidates kept (sorted merge: linear after the sorts) */
+		c = int8_array_elems(cand, &ncand);
+		l = left ? int8_array_elems(left, &nleft) : NULL;
+		if (!left)
+			nleft = 0;
+		qsort(c, ncand, sizeof(int64), cmp_int64);
+		if (nleft > 0)
+			qsort(l, nleft, sizeof(int64), cmp_int64);
+		kept_ids = kept_ids ? repalloc(kept_ids, sizeof(int64) * (nkept + ncand)) :
+			palloc(sizeof(int64) * Max(ncand, 1));
+		for (int i = 0, j = 0; i < ncand; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			while (j < nleft && l[j] < c[i])
+				j++;
+			if (j < nleft && l[j] == c[i])
+				continue;
+			kept_ids[nkept++] = c[i];
+		}
+		if (!left)
+			continue;
+
+		delete_rows_of_learners(TR_LEARNER_LINK, link_ids, 2, left, "associations");
+		delete_rows_of_learners(TR_INVITATION, learner_id, 1, left, "invitations");
+		args[0] = left;
+		ret = prov_execute_as_owner(relid,
+									psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)",
 											 qualname, kcol),
-									3, types, args, NULL, false, 0);
+									1, types, args, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));
 		removed += SPI_processed;
+	}
+	/* a learner found by provenance and by created_by_batch counts once */
+	*kept = 0;
+	if (nkept > 0)
+	{
+		qsort(kept_ids, nkept, sizeof(int64), cmp_int64);
+		for (int i = 0; i < nkept; i++)
+			if (i == 0 || kept_ids[i] != kept_ids[i - 1])
+				(*kept)++;
 	}
 	return removed;
 }
@@ -610,6 +744,7 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 	char	   *kind;
 	uint64		credits;
 	uint64		learners;
+	uint64		kept;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -650,7 +785,7 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 	credits = revert_rows(TR_CREDIT, id);
 	/* the batch's associations (they have no key: by their batch column) */
 	(void) revert_rows(TR_LEARNER_LINK, id);
-	learners = revert_learners(id);
+	learners = revert_learners(id, &kept);
 	ret = SPI_execute_with_args("UPDATE credimport.batch SET status = 'reverted' "
 								"WHERE id OPERATOR(pg_catalog.=) $1",
 								1, types, args, NULL, false, 0);
@@ -659,9 +794,16 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(saved_uid, saved_ctx);
 	SPI_finish();
 
-	ereport(NOTICE,
-			(errmsg("credimport batch " INT64_FORMAT " reverted: " UINT64_FORMAT " credits and " UINT64_FORMAT " learners removed",
-					id, credits, learners)));
+	if (kept > 0)
+		ereport(NOTICE,
+				(errmsg("credimport batch " INT64_FORMAT " reverted: " UINT64_FORMAT " credits and " UINT64_FORMAT " learners removed",
+						id, credits, learners),
+				 errdetail(UINT64_FORMAT " learners the batch created were kept: something else still references them.",
+						   kept)));
+	else
+		ereport(NOTICE,
+				(errmsg("credimport batch " INT64_FORMAT " reverted: " UINT64_FORMAT " credits and " UINT64_FORMAT " learners removed",
+						id, credits, learners)));
 	values[0] = Int32GetDatum((int32) credits);
 	values[1] = Int32GetDatum((int32) learners);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
@@ -679,8 +821,6 @@ approve_rows(int64 id, Datum who)
 	const char *status_col = col_of(t, "status");
 	const char *batch_col = col_of(t, "batch_id");
 	const char *key_col = t->key ? col_of(t, t->key) : NULL;
-	Oid			types[3] = {INT8OID, TEXTOID, NAMEOID};
-	Datum		args[3];
 	StringInfoData set;
 	int			nrels;
 	ProvRelation *rels;
@@ -693,37 +833,52 @@ approve_rows(int64 id, Datum who)
 				 errmsg("credential target %s has no status column, so its credentials cannot be approved",
 						t->qualname),
 				 errhint("Map the field status of the target credential with credimport_set_target().")));
-	args[0] = Int64GetDatum(id);
-	args[1] = CStringGetTextDatum(target_role_names[TR_CREDENTIAL]);
-	args[2] = who;
 	initStringInfo(&set);
 	appendStringInfo(&set, "UPDATE %s t SET %s = 'approved'", t->qualname, status_col);
 	if (col_of(t, "approved_at"))
 		appendStringInfo(&set, ", %s = pg_catalog.now()", col_of(t, "approved_at"));
 	if (col_of(t, "approved_by"))
-		appendStringInfo(&set, ", %s = $3::pg_catalog.text::%s", col_of(t, "approved_by"),
+		appendStringInfo(&set, ", %s = $2::pg_catalog.text::%s", col_of(t, "approved_by"),
 						 format_type_be_qualified(target_field(t, "approved_by")->type));
 
-	/* the rows the batch wrote into the target */
+	/*
+	 * The rows the batch wrote into the target: their keys read as
+	 * credimport's owner, the UPDATE run as the target's owner.
+	 */
 	rels = prov_relations(id, target_role_names[TR_CREDENTIAL], &nrels);
 	for (int r = 0; r < nrels; r++)
 	{
+		Oid			ktypes[2] = {TEXTARRAYOID, NAMEOID};
+		Datum		kargs[2];
+		bool		isnull;
+
 		if (rels[r].relid != t->relid || key_col == NULL)
 			continue;			/* written into another relation: not the credential target now */
-		ret = SPI_execute_with_args(psprintf("%s FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k "
+		kargs[0] = prov_keys(id, target_role_names[TR_CREDENTIAL], rels[r].relid, &isnull);
+		if (isnull)
+			continue;
+		kargs[1] = who;
+		ret = prov_execute_as_owner(t->relid,
+									psprintf("%s FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k "
 											 "AND t.%s OPERATOR(pg_catalog.=) 'pending'",
-											 set.data, prov_keys_subquery(&rels[r]), key_col, status_col),
-									3, types, args, NULL, false, 0);
+											 set.data, prov_keys_param(&rels[r], 1), key_col, status_col),
+									2, ktypes, kargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
 		n += SPI_processed;
 	}
 	if (batch_col)
 	{
-		ret = SPI_execute_with_args(psprintf("%s WHERE t.%s OPERATOR(pg_catalog.=) $1 "
+		Oid			btypes[2] = {INT8OID, NAMEOID};
+		Datum		bargs[2];
+
+		bargs[0] = Int64GetDatum(id);
+		bargs[1] = who;
+		ret = prov_execute_as_owner(t->relid,
+									psprintf("%s WHERE t.%s OPERATOR(pg_catalog.=) $1 "
 											 "AND t.%s OPERATOR(pg_catalog.=) 'pending'",
 											 set.data, batch_col, status_col),
-									3, types, args, NULL, false, 0);
+									2, btypes, bargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
 		n += SPI_processed;
@@ -811,7 +966,7 @@ credimport_credential_expiring_rows(PG_FUNCTION_ARGS)
 	key = target_need(c, c->key);
 	initStringInfo(&s);
 	appendStringInfoString(&s, "SELECT ");
-	if (key->type == INT8OID || key->type == INT4OID || key->type == INT2OID)
+	if (key->basetype == INT8OID || key->basetype == INT4OID || key->basetype == INT2OID)
 		appendStringInfo(&s, "c.%s::pg_catalog.int8, ", quote_identifier(key->column));
 	else
 		appendStringInfoString(&s, "NULL::pg_catalog.int8, ");

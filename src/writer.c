@@ -224,7 +224,7 @@ struct TableWriter
 	/* the key, when wanted (a caller's on_key, or provenance) */
 	bool		want_key;
 	AttrNumber	key_attno;		/* 1-based */
-	Oid			key_coltype;	/* the key column's type */
+	Oid			key_coltype;	/* the key column's type (a domain's base type) */
 	Oid			key_type;		/* as handed back: int8 for an integer key, else text */
 	FmgrInfo	key_out;		/* direct route: the key column's output function */
 	tw_key_fn	on_key;
@@ -871,7 +871,8 @@ tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *colu
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("target %s has no key column \"%s\"", qualname, key_column)));
-		w->key_coltype = TupleDescAttr(rel->rd_att, w->key_attno - 1)->atttypid;
+		/* a domain over an integer type is an integer key */
+		w->key_coltype = getBaseType(TupleDescAttr(rel->rd_att, w->key_attno - 1)->atttypid);
 		if (w->key_coltype == INT8OID || w->key_coltype == INT4OID || w->key_coltype == INT2OID)
 			w->key_type = INT8OID;
 		else
