@@ -172,7 +172,7 @@ SELECT credimport_set_target('credential_type', 'platform.license_type',
 SELECT credimport_set_target('credential', 'platform.license',
     '{"learner_id": "user_id", "credential_type_id": "type_id", "license_number": "number",
       "issuer": "issued_by", "issue_date": "issued_on", "expiration_date": "expires_on",
-      "status": "state", "media_url": "url"}');
+      "status": "state", "media_url": "url", "approved_at": "approved_at", "approved_by": "approved_by"}');
 SELECT credimport_set_target('learner_link', 'platform.user_link',
     '{"learner_id": "student_id", "related_learner_id": "related_id"}');
 SELECT credimport_set_target('invitation', 'platform.invitation', '{"learner_id": "user_id"}');

@@ -270,7 +270,8 @@ BEGIN
     ELSE
         PERFORM credimport_set_target('credential', rel,
             '{"learner_id": "user_id", "credential_type_id": "type_id", "license_number": "number",
-              "issue_date": "issued", "expiration_date": "expires", "status": "state", "media_url": "url"}');
+              "issue_date": "issued", "expiration_date": "expires", "status": "state", "media_url": "url",
+              "approved_at": "approved_at", "approved_by": "approved_by"}');
         EXECUTE format($q$INSERT INTO %s (user_id, type_id, number, issuer, issued, expires) VALUES
             (1, 1, 'SEED-1', 'Board 0', '2021-01-01', '2031-01-01'), (2, 2, 'SEED-2', NULL, '2021-01-01', NULL)$q$, base);
         CREATE TEMP TABLE rt_res ON COMMIT DROP AS
