@@ -26,6 +26,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS knows no header dependencies: every object is rebuilt when a header
+# of src/ changes (a struct that grew would otherwise crash the backend)
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 # One base install script (credimport--1.0.sql) and the update scripts:
 # CREATE EXTENSION chains them to reach default_version, as contrib's
 # pg_stat_statements does; sql/upgrade.sql walks every update path.

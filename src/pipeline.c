@@ -865,6 +865,13 @@ load_profile_fields(Load *ld, const char *const *builtin, int nbuiltin,
 	char	  **custom;
 	bool	   *req_custom;
 
+	const Target *learners = target_get(TR_LEARNER);
+
+	/*
+	 * A field is required of a learner created only where the learner
+	 * target can store it: a platform table without first_name (or without
+	 * a profile column for custom fields) still gets its learners created.
+	 */
 	ret = SPI_execute("SELECT name, required FROM credimport.profile_field ORDER BY name", true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "credimport: could not read credimport.profile_field");
@@ -883,13 +890,13 @@ load_profile_fields(Load *ld, const char *const *builtin, int nbuiltin,
 		for (int c = 0; c < nbuiltin; c++)
 			if (builtin[c] && strcmp(name, builtin[c]) == 0)
 			{
-				builtin_required[c] = req;
+				builtin_required[c] = req && target_has(learners, builtin[c]);
 				is_builtin = true;
 			}
 		if (!is_builtin && name[0] != '\0')
 		{
 			custom[ncustom] = name;
-			req_custom[ncustom] = req;
+			req_custom[ncustom] = req && target_has(learners, "profile");
 			ncustom++;
 		}
 	}
