@@ -885,8 +885,13 @@ write_links(Load *ld, int64 batch_id)
 			int64		other = associate_id(ld, a);
 
 			if (b == NULL)
-				b = bulk_begin_ex(target_sql_insert(t, nf, all_fields, all_types, true, false),
+			{
+				TargetInsertOptions o = {.cast_params = true, .override_generated = true,
+				.on_conflict_nothing = true};
+
+				b = bulk_begin_ex(target_sql_insert(t, nf, all_fields, all_types, &o),
 								  nf, all_types, 10000, false, NULL, NULL);
+			}
 			if (a->col == U_STUDENT)
 			{
 				/* a parent's or instructor's record: stored from the student's side */

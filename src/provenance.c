@@ -258,13 +258,6 @@ prov_keys(int64 batch_id, const char *role, Oid relid, bool *isnull)
 	return *isnull ? (Datum) 0 : keys;
 }
 
-char *
-prov_keys_param(const ProvRelation *r, int param)
-{
-	return psprintf("(SELECT pg_catalog.unnest($%d::pg_catalog.text[])::%s AS k)",
-					param, format_type_be_qualified(r->key_type));
-}
-
 void
 prov_become_owner(Oid relid, Oid *saved_uid, int *saved_ctx)
 {
@@ -313,9 +306,7 @@ prov_delete_rows(int64 batch_id, const char *role)
 		values[0] = prov_keys(batch_id, role, rels[i].relid, &isnull);
 		if (isnull)
 			continue;
-		sql = psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
-					   rels[i].qualname, prov_keys_param(&rels[i], 1),
-					   quote_identifier(rels[i].key_column));
+		sql = target_sql_delete_rel_text_keys(rels[i].relid, rels[i].key_column, rels[i].key_type);
 		ret = prov_execute_as_owner(rels[i].relid, sql, 1, types, values, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the rows batch " INT64_FORMAT " wrote into %s: %s",

@@ -53,7 +53,7 @@ typedef struct ProvRelation
 	Oid			relid;
 	char	   *key_column;
 	Oid			key_type;		/* the key column's type */
-	char	   *qualname;
+	char	   *qualname;		/* for messages */
 } ProvRelation;
 extern ProvRelation *prov_relations(int64 batch_id, const char *role, int *n);
 
@@ -63,13 +63,6 @@ extern ProvRelation *prov_relations(int64 batch_id, const char *role, int *n);
  * of credimport.provenance.
  */
 extern Datum prov_keys(int64 batch_id, const char *role, Oid relid, bool *isnull);
-
-/*
- * SQL of a key set given as a text[] parameter $param, as a subquery
- * "(SELECT ... AS k)" of the key column's type: no credimport table in it,
- * so that it runs as the target's owner.
- */
-extern char *prov_keys_param(const ProvRelation *r, int param);
 
 /*
  * Run what follows as the owner of relation relid, in a security-restricted

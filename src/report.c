@@ -406,31 +406,21 @@ batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind)
  * written as the owner of those tables.
  * ====================================================================== */
 
-/* the target's column of field, quoted, or NULL when it has none */
-static const char *
-col_of(const Target *t, const char *field)
-{
-	return target_has(t, field) ? quote_identifier(target_field(t, field)->column) : NULL;
-}
-
 /* the batch's rows of a role: deleted; how many (each DELETE as its relation's owner) */
 static uint64
 revert_rows(TargetRole role, int64 id)
 {
 	const Target *t = target_get(role);
-	const char *batch_col = col_of(t, "batch_id");
 	uint64		n = prov_delete_rows(id, target_role_names[role]);
 
-	if (batch_col)
+	if (target_has(t, "batch_id"))
 	{
 		Oid			types[1] = {INT8OID};
 		Datum		args[1];
 		int			ret;
 
 		args[0] = Int64GetDatum(id);
-		ret = prov_execute_as_owner(t->relid,
-									psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
-											 t->qualname, batch_col),
+		ret = prov_execute_as_owner(t->relid, target_sql_delete_by_field(t, "batch_id"),
 									1, types, args, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the batch's rows of %s: %s",
@@ -447,66 +437,25 @@ revert_rows(TargetRole role, int64 id)
  * associations between two of them are the batch's, where the association
  * target has no batch column).  NULL when none is left.
  */
-typedef enum HoldBy
-{
-	HOLD_FIELDS,				/* a row whose fields name the learner */
-	HOLD_FIELDS_OF_OTHERS,		/* the same, of another batch than $1 */
-	HOLD_LINKS_TO_OTHERS		/* an association tying it to a non-candidate */
-} HoldBy;
-
 static Datum
-not_held(int64 id, TargetRole role, HoldBy how, const char *const *fields, int nfields, Datum left, Datum cand)
+not_held(int64 id, TargetRole role, TargetHold how, const char *const *fields, int nfields, Datum left, Datum cand)
 {
 	const Target *t = target_get(role);
-	const char *batch_col = col_of(t, "batch_id");
 	Oid			types[3] = {INT8OID, INT8ARRAYOID, INT8ARRAYOID};
 	Datum		args[3];
-	StringInfoData s;
-	bool		any = false;
+	char	   *sql = target_sql_not_held(t, how, fields, nfields);
 	bool		isnull;
 	Datum		res;
 	int			ret;
 
+	if (sql == NULL)
+		return left;			/* the target cannot name a learner */
 	args[0] = (Datum) 0;
 	args[1] = left;
 	args[2] = cand;
-	initStringInfo(&s);
-	appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM pg_catalog.unnest($2) AS lr(k) "
-					 "WHERE NOT EXISTS (SELECT FROM %s h WHERE ", t->qualname);
-	if (how == HOLD_LINKS_TO_OTHERS)
-	{
-		const char *l = col_of(t, "learner_id");
-		const char *r = col_of(t, "related_learner_id");
-
-		appendStringInfo(&s, "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
-						 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
-						 l, r, r, l);
-	}
-	else
-	{
-		appendStringInfoChar(&s, '(');
-		for (int i = 0; i < nfields; i++)
-		{
-			const char *c = col_of(t, fields[i]);
-
-			if (c == NULL)
-				continue;
-			appendStringInfo(&s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "", c);
-			any = true;
-		}
-		if (!any)
-			return left;		/* the target cannot name a learner */
-		appendStringInfoChar(&s, ')');
-		if (how == HOLD_FIELDS_OF_OTHERS && batch_col)
-		{
-			appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", batch_col);
-			args[0] = Int64GetDatum(id);
-		}
-		appendStringInfoChar(&s, ')');
-	}
-	ret = prov_execute_as_owner(t->relid, s.data, 3, types, args, false, 1);
+	if (how == TH_FIELDS_OF_OTHERS && target_has(t, "batch_id"))
+		args[0] = Int64GetDatum(id);
+	ret = prov_execute_as_owner(t->relid, sql, 3, types, args, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "credimport: could not find the batch's learners: %s", SPI_result_code_string(ret));
 	res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -523,25 +472,13 @@ delete_rows_of_learners(TargetRole role, const char *const *fields, int nfields,
 	const Target *t = target_get(role);
 	Oid			types[1] = {INT8ARRAYOID};
 	Datum		args[1];
-	StringInfoData s;
-	bool		any = false;
+	char	   *sql = target_sql_delete_by_any(t, fields, nfields);
 	int			ret;
 
-	args[0] = ids;
-	initStringInfo(&s);
-	appendStringInfo(&s, "DELETE FROM %s t WHERE ", t->qualname);
-	for (int i = 0; i < nfields; i++)
-	{
-		const char *c = col_of(t, fields[i]);
-
-		if (c == NULL)
-			continue;
-		appendStringInfo(&s, "%st.%s OPERATOR(pg_catalog.=) ANY ($1)", any ? " OR " : "", c);
-		any = true;
-	}
-	if (!any)
+	if (sql == NULL)
 		return;
-	ret = prov_execute_as_owner(t->relid, s.data, 1, types, args, false, 0);
+	args[0] = ids;
+	ret = prov_execute_as_owner(t->relid, sql, 1, types, args, false, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "credimport: could not delete the %s of the batch's learners: %s", what,
 			 SPI_result_code_string(ret));
@@ -601,8 +538,6 @@ revert_learners(int64 id, uint64 *kept)
 	const Target *lt = target_get(TR_LEARNER);
 	const Target *kt = target_get(TR_LEARNER_LINK);
 	const Target *it = target_get(TR_INVITATION);
-	const char *key_col = quote_identifier(target_need(lt, lt->key)->column);
-	const char *created_col = col_of(lt, "created_by_batch");
 	int			nrels;
 	ProvRelation *rels = prov_relations(id, target_role_names[TR_LEARNER], &nrels);
 	Oid			types[1] = {INT8ARRAYOID};
@@ -616,8 +551,7 @@ revert_learners(int64 id, uint64 *kept)
 	for (int r = 0; r <= nrels; r++)
 	{
 		Oid			relid;
-		const char *qualname;
-		const char *kcol;
+		const char *kcolumn;	/* the relation's key column */
 		Datum		cand;
 		Datum		left;
 		bool		isnull;
@@ -634,8 +568,7 @@ revert_learners(int64 id, uint64 *kept)
 			Oid			kt1[1] = {TEXTARRAYOID};
 
 			relid = rels[r].relid;
-			qualname = rels[r].qualname;
-			kcol = quote_identifier(rels[r].key_column);
+			kcolumn = rels[r].key_column;
 			if (isnull)
 				continue;
 			args[0] = keys;
@@ -648,16 +581,13 @@ revert_learners(int64 id, uint64 *kept)
 			/* by the created_by_batch column of the learner target */
 			Oid			kt1[1] = {INT8OID};
 
-			if (created_col == NULL)
+			if (!target_has(lt, "created_by_batch"))
 				break;
 			relid = lt->relid;
-			qualname = lt->qualname;
-			kcol = key_col;
+			kcolumn = target_need(lt, lt->key)->column;
 			args[0] = Int64GetDatum(id);
 			ret = prov_execute_as_owner(lt->relid,
-										psprintf("SELECT pg_catalog.array_agg(t.%s::pg_catalog.int8) FROM %s t "
-												 "WHERE t.%s OPERATOR(pg_catalog.=) $1",
-												 key_col, lt->qualname, created_col),
+										target_sql_keys_by_field(lt, "created_by_batch"),
 										1, kt1, args, false, 1);
 		}
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
@@ -667,18 +597,18 @@ revert_learners(int64 id, uint64 *kept)
 			continue;
 		cand = PointerGetDatum(PG_DETOAST_DATUM_COPY(cand));
 
-		left = not_held(id, TR_CREDIT, HOLD_FIELDS, learner_id, 1, cand, cand);
+		left = not_held(id, TR_CREDIT, TH_FIELDS, learner_id, 1, cand, cand);
 		if (left)
-			left = not_held(id, TR_CREDENTIAL, HOLD_FIELDS, learner_id, 1, left, cand);
+			left = not_held(id, TR_CREDENTIAL, TH_FIELDS, learner_id, 1, left, cand);
 		if (left)
 		{
 			if (target_has(kt, "batch_id"))
-				left = not_held(id, TR_LEARNER_LINK, HOLD_FIELDS_OF_OTHERS, link_ids, 2, left, cand);
+				left = not_held(id, TR_LEARNER_LINK, TH_FIELDS_OF_OTHERS, link_ids, 2, left, cand);
 			else
-				left = not_held(id, TR_LEARNER_LINK, HOLD_LINKS_TO_OTHERS, link_ids, 2, left, cand);
+				left = not_held(id, TR_LEARNER_LINK, TH_LINKS_TO_OTHERS, link_ids, 2, left, cand);
 		}
 		if (left && target_has(it, "batch_id"))
-			left = not_held(id, TR_INVITATION, HOLD_FIELDS_OF_OTHERS, learner_id, 1, left, cand);
+			left = not_held(id, TR_INVITATION, TH_FIELDS_OF_OTHERS, learner_id, 1, left, cand);
 
 		/* the candidates kept (sorted merge: linear after the sorts) */
 		c = int8_array_elems(cand, &ncand);
@@ -705,9 +635,7 @@ revert_learners(int64 id, uint64 *kept)
 		delete_rows_of_learners(TR_LEARNER_LINK, link_ids, 2, left, "associations");
 		delete_rows_of_learners(TR_INVITATION, learner_id, 1, left, "invitations");
 		args[0] = left;
-		ret = prov_execute_as_owner(relid,
-									psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)",
-											 qualname, kcol),
+		ret = prov_execute_as_owner(relid, target_sql_delete_rel_keys(relid, kcolumn),
 									1, types, args, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));
@@ -818,28 +746,17 @@ static uint64
 approve_rows(int64 id, Datum who)
 {
 	const Target *t = target_get(TR_CREDENTIAL);
-	const char *status_col = col_of(t, "status");
-	const char *batch_col = col_of(t, "batch_id");
-	const char *key_col = t->key ? col_of(t, t->key) : NULL;
-	StringInfoData set;
 	int			nrels;
 	ProvRelation *rels;
 	uint64		n = 0;
 	int			ret;
 
-	if (status_col == NULL)
+	if (!target_has(t, "status"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("credential target %s has no status column, so its credentials cannot be approved",
 						t->qualname),
 				 errhint("Map the field status of the target credential with credimport_set_target().")));
-	initStringInfo(&set);
-	appendStringInfo(&set, "UPDATE %s t SET %s = 'approved'", t->qualname, status_col);
-	if (col_of(t, "approved_at"))
-		appendStringInfo(&set, ", %s = pg_catalog.now()", col_of(t, "approved_at"));
-	if (col_of(t, "approved_by"))
-		appendStringInfo(&set, ", %s = $2::pg_catalog.text::%s", col_of(t, "approved_by"),
-						 format_type_be_qualified(target_field(t, "approved_by")->type));
 
 	/*
 	 * The rows the batch wrote into the target: their keys read as
@@ -852,32 +769,26 @@ approve_rows(int64 id, Datum who)
 		Datum		kargs[2];
 		bool		isnull;
 
-		if (rels[r].relid != t->relid || key_col == NULL)
+		if (rels[r].relid != t->relid || t->key == NULL || !target_has(t, t->key))
 			continue;			/* written into another relation: not the credential target now */
 		kargs[0] = prov_keys(id, target_role_names[TR_CREDENTIAL], rels[r].relid, &isnull);
 		if (isnull)
 			continue;
 		kargs[1] = who;
-		ret = prov_execute_as_owner(t->relid,
-									psprintf("%s FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k "
-											 "AND t.%s OPERATOR(pg_catalog.=) 'pending'",
-											 set.data, prov_keys_param(&rels[r], 1), key_col, status_col),
+		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, rels[r].key_type),
 									2, ktypes, kargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
 		n += SPI_processed;
 	}
-	if (batch_col)
+	if (target_has(t, "batch_id"))
 	{
 		Oid			btypes[2] = {INT8OID, NAMEOID};
 		Datum		bargs[2];
 
 		bargs[0] = Int64GetDatum(id);
 		bargs[1] = who;
-		ret = prov_execute_as_owner(t->relid,
-									psprintf("%s WHERE t.%s OPERATOR(pg_catalog.=) $1 "
-											 "AND t.%s OPERATOR(pg_catalog.=) 'pending'",
-											 set.data, batch_col, status_col),
+		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, InvalidOid),
 									2, btypes, bargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
@@ -935,17 +846,6 @@ credimport_procedure_may_commit(PG_FUNCTION_ARGS)
  * learner targets (read with the caller's rights).
  * ====================================================================== */
 
-/* alias.column of field cast to type, or a NULL of that type */
-static void
-append_field_as(StringInfo s, const Target *t, const char *alias, const char *field,
-				const char *type)
-{
-	if (target_has(t, field))
-		appendStringInfo(s, "%s.%s::%s", alias, quote_identifier(target_field(t, field)->column), type);
-	else
-		appendStringInfo(s, "NULL::%s", type);
-}
-
 PG_FUNCTION_INFO_V1(credimport_credential_expiring_rows);
 Datum
 credimport_credential_expiring_rows(PG_FUNCTION_ARGS)
@@ -954,8 +854,6 @@ credimport_credential_expiring_rows(PG_FUNCTION_ARGS)
 	const Target *c;
 	const Target *ty;
 	const Target *l;
-	const TargetField *key;
-	StringInfoData s;
 	int			ret;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -963,48 +861,7 @@ credimport_credential_expiring_rows(PG_FUNCTION_ARGS)
 	c = target_get(TR_CREDENTIAL);
 	ty = target_get(TR_CREDENTIAL_TYPE);
 	l = target_get(TR_LEARNER);
-	key = target_need(c, c->key);
-	initStringInfo(&s);
-	appendStringInfoString(&s, "SELECT ");
-	if (key->basetype == INT8OID || key->basetype == INT4OID || key->basetype == INT2OID)
-		appendStringInfo(&s, "c.%s::pg_catalog.int8, ", quote_identifier(key->column));
-	else
-		appendStringInfoString(&s, "NULL::pg_catalog.int8, ");
-	append_field_as(&s, c, "c", "learner_id", "pg_catalog.int8");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, l, "l", "email", "pg_catalog.text");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, l, "l", "first_name", "pg_catalog.text");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, l, "l", "last_name", "pg_catalog.text");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, ty, "ty", "code", "pg_catalog.text");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, c, "c", "license_number", "pg_catalog.text");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, c, "c", "issuer", "pg_catalog.text");
-	appendStringInfoString(&s, ", ");
-	append_field_as(&s, c, "c", "expiration_date", "pg_catalog.date");
-	appendStringInfoString(&s, ", ");
-	if (target_has(c, "expiration_date"))
-		appendStringInfo(&s, "c.%s::pg_catalog.date OPERATOR(pg_catalog.-) CURRENT_DATE, ",
-						 col_of(c, "expiration_date"));
-	else
-		appendStringInfoString(&s, "NULL::pg_catalog.int4, ");
-	appendStringInfo(&s, "c.%s::pg_catalog.text", quote_identifier(key->column));
-	appendStringInfo(&s, " FROM %s c JOIN %s ty ON ty.%s OPERATOR(pg_catalog.=) c.%s"
-					 " JOIN %s l ON l.%s OPERATOR(pg_catalog.=) c.%s",
-					 c->qualname, ty->qualname, col_of(ty, ty->key), col_of(c, "credential_type_id"),
-					 l->qualname, col_of(l, l->key), col_of(c, "learner_id"));
-	/* without an expiration date nothing expires; without a status, all count */
-	if (target_has(c, "expiration_date"))
-		appendStringInfo(&s, " WHERE c.%s::pg_catalog.date OPERATOR(pg_catalog.>=) CURRENT_DATE",
-						 col_of(c, "expiration_date"));
-	else
-		appendStringInfoString(&s, " WHERE false");
-	if (target_has(c, "status"))
-		appendStringInfo(&s, " AND c.%s OPERATOR(pg_catalog.=) 'approved'", col_of(c, "status"));
-	ret = SPI_execute(s.data, true, 0);
+	ret = SPI_execute(target_sql_credential_expiring(c, ty, l), true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "credimport: could not read the credentials: %s", SPI_result_code_string(ret));
 	for (uint64 i = 0; i < SPI_processed; i++)

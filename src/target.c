@@ -1544,61 +1544,314 @@ target_sql_delete(const Target *t, Oid key_type)
 	return s.data;
 }
 
-char *
-target_sql_insert(const Target *t, int nfields, const char *const *fields,
-				  const Oid *types, bool on_conflict_nothing, bool returning_key)
+/*
+ * The one INSERT builder: into qualname's columns (quoted here), from
+ * $1 .. $n.  coltypes: the columns' types, to cast parameters given as
+ * another type (NULL: no casts); key_column/key_basetype: what RETURNING
+ * gives back.
+ */
+static char *
+insert_sql(const char *qualname, int n, const char *const *columns, const Oid *types,
+		   const Oid *coltypes, bool overriding, const char *key_column, Oid key_basetype,
+		   const TargetInsertOptions *o)
 {
 	StringInfoData s;
-	bool		overriding = false;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "INSERT INTO %s AS t (", t->qualname);
+	appendStringInfo(&s, "INSERT INTO %s AS t (", qualname);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&s, "%s%s", i > 0 ? ", " : "", quote_identifier(columns[i]));
+	appendStringInfoChar(&s, ')');
+	if (overriding && o->override_generated)
+		appendStringInfoString(&s, " OVERRIDING SYSTEM VALUE");
+	appendStringInfoString(&s, " SELECT ");
+	for (int i = 0; i < n; i++)
+	{
+		appendStringInfo(&s, "%su.c%d", i > 0 ? ", " : "", i + 1);
+		/* an array-typed column (batch_record.fields) travels as text */
+		if (!OidIsValid(get_array_type(types[i])))
+			appendStringInfo(&s, "::%s", format_type_be_qualified(types[i]));
+	}
+	appendStringInfoString(&s, " FROM ROWS FROM (");
+	for (int i = 0; i < n; i++)
+	{
+		appendStringInfo(&s, "%spg_catalog.unnest(", i > 0 ? ", " : "");
+		if (coltypes && o->cast_params && OidIsValid(get_array_type(types[i])))
+			append_param(&s, i + 1, types[i], coltypes[i]);
+		else
+			appendStringInfo(&s, "$%d", i + 1);
+		appendStringInfoChar(&s, ')');
+	}
+	appendStringInfoChar(&s, ')');
+	if (o->ordinality)
+		appendStringInfoString(&s, " WITH ORDINALITY");
+	appendStringInfoString(&s, " AS u(");
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&s, "%sc%d", i > 0 ? ", " : "", i + 1);
+	if (o->ordinality)
+		appendStringInfoString(&s, ", o) WHERE credimport.writing_row(u.o)");
+	else
+		appendStringInfoChar(&s, ')');
+	if (o->on_conflict_nothing)
+		appendStringInfoString(&s, " ON CONFLICT DO NOTHING");
+	if (o->returning_key)
+	{
+		if (key_column == NULL)
+			elog(ERROR, "credimport: %s has no row key", qualname);
+		appendStringInfo(&s, " RETURNING t.%s::%s", quote_identifier(key_column),
+						 is_integer_type(key_basetype) ? "pg_catalog.int8" : "pg_catalog.text");
+	}
+	return s.data;
+}
+
+char *
+target_sql_insert(const Target *t, int nfields, const char *const *fields,
+				  const Oid *types, const TargetInsertOptions *o)
+{
+	const char **columns = palloc(sizeof(char *) * Max(nfields, 1));
+	Oid		   *coltypes = palloc(sizeof(Oid) * Max(nfields, 1));
+	bool		overriding = false;
+	const char *key_column = NULL;
+	Oid			key_basetype = InvalidOid;
+
 	for (int i = 0; i < nfields; i++)
 	{
-		const TargetField *tf = target_need(t, fields[i]);
+		const TargetField *tf = target_field(t, fields[i]);
 
-		if (i > 0)
-			appendStringInfoString(&s, ", ");
-		appendStringInfoString(&s, quote_identifier(tf->column));
+		if (tf == NULL || tf->column == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("target %s has no column for field \"%s\"", t->qualname, fields[i]),
+					 errhint("Map the field with credimport_set_target('%s', ...).",
+							 target_role_names[t->role])));
+		columns[i] = tf->column;
+		coltypes[i] = tf->type;
 		if (tf->generated_always)
 			overriding = true;
 	}
-	appendStringInfoString(&s, ")");
-	if (overriding)
-		appendStringInfoString(&s, " OVERRIDING SYSTEM VALUE");
-	appendStringInfoString(&s, " SELECT ");
-	for (int i = 0; i < nfields; i++)
-		appendStringInfo(&s, "%su.v%d", i > 0 ? ", " : "", i + 1);
-	appendStringInfoString(&s, " FROM unnest(");
-	for (int i = 0; i < nfields; i++)
+	if (o->returning_key && t->key)
 	{
-		if (i > 0)
-			appendStringInfoString(&s, ", ");
-		append_param(&s, i + 1, types[i], target_need(t, fields[i])->type);
-	}
-	appendStringInfoString(&s, ") AS u(");
-	for (int i = 0; i < nfields; i++)
-		appendStringInfo(&s, "%sv%d", i > 0 ? ", " : "", i + 1);
-	appendStringInfoString(&s, ")");
-	if (on_conflict_nothing)
-		appendStringInfoString(&s, " ON CONFLICT DO NOTHING");
-	if (returning_key)
-	{
-		const TargetField *kf;
+		const TargetField *kf = target_field(t, t->key);
 
+		if (kf && kf->column)
+		{
+			key_column = kf->column;
+			key_basetype = kf->basetype;
+		}
+	}
+	return insert_sql(t->qualname, nfields, columns, types, coltypes, overriding,
+					  key_column, key_basetype, o);
+}
+
+char *
+target_sql_insert_own(const char *table, int ncols, const char *const *columns,
+					  const Oid *types, const TargetInsertOptions *o)
+{
+	return insert_sql(quote_qualified_identifier("credimport", table), ncols, columns, types,
+					  NULL, false, NULL, InvalidOid, o);
+}
+
+/* the quoted, qualified name of a relation */
+static const char *
+relid_qualname(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		elog(ERROR, "credimport: cache lookup failed for relation %u", relid);
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
+}
+
+/* the keys provenance recorded, $n (text[]), as a relation p(k) of the key's type */
+static char *
+prov_keys_param(int param, Oid key_type)
+{
+	return psprintf("(SELECT pg_catalog.unnest($%d::pg_catalog.text[])::%s AS k)",
+					param, format_type_be_qualified(key_type));
+}
+
+/* the quoted column of a field, the field being mapped */
+static const char *
+qcol(const Target *t, const char *field)
+{
+	return quote_identifier(target_need(t, field)->column);
+}
+
+char *
+target_sql_delete_by_field(const Target *t, const char *field)
+{
+	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
+					t->qualname, qcol(t, field));
+}
+
+char *
+target_sql_delete_by_any(const Target *t, const char *const *fields, int nfields)
+{
+	StringInfoData s;
+	bool		any = false;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "DELETE FROM %s t WHERE ", t->qualname);
+	for (int i = 0; i < nfields; i++)
+	{
+		if (!target_has(t, fields[i]))
+			continue;
+		appendStringInfo(&s, "%st.%s OPERATOR(pg_catalog.=) ANY ($1)", any ? " OR " : "",
+						 qcol(t, fields[i]));
+		any = true;
+	}
+	return any ? s.data : NULL;
+}
+
+char *
+target_sql_keys_by_field(const Target *t, const char *field)
+{
+	if (t->key == NULL)
+		elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
+	return psprintf("SELECT pg_catalog.array_agg(t.%s::pg_catalog.int8) FROM %s t "
+					"WHERE t.%s OPERATOR(pg_catalog.=) $1",
+					qcol(t, t->key), t->qualname, qcol(t, field));
+}
+
+char *
+target_sql_delete_rel_keys(Oid relid, const char *key_column)
+{
+	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)",
+					relid_qualname(relid), quote_identifier(key_column));
+}
+
+char *
+target_sql_delete_rel_text_keys(Oid relid, const char *key_column, Oid key_type)
+{
+	return psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
+					relid_qualname(relid), prov_keys_param(1, key_type),
+					quote_identifier(key_column));
+}
+
+char *
+target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, int nfields)
+{
+	StringInfoData s;
+	bool		any = false;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM pg_catalog.unnest($2) AS lr(k) "
+					 "WHERE NOT EXISTS (SELECT FROM %s h WHERE ", t->qualname);
+	if (how == TH_LINKS_TO_OTHERS)
+	{
+		const char *l = qcol(t, "learner_id");
+		const char *r = qcol(t, "related_learner_id");
+
+		appendStringInfo(&s, "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
+						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
+						 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
+						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
+						 l, r, r, l);
+	}
+	else
+	{
+		appendStringInfoChar(&s, '(');
+		for (int i = 0; i < nfields; i++)
+		{
+			if (!target_has(t, fields[i]))
+				continue;
+			appendStringInfo(&s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "",
+							 qcol(t, fields[i]));
+			any = true;
+		}
+		if (!any)
+			return NULL;
+		appendStringInfoChar(&s, ')');
+		if (how == TH_FIELDS_OF_OTHERS && target_has(t, "batch_id"))
+			appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", qcol(t, "batch_id"));
+		appendStringInfoChar(&s, ')');
+	}
+	return s.data;
+}
+
+char *
+target_sql_approve(const Target *t, Oid prov_key_type)
+{
+	const char *status_col = qcol(t, "status");
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "UPDATE %s t SET %s = 'approved'", t->qualname, status_col);
+	if (target_has(t, "approved_at"))
+		appendStringInfo(&s, ", %s = pg_catalog.now()", qcol(t, "approved_at"));
+	if (target_has(t, "approved_by"))
+		appendStringInfo(&s, ", %s = $2::pg_catalog.text::%s", qcol(t, "approved_by"),
+						 format_type_be_qualified(target_field(t, "approved_by")->type));
+	if (OidIsValid(prov_key_type))
+	{
 		if (t->key == NULL)
 			elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
-		kf = target_need(t, t->key);
-		appendStringInfoString(&s, " RETURNING ");
-		append_col(&s, "t", kf);
-		if (is_integer_type(kf->type))
-		{
-			if (kf->type != INT8OID)
-				appendStringInfoString(&s, "::pg_catalog.int8");
-		}
-		else
-			appendStringInfoString(&s, "::pg_catalog.text");
+		appendStringInfo(&s, " FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
+						 prov_keys_param(1, prov_key_type), qcol(t, t->key));
 	}
+	else
+		appendStringInfo(&s, " WHERE t.%s OPERATOR(pg_catalog.=) $1", qcol(t, "batch_id"));
+	appendStringInfo(&s, " AND t.%s OPERATOR(pg_catalog.=) 'pending'", status_col);
+	return s.data;
+}
+
+/* alias.column of field cast to type, or a NULL of that type */
+static void
+append_field_as(StringInfo s, const Target *t, const char *alias, const char *field,
+				const char *type)
+{
+	if (target_has(t, field))
+		appendStringInfo(s, "%s.%s::%s", alias, qcol(t, field), type);
+	else
+		appendStringInfo(s, "NULL::%s", type);
+}
+
+char *
+target_sql_credential_expiring(const Target *c, const Target *ty, const Target *l)
+{
+	const TargetField *key = target_need(c, c->key);
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "SELECT ");
+	if (key->basetype == INT8OID || key->basetype == INT4OID || key->basetype == INT2OID)
+		appendStringInfo(&s, "c.%s::pg_catalog.int8, ", quote_identifier(key->column));
+	else
+		appendStringInfoString(&s, "NULL::pg_catalog.int8, ");
+	append_field_as(&s, c, "c", "learner_id", "pg_catalog.int8");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, l, "l", "email", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, l, "l", "first_name", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, l, "l", "last_name", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, ty, "ty", "code", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, c, "c", "license_number", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, c, "c", "issuer", "pg_catalog.text");
+	appendStringInfoString(&s, ", ");
+	append_field_as(&s, c, "c", "expiration_date", "pg_catalog.date");
+	appendStringInfoString(&s, ", ");
+	if (target_has(c, "expiration_date"))
+		appendStringInfo(&s, "c.%s::pg_catalog.date OPERATOR(pg_catalog.-) CURRENT_DATE, ",
+						 qcol(c, "expiration_date"));
+	else
+		appendStringInfoString(&s, "NULL::pg_catalog.int4, ");
+	appendStringInfo(&s, "c.%s::pg_catalog.text", quote_identifier(key->column));
+	appendStringInfo(&s, " FROM %s c JOIN %s ty ON ty.%s OPERATOR(pg_catalog.=) c.%s"
+					 " JOIN %s l ON l.%s OPERATOR(pg_catalog.=) c.%s",
+					 c->qualname, ty->qualname, qcol(ty, ty->key), qcol(c, "credential_type_id"),
+					 l->qualname, qcol(l, l->key), qcol(c, "learner_id"));
+	/* without an expiration date nothing expires; without a status, all count */
+	if (target_has(c, "expiration_date"))
+		appendStringInfo(&s, " WHERE c.%s::pg_catalog.date OPERATOR(pg_catalog.>=) CURRENT_DATE",
+						 qcol(c, "expiration_date"));
+	else
+		appendStringInfoString(&s, " WHERE false");
+	if (target_has(c, "status"))
+		appendStringInfo(&s, " AND c.%s OPERATOR(pg_catalog.=) 'approved'", qcol(c, "status"));
 	return s.data;
 }
 

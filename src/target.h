@@ -135,12 +135,80 @@ extern char *target_sql_delete(const Target *t, Oid key_type);
 
 /*
  * INSERT of the given fields from $1 .. $n (arrays of the given types)
- * through the executor: INSERT INTO t (cols) [OVERRIDING SYSTEM VALUE]
- * SELECT ... FROM unnest(...) [ON CONFLICT DO NOTHING] [RETURNING key].
- * The key comes back as int8 when its column is an integer, else as text.
+ * through the executor:
+ *   INSERT INTO t (cols) [OVERRIDING SYSTEM VALUE] SELECT ...
+ *   FROM ROWS FROM (unnest($1), ...) [WITH ORDINALITY] AS u(...)
+ *   [WHERE credimport.writing_row(u.o)] [ON CONFLICT DO NOTHING] [RETURNING key].
+ * A field of a type without an array type (an array-typed column) is given
+ * as text and cast to its type.  The key comes back as int8 when its column
+ * is an integer (under its domains), else as text.
  */
+typedef struct TargetInsertOptions
+{
+	bool		cast_params;	/* cast $n to an array of the column's type when
+								 * given as another type (else INSERT assigns) */
+	bool		override_generated; /* OVERRIDING SYSTEM VALUE when a column is
+									 * GENERATED ALWAYS */
+	bool		ordinality;		/* each row through credimport.writing_row(ordinal) */
+	bool		on_conflict_nothing;
+	bool		returning_key;
+} TargetInsertOptions;
+
 extern char *target_sql_insert(const Target *t, int nfields, const char *const *fields,
-							   const Oid *types, bool on_conflict_nothing, bool returning_key);
+							   const Oid *types, const TargetInsertOptions *o);
+/* the same into credimport's own (bookkeeping) table credimport.<table>, by column */
+extern char *target_sql_insert_own(const char *table, int ncols, const char *const *columns,
+								   const Oid *types, const TargetInsertOptions *o);
+
+/* ---- revert, approve, the expiring-credentials view -------------------- */
+
+/* DELETE the rows whose field equals $1 (int8): a batch column */
+extern char *target_sql_delete_by_field(const Target *t, const char *field);
+
+/*
+ * DELETE the rows any of whose fields (those mapped) is one of $1 (int8[]);
+ * NULL when none of the fields is mapped.
+ */
+extern char *target_sql_delete_by_any(const Target *t, const char *const *fields, int nfields);
+
+/* SELECT array_agg(key::int8) of the rows whose field equals $1 (int8) */
+extern char *target_sql_keys_by_field(const Target *t, const char *field);
+
+/*
+ * In a relation provenance recorded (relid, its key column, of key_type):
+ * DELETE the rows whose key is one of $1 (int8[]) ...
+ */
+extern char *target_sql_delete_rel_keys(Oid relid, const char *key_column);
+/* ... and DELETE the rows whose key is one of $1 (text[], cast to key_type) */
+extern char *target_sql_delete_rel_text_keys(Oid relid, const char *key_column, Oid key_type);
+
+/*
+ * Which of the learners $2 (int8[]) no row of the target holds: SELECT
+ * array_agg of them.  TH_FIELDS: no row whose fields name the learner;
+ * TH_FIELDS_OF_OTHERS: the same, of another batch than $1 (int8) where the
+ * target has a batch column; TH_LINKS_TO_OTHERS: no association (fields
+ * learner_id, related_learner_id) tying it to one not in $3 (int8[]).
+ * NULL when none of the fields is mapped (the target cannot name a learner).
+ */
+typedef enum TargetHold
+{
+	TH_FIELDS,
+	TH_FIELDS_OF_OTHERS,
+	TH_LINKS_TO_OTHERS
+} TargetHold;
+extern char *target_sql_not_held(const Target *t, TargetHold how, const char *const *fields,
+								 int nfields);
+
+/*
+ * Approve pending credentials (the target maps status): set status,
+ * approved_at, approved_by ($2, name) where mapped; the rows whose key is
+ * one of $1 (text[] of prov_key_type, the keys provenance recorded), or,
+ * when prov_key_type is InvalidOid, whose batch column equals $1 (int8).
+ */
+extern char *target_sql_approve(const Target *t, Oid prov_key_type);
+
+/* the rows of credimport.credential_expiring, from the three targets */
+extern char *target_sql_credential_expiring(const Target *c, const Target *ty, const Target *l);
 
 /* SQL of the "is active" expression over alias (e.g. "t") */
 extern char *target_active_sql(const Target *t, const char *alias);

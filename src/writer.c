@@ -478,10 +478,11 @@ writing_row_exists(void)
 }
 
 static void
-insert_begin(TableWriter *w, Relation rel, int ncols, const char *const *columns,
-			 const Oid *types, const char *key_column)
+insert_begin(TableWriter *w, Relation rel, const Target *t, int ncols, const char *const *names,
+			 const Oid *types, const char *table)
 {
-	StringInfoData sql;
+	TargetInsertOptions o = {0};
+	char	   *sql;
 	Oid		   *btypes = palloc(sizeof(Oid) * ncols);
 	char		relkind = rel->rd_rel->relkind;
 
@@ -495,18 +496,11 @@ insert_begin(TableWriter *w, Relation rel, int ncols, const char *const *columns
 					 relkind == RELKIND_VIEW) &&
 		writing_row_exists();
 
-	initStringInfo(&sql);
 	w->asText = palloc0(sizeof(FmgrInfo) * ncols);
 	w->fbvalues = palloc(sizeof(Datum) * ncols);
-	appendStringInfo(&sql, "INSERT INTO %s (", w->qualname);
-	for (int c = 0; c < ncols; c++)
-		appendStringInfo(&sql, "%s%s", c ? ", " : "", quote_identifier(columns[c]));
-	appendStringInfoChar(&sql, ')');
-	appendStringInfoString(&sql, " SELECT ");
 	for (int c = 0; c < ncols; c++)
 	{
 		btypes[c] = types[c];
-		appendStringInfo(&sql, "%su.c%d", c ? ", " : "", c + 1);
 		if (!OidIsValid(get_array_type(types[c])))
 		{
 			Oid			out;
@@ -516,26 +510,13 @@ insert_begin(TableWriter *w, Relation rel, int ncols, const char *const *columns
 			getTypeOutputInfo(types[c], &out, &isvarlena);
 			fmgr_info(out, &w->asText[c]);
 			btypes[c] = TEXTOID;
-			appendStringInfo(&sql, "::%s", format_type_be_qualified(types[c]));
 		}
 	}
-	appendStringInfoString(&sql, " FROM ROWS FROM (");
-	for (int c = 0; c < ncols; c++)
-		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", c ? ", " : "", c + 1);
-	appendStringInfoChar(&sql, ')');
-	if (w->track_rows)
-		appendStringInfoString(&sql, " WITH ORDINALITY");
-	appendStringInfoString(&sql, " AS u(");
-	for (int c = 0; c < ncols; c++)
-		appendStringInfo(&sql, "%sc%d", c ? ", " : "", c + 1);
-	if (w->track_rows)
-		appendStringInfoString(&sql, ", o) WHERE credimport.writing_row(u.o)");
-	else
-		appendStringInfoChar(&sql, ')');
-	if (w->want_key)
-		appendStringInfo(&sql, " RETURNING %s::%s", quote_identifier(key_column),
-						 w->key_type == INT8OID ? "pg_catalog.int8" : "pg_catalog.text");
-	w->bulk = bulk_begin_ex(sql.data, ncols, btypes, TW_CHUNK, true,
+	o.ordinality = w->track_rows;
+	o.returning_key = w->want_key;
+	sql = t ? target_sql_insert(t, ncols, names, types, &o) :
+		target_sql_insert_own(table, ncols, names, types, &o);
+	w->bulk = bulk_begin_ex(sql, ncols, btypes, TW_CHUNK, true,
 							w->want_key ? insert_returned : NULL, w);
 	w->bulk->tw = w;
 	w->bulk->sentinel = w->track_rows;
@@ -843,12 +824,15 @@ direct_end(TableWriter *w)
  * ====================================================================== */
 
 /*
- * relid: the relation; columns: its column names; key_column: the column
+ * relid: the relation; columns: its column names (for the direct route;
+ * the INSERT is built by target.c from t and fields, or, for credimport's
+ * own table, from table and columns); key_column: the column
  * whose values are handed back (NULL: none); role: the provenance's role
  * (NULL: none).
  */
 static TableWriter *
-tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *columns,
+tw_begin_rel(Oid relid, const char *qualname, const Target *t, const char *const *fields,
+			 const char *table, int ncols, const char *const *columns,
 			 const Oid *types, const char *key_column, const char *role, int64 provenance_batch,
 			 tw_key_fn on_key, void *arg)
 {
@@ -903,7 +887,7 @@ tw_begin_rel(Oid relid, const char *qualname, int ncols, const char *const *colu
 		direct_begin(w);
 	else
 	{
-		insert_begin(w, rel, ncols, columns, types, key_column);
+		insert_begin(w, rel, t, ncols, t ? fields : columns, types, table);
 		table_close(rel, NoLock);
 		w->rel = NULL;
 	}
@@ -938,7 +922,7 @@ tw_begin_target(const Target *t, int nfields, const char *const *fields, const O
 			if (strcmp(t->fields[i].field, t->key) == 0)
 				key_column = t->fields[i].column;
 	}
-	return tw_begin_rel(t->relid, t->qualname, nfields, (const char *const *) columns, types,
+	return tw_begin_rel(t->relid, t->qualname, t, fields, NULL, nfields, (const char *const *) columns, types,
 						key_column, target_role_names[t->role], provenance_batch, on_key, arg);
 }
 
@@ -949,7 +933,7 @@ tw_begin(const char *table, int ncols, const char *const *columns, const Oid *ty
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "credimport: table credimport.%s is missing", table);
-	return tw_begin_rel(relid, quote_qualified_identifier("credimport", table), ncols, columns,
+	return tw_begin_rel(relid, quote_qualified_identifier("credimport", table), NULL, NULL, table, ncols, columns,
 						types, NULL, NULL, 0, NULL, NULL);
 }
 
