@@ -568,3 +568,44 @@ RESET client_min_messages;
 -- every role is back on its shipped table
 SELECT role, relation, shipped FROM credimport.targets;
 DROP SCHEMA platform CASCADE;
+
+-- ---------------------------------------------------------------------------
+-- a learner target without first_name/last_name columns: a learner created
+-- needs only the profile fields the target can store; a value given for a
+-- field it has no column for is not_stored
+-- ---------------------------------------------------------------------------
+SELECT last_value AS nf_batch_last, is_called AS nf_batch_called FROM credimport.batch_id_seq \gset
+SELECT setval('credimport.batch_id_seq', 4000) AS batches_from;
+CREATE SCHEMA nf;
+CREATE TABLE nf.person (id bigserial PRIMARY KEY, email text NOT NULL, full_name text);
+CREATE UNIQUE INDEX ON nf.person (lower(email));
+CREATE TABLE nf.ctype (id integer PRIMARY KEY, code text NOT NULL UNIQUE);
+INSERT INTO nf.ctype VALUES (1, 'CME');
+CREATE TABLE nf.transcript (id bigserial PRIMARY KEY, learner_id bigint, provider text, course_title text,
+    course_id text, completion_date date, number_credits numeric, credit_type_id int);
+SELECT credimport_set_target('learner', 'nf.person');
+SELECT credimport_set_target('credit_type', 'nf.ctype');
+SELECT credimport_set_target('credit', 'nf.transcript');
+SELECT columns->'first_name' AS first_name, columns->'last_name' AS last_name
+  FROM credimport.targets WHERE role = 'learner';
+-- (first_name and last_name are required profile fields)
+SELECT name, required FROM credimport.profile_field WHERE name IN ('first_name', 'last_name') ORDER BY name;
+SELECT line_no, status, learner_id IS NOT NULL AS has_learner, errors FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'nf.one@example.org,P,Hydrology,NF-1,2024-06-01,1,CME\n', 'full');
+SELECT line_no, status, learner_id IS NOT NULL AS has_learner, errors FROM credimport_load_data(
+    E'email,first_name,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'nf.two@example.org,Two,P,Hydrology,NF-2,2024-06-01,1,CME\n', 'full');
+SELECT line_no, field, code, value FROM credimport.batch_error
+ WHERE batch_id = credimport_last_batch_id() ORDER BY line_no;
+SELECT p.email, p.full_name, t.course_id FROM nf.transcript t JOIN nf.person p ON p.id = t.learner_id
+ ORDER BY p.email;
+SELECT credimport_reset_target('credit');
+SELECT credimport_reset_target('credit_type');
+SELECT credimport_reset_target('learner');
+DELETE FROM credimport.batch WHERE id > 4000;
+SELECT setval('credimport.batch_id_seq', :nf_batch_last, :'nf_batch_called') IS NOT NULL AS batch_ids_restored;
+SET client_min_messages = warning;
+DROP SCHEMA nf CASCADE;
+RESET client_min_messages;
+SELECT role, relation, shipped FROM credimport.targets WHERE NOT shipped;
