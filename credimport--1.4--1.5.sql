@@ -191,8 +191,10 @@ SELECT e.credential_id, e.learner_id, e.email, e.first_name, e.last_name, e.cred
  * type cannot change in place: each loader is dropped and created again
  * with the same arguments, defaults and settings, bound to the C entry
  * point of the 1.5 API, keeping its owner, comment and every EXECUTE grant
- * (PUBLIC and WITH GRANT OPTION included; the grantor becomes the owner),
- * as 1.2--1.3 and 1.3--1.4 did.  The users loaders do not change.
+ * (PUBLIC, WITH GRANT OPTION and the grantor included: a grant made by a
+ * holder of the grant option is made again by that role, unless the session
+ * may not become it, when the owner makes it), as 1.2--1.3 and 1.3--1.4 did
+ * (they kept grantee and grant option).  The users loaders do not change.
  */
 DO $$
 DECLARE
@@ -215,7 +217,8 @@ BEGIN
             'owner', (SELECT p.proowner::pg_catalog.text FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) fn),
             'comment', pg_catalog.obj_description(fn, 'pg_proc'),
             'grants', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(
-                                  a.grantee::pg_catalog.text, a.is_grantable) ORDER BY a.ord), '[]')
+                                  a.grantee::pg_catalog.text, a.is_grantable, a.grantor::pg_catalog.text)
+                                  ORDER BY a.ord), '[]')
                          FROM pg_catalog.pg_proc p
                         CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(
                               p.proacl, pg_catalog.acldefault('f', p.proowner))) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord)
@@ -394,6 +397,9 @@ DECLARE
     loader record;
     g pg_catalog.jsonb;
     fn pg_catalog.regprocedure;
+    grantor pg_catalog.oid;
+    as_grantor boolean;
+    prev_role pg_catalog.text;
 BEGIN
     FOR loader IN SELECT * FROM pg_catalog.jsonb_each(
         pg_catalog.current_setting('credimport_upgrade.key_loaders')::pg_catalog.jsonb)
@@ -408,12 +414,25 @@ BEGIN
             EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s IS %L', fn,
                 loader.value OPERATOR(pg_catalog.->>) 'comment');
         END IF;
+        -- in the ACL's order, so that a grant made by a holder of the grant
+        -- option follows the grant it depends on; it is made again by that
+        -- holder (SET ROLE), when the session may become it
         FOR g IN SELECT * FROM pg_catalog.jsonb_array_elements(loader.value OPERATOR(pg_catalog.->) 'grants')
         LOOP
+            grantor := (g OPERATOR(pg_catalog.->>) 2)::pg_catalog.oid;
+            as_grantor := grantor OPERATOR(pg_catalog.<>) (loader.value OPERATOR(pg_catalog.->>) 'owner')::pg_catalog.oid
+                AND pg_catalog.pg_has_role(SESSION_USER, grantor, 'MEMBER');
+            IF as_grantor THEN
+                prev_role := pg_catalog.current_setting('role');
+                PERFORM pg_catalog.set_config('role', pg_catalog.pg_get_userbyid(grantor), true);
+            END IF;
             EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', fn,
                 CASE WHEN (g OPERATOR(pg_catalog.->>) 0)::pg_catalog.oid OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid((g OPERATOR(pg_catalog.->>) 0)::pg_catalog.oid)) END,
                 CASE WHEN (g OPERATOR(pg_catalog.->>) 1)::pg_catalog.bool THEN ' WITH GRANT OPTION' ELSE '' END);
+            IF as_grantor THEN
+                PERFORM pg_catalog.set_config('role', prev_role, true);
+            END IF;
         END LOOP;
     END LOOP;
 END

@@ -203,8 +203,8 @@ UNION ALL SELECT 'credential', count(*), string_agg(license_number || '/' || sta
 UNION ALL SELECT 'learner_link', count(*), string_agg(relation, ',') FROM credimport.learner_link
 UNION ALL SELECT 'invitation', count(*), NULL FROM credimport.invitation
 UNION ALL SELECT 'batch', count(*), string_agg(kind || '/' || status, ',' ORDER BY id) FROM credimport.batch;
--- a role granted loaders (a credit loader WITH GRANT OPTION), a loader
--- granted to PUBLIC, a comment of the DBA's: 1.5 drops and creates the
+-- a role granted loaders (a credit loader WITH GRANT OPTION, which it
+-- grants on), a loader granted to PUBLIC, a comment of the DBA's: 1.5 drops and creates the
 -- credit and credential loaders again (their result gains credit_key or
 -- credential_key); arguments, defaults, settings, owner, grants and
 -- comments are kept, and the users loaders are not touched
@@ -215,6 +215,12 @@ GRANT EXECUTE ON FUNCTION credimport_load_credentials(regclass, text, boolean, b
     credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer) TO "upgrade loader 1.4";
 GRANT EXECUTE ON FUNCTION credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer)
     TO PUBLIC;
+-- (and the role grants on: that grant's grantor is the role)
+CREATE ROLE "upgrade loader 1.4, granted by a loader";
+SET ROLE "upgrade loader 1.4";
+GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)
+    TO "upgrade loader 1.4, granted by a loader";
+RESET ROLE;
 COMMENT ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text, jsonb) IS 'the DBA''s words';
 CREATE TEMP TABLE loaders_1_4 AS
 SELECT p.oid, p.oid::regprocedure::text AS routine, p.proname AS routine_name, p.proargtypes AS args,
@@ -258,6 +264,11 @@ SELECT p.oid::regprocedure AS routine,
   FROM pg_proc p WHERE has_function_privilege('upgrade loader 1.4', p.oid, 'EXECUTE')
    AND p.proname ~ '^credimport_load' AND p.proacl::text LIKE '%upgrade loader 1.4%'
  ORDER BY p.oid::regprocedure::text;
+SELECT a.grantee::regrole AS grantee,
+       CASE WHEN a.grantor = p.proowner THEN 'the owner' ELSE a.grantor::regrole::text END AS grantor, a.is_grantable
+  FROM pg_proc p, aclexplode(p.proacl) a
+ WHERE p.oid = 'credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)'::regprocedure
+   AND a.grantee::regrole::text LIKE '"upgrade loader%' ORDER BY 1;
 -- the grant option works: the role grants on
 SET ROLE "upgrade loader 1.4";
 GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)
@@ -271,7 +282,7 @@ REVOKE ALL ON FUNCTION credimport_load_credentials_data(bytea, text, boolean, bo
     FROM PUBLIC;
 COMMENT ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text, jsonb) IS
     'import external credits from a staging table (columns named like file headers), atomically, with a per-record report';
-DROP ROLE "upgrade loader 1.4";
+DROP ROLE "upgrade loader 1.4", "upgrade loader 1.4, granted by a loader";
 -- a load after the update, into the same tables
 SELECT line_no, status FROM credimport_load_data(
     convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'

@@ -1700,19 +1700,27 @@ load_result_natts(const Load *ld)
 static void
 key_result(const char *kt, int64 key, Oid type, Oid *in, Oid *ioparam, Datum *value, bool *isnull)
 {
+	char		buf[MAXINT8LEN + 1];
+
 	if (type == INT8OID || kt == NULL)
 	{
 		*isnull = (key == 0);
 		*value = Int64GetDatum(key);
 		if (*isnull || type == INT8OID)
 			return;
-		kt = psprintf(INT64_FORMAT, key);
+		pg_lltoa(key, buf);
+		kt = buf;
 	}
 	if (type == INT8OID)
 		return;
+	*isnull = false;
+	if (type == TEXTOID)
+	{
+		*value = CStringGetTextDatum(kt);
+		return;
+	}
 	if (!OidIsValid(*in))
 		getTypeInputInfo(type, in, ioparam);
-	*isnull = false;
 	*value = OidInputFunctionCall(*in, unconstify(char *, kt), *ioparam, -1);
 }
 
