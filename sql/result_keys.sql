@@ -68,6 +68,13 @@ AS '$libdir/credimport', 'credimport_load_data_1_4' LANGUAGE C;
 SELECT line_no, status, credit_id FROM key_load_1_4(replace(:credits, 'K-', 'O-'), 'email', max_errors => 1);
 SELECT count(*) AS written_through_1_4 FROM key_transcript WHERE course_id LIKE 'O-%';
 
+-- the shipped credential table: credential_key is credential_id as text
+SELECT line_no, status, credential_key = credential_id::text AS key_is_id, errors IS NOT NULL AS has_errors
+  FROM credimport_load_credentials_data(
+    E'email,credential_type,license_number,issue_date\n'
+    'key.ada@example.org,KEYRN,S-1,2024-01-01\nnobody@example.org,KEYRN,S-2,2024-01-01\n', 'email', max_errors => 1)
+ ORDER BY line_no;
+
 -- credentials keyed by uuid: credential_key is the credential added, or the
 -- one an update, a delete (or an add that finds it already there) names,
 -- as credential_id is for an integer key
