@@ -182,3 +182,258 @@ SELECT e.credential_id, e.learner_id, e.email, e.first_name, e.last_name, e.cred
 -- ---------------------------------------------------------------------------
 -- section: kinds and options (one pipeline)
 -- ---------------------------------------------------------------------------
+
+/*
+ * The credit and credential loaders report the written row's key as text
+ * too (credit_key, credential_key): a target's key need not be an integer
+ * (a platform transcript keyed by uuid DEFAULT gen_random_uuid()), and
+ * credit_id / credential_id stay bigint (NULL for such a key).  A result
+ * type cannot change in place: each loader is dropped and created again
+ * with the same arguments, defaults and settings, bound to the C entry
+ * point of the 1.5 API, keeping its owner, comment and every EXECUTE grant
+ * (PUBLIC, WITH GRANT OPTION and the grantor included: a grant made by a
+ * holder of the grant option is made again by that role, unless the session
+ * may not become it, when the owner makes it), as 1.2--1.3 and 1.3--1.4 did
+ * (they kept grantee and grant option).  The users loaders do not change.
+ */
+DO $$
+DECLARE
+    saved pg_catalog.jsonb := '{}';
+    sig pg_catalog.text;
+    fn pg_catalog.oid;
+BEGIN
+    FOREACH sig IN ARRAY ARRAY[
+        'credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)',
+        'credimport_load(regclass, text, boolean, boolean, integer, text, jsonb)',
+        'credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)',
+        'credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)',
+        'credimport_load_credentials(text, text, boolean, boolean, integer, text, text, jsonb, text, integer)',
+        'credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb)',
+        'credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text, jsonb, text, integer)',
+        'credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer)']
+    LOOP
+        fn := ('@extschema@.' OPERATOR(pg_catalog.||) sig)::pg_catalog.regprocedure::pg_catalog.oid;
+        saved := saved OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(sig, pg_catalog.jsonb_build_object(
+            'owner', (SELECT p.proowner::pg_catalog.text FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) fn),
+            'comment', pg_catalog.obj_description(fn, 'pg_proc'),
+            'grants', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(
+                                  a.grantee::pg_catalog.text, a.is_grantable, a.grantor::pg_catalog.text)
+                                  ORDER BY a.ord), '[]')
+                         FROM pg_catalog.pg_proc p
+                        CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(
+                              p.proacl, pg_catalog.acldefault('f', p.proowner))) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord)
+                        WHERE p.oid OPERATOR(pg_catalog.=) fn
+                          AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+                          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner)));
+    END LOOP;
+    PERFORM pg_catalog.set_config('credimport_upgrade.key_loaders', saved::pg_catalog.text, true);
+END
+$$;
+
+DROP FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer);
+DROP FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text, jsonb);
+DROP FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer);
+DROP FUNCTION @extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text, jsonb, text, integer);
+DROP FUNCTION @extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text, jsonb, text, integer);
+DROP FUNCTION @extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb);
+DROP FUNCTION @extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text, jsonb, text, integer);
+DROP FUNCTION @extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer);
+
+CREATE FUNCTION @extschema@.credimport_load(
+    path text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[], credit_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_file_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load(
+    staging regclass,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    columns jsonb DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[], credit_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_table_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET synchronize_seqscans = off;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load(regclass, text, boolean, boolean, integer, text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_data(
+    content text,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[], credit_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_data_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_data(
+    content bytea,
+    match_mode text,
+    allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    if_exists text DEFAULT 'error',
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credit_id bigint, errors text[], credit_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_bytes_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_data(bytea, text, boolean, boolean, integer, text, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials(
+    path text,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[], credential_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_file_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials(text, text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials(
+    staging regclass,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    columns jsonb DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[], credential_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_table_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET datestyle = 'ISO, YMD'
+SET synchronize_seqscans = off;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials_data(
+    content text,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[], credential_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_data_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials_data(text, text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.credimport_load_credentials_data(
+    content bytea,
+    match_mode text,
+    approve boolean DEFAULT false,
+    validate_only boolean DEFAULT false,
+    max_errors integer DEFAULT 0,
+    format text DEFAULT NULL,
+    sheet text DEFAULT NULL,
+    columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL,
+    header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text,
+               learner_id bigint, credential_id bigint, errors text[], credential_key text)
+AS 'MODULE_PATHNAME', 'credimport_load_credentials_bytes_1_5'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer) FROM PUBLIC;
+
+-- the owner, comment and grants of each old loader carry over to the new one
+DO $$
+DECLARE
+    loader record;
+    g pg_catalog.jsonb;
+    fn pg_catalog.regprocedure;
+    grantor pg_catalog.oid;
+    as_grantor boolean;
+    prev_role pg_catalog.text;
+BEGIN
+    FOR loader IN SELECT * FROM pg_catalog.jsonb_each(
+        pg_catalog.current_setting('credimport_upgrade.key_loaders')::pg_catalog.jsonb)
+    LOOP
+        fn := ('@extschema@.' OPERATOR(pg_catalog.||) loader.key)::pg_catalog.regprocedure;
+        IF (SELECT p.proowner FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) fn)
+           OPERATOR(pg_catalog.<>) (loader.value OPERATOR(pg_catalog.->>) 'owner')::pg_catalog.oid THEN
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %I', fn,
+                pg_catalog.pg_get_userbyid((loader.value OPERATOR(pg_catalog.->>) 'owner')::pg_catalog.oid));
+        END IF;
+        IF (loader.value OPERATOR(pg_catalog.->>) 'comment') IS NOT NULL THEN
+            EXECUTE pg_catalog.format('COMMENT ON FUNCTION %s IS %L', fn,
+                loader.value OPERATOR(pg_catalog.->>) 'comment');
+        END IF;
+        -- in the ACL's order, so that a grant made by a holder of the grant
+        -- option follows the grant it depends on; it is made again by that
+        -- holder (SET ROLE), when the session may become it
+        FOR g IN SELECT * FROM pg_catalog.jsonb_array_elements(loader.value OPERATOR(pg_catalog.->) 'grants')
+        LOOP
+            grantor := (g OPERATOR(pg_catalog.->>) 2)::pg_catalog.oid;
+            as_grantor := grantor OPERATOR(pg_catalog.<>) (loader.value OPERATOR(pg_catalog.->>) 'owner')::pg_catalog.oid
+                AND pg_catalog.pg_has_role(SESSION_USER, grantor, 'MEMBER');
+            IF as_grantor THEN
+                prev_role := pg_catalog.current_setting('role');
+                PERFORM pg_catalog.set_config('role', pg_catalog.pg_get_userbyid(grantor), true);
+            END IF;
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', fn,
+                CASE WHEN (g OPERATOR(pg_catalog.->>) 0)::pg_catalog.oid OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                     ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid((g OPERATOR(pg_catalog.->>) 0)::pg_catalog.oid)) END,
+                CASE WHEN (g OPERATOR(pg_catalog.->>) 1)::pg_catalog.bool THEN ' WITH GRANT OPTION' ELSE '' END);
+            IF as_grantor THEN
+                PERFORM pg_catalog.set_config('role', prev_role, true);
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;

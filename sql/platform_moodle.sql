@@ -197,13 +197,13 @@ SELECT count(*) AS transcript_rows FROM platform.transcript;
 CREATE TEMP TABLE email_result AS
 SELECT * FROM credimport_load(:'fx' || 'moodle_credits.csv', 'email', max_errors => 5);
 SELECT credimport_last_batch_id() AS email_batch \gset
-SELECT line_no, status, learner_id, credit_id::text ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS credit_id_is_uuid,
+SELECT line_no, status, learner_id, credit_key ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS credit_key_is_uuid,
        errors
   FROM email_result ORDER BY line_no;
 -- the result rows name the platform's rows: its user ids and its uuids
 SELECT r.line_no, u.username, t.course_code, t.completed_on, t.credits, ct.shortname, t.tableoid::regclass AS partition
   FROM email_result r
-  JOIN platform.transcript t ON t.id::text = r.credit_id::text
+  JOIN platform.transcript t ON t.id = r.credit_key::uuid
   JOIN moodle.mdl_user u ON u.id = t.user_id AND u.id = r.learner_id
   JOIN platform.credit_type ct ON ct.id = t.type_id
  ORDER BY r.line_no;
@@ -246,7 +246,7 @@ SELECT u.username, t.course_code, t.completed_on, t.tableoid::regclass AS partit
 -- revert: the credits leave the platform's transcript (found through the
 -- keys credimport kept of the batch's rows; the record of them stays)
 SELECT * FROM credimport_revert(:email_batch);
-SELECT count(*) AS still_there FROM platform.transcript t JOIN email_result r ON r.credit_id::text = t.id::text;
+SELECT count(*) AS still_there FROM platform.transcript t JOIN email_result r ON t.id = r.credit_key::uuid;
 SELECT status FROM credimport.batch WHERE id = :email_batch;
 SELECT count(*) AS provenance_rows_of_reverted_batch FROM credimport.provenance_rows WHERE batch_id = :email_batch;
 SELECT * FROM credimport_revert(:email_batch);
@@ -271,7 +271,7 @@ CREATE TEMP TABLE full_result AS SELECT * FROM credimport_load_data(
      'NEW.NURSE@school.example,,,,Moodle Academy,Full Course,FULL-2,2024-09-01,1,CME\n', 'full');
 SELECT credimport_last_batch_id() AS full_batch \gset
 SELECT line_no, status, learner_id = (SELECT id FROM moodle.mdl_user WHERE email ILIKE r.email_wanted) AS learner_is_right,
-       credit_id IS NOT NULL AS has_credit, errors
+       credit_key::uuid IS NOT NULL AS has_credit, errors
   FROM full_result, LATERAL (SELECT CASE line_no WHEN 2 THEN 'ada@school.example' WHEN 3 THEN 'grace@school.example'
                                                  ELSE 'new.nurse@school.example' END AS email_wanted) r
  ORDER BY line_no;
@@ -321,7 +321,7 @@ SELECT credimport_last_batch_id() AS full2_batch \gset
 SELECT r.line_no, r.status, u.username, u.idnumber, u.firstname, u.lastname, u.timecreated > 0 AS stamped,
        t.id IS NOT NULL AS credit_found, r.errors
   FROM full2_result r LEFT JOIN moodle.mdl_user u ON u.id = r.learner_id
-  LEFT JOIN platform.transcript t ON t.id::text = r.credit_id::text
+  LEFT JOIN platform.transcript t ON t.id = r.credit_key::uuid
  ORDER BY r.line_no;
 SELECT learners_created FROM credimport.batch WHERE id = :full2_batch;
 SELECT * FROM credimport_revert(:full2_batch);

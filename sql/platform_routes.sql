@@ -245,7 +245,7 @@ BEGIN
                             FROM %s c JOIN rt.app_user u ON u.id = c.user_id JOIN rt.ctype t ON t.id = c.type_id$q$, base)
            INTO stored;
         EXECUTE format($q$SELECT bool_and(c.id IS NOT NULL AND c.user_id = r.learner_id)
-                            FROM rt_res r LEFT JOIN %s c ON c.id::text = r.credit_id::text
+                            FROM rt_res r LEFT JOIN %s c ON c.id::text = r.credit_key
                            WHERE r.status = 'imported'$q$, base) INTO ok;
     ELSIF k = 'users' THEN
         PERFORM credimport_set_target('learner', rel, '{"remote_id": "ext_id"}');

@@ -144,7 +144,8 @@ SELECT count(*) AS targets, count(*) FILTER (WHERE shipped) AS shipped FROM cred
 -- each function of 1.3 is replaced by one with the same name, door and
 -- leading arguments, then columns (and, but for tables, encoding and
 -- header_row; credimport_validate takes allow_edit and if_exists first),
--- bound to a 1.4 entry point; its settings, volatility, grants and comment
+-- bound to a 1.4 entry point (a 1.5 one for the credit and credential
+-- loaders, whose result 1.5 extends); its settings, volatility, grants and comment
 -- are kept
 SELECT o.routine, o.prosrc AS symbol_1_3, p.prosrc AS symbol_now,
        p.proargnames[o.pronargs + 1:p.pronargs] AS arguments_added,
@@ -202,6 +203,32 @@ UNION ALL SELECT 'credential', count(*), string_agg(license_number || '/' || sta
 UNION ALL SELECT 'learner_link', count(*), string_agg(relation, ',') FROM credimport.learner_link
 UNION ALL SELECT 'invitation', count(*), NULL FROM credimport.invitation
 UNION ALL SELECT 'batch', count(*), string_agg(kind || '/' || status, ',' ORDER BY id) FROM credimport.batch;
+-- a role granted loaders (a credit loader WITH GRANT OPTION, which it
+-- grants on), a loader granted to PUBLIC, a comment of the DBA's: 1.5 drops and creates the
+-- credit and credential loaders again (their result gains credit_key or
+-- credential_key); arguments, defaults, settings, owner, grants and
+-- comments are kept, and the users loaders are not touched
+CREATE ROLE "upgrade loader 1.4";
+GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)
+    TO "upgrade loader 1.4" WITH GRANT OPTION;
+GRANT EXECUTE ON FUNCTION credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb),
+    credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer) TO "upgrade loader 1.4";
+GRANT EXECUTE ON FUNCTION credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer)
+    TO PUBLIC;
+-- (and the role grants on: that grant's grantor is the role)
+CREATE ROLE "upgrade loader 1.4, granted by a loader";
+SET ROLE "upgrade loader 1.4";
+GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)
+    TO "upgrade loader 1.4, granted by a loader";
+RESET ROLE;
+COMMENT ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text, jsonb) IS 'the DBA''s words';
+CREATE TEMP TABLE loaders_1_4 AS
+SELECT p.oid, p.oid::regprocedure::text AS routine, p.proname AS routine_name, p.proargtypes AS args,
+       p.pronamespace, p.pronargs, p.prosrc, p.proargnames, p.proargmodes, p.proallargtypes,
+       pg_get_expr(p.proargdefaults, 0) AS defaults, p.proconfig, p.provolatile, p.proparallel,
+       p.proisstrict, p.prosecdef, p.procost, p.prorows, p.prorettype, p.proowner, p.proacl,
+       obj_description(p.oid, 'pg_proc') AS comment
+  FROM pg_proc p WHERE p.probin IS NOT NULL AND p.proname ~ '^credimport_load';
 ALTER EXTENSION credimport UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'credimport';
 SELECT role, relation, shipped FROM credimport.targets;
@@ -214,6 +241,48 @@ SELECT r.t, r.n, r.rows IS NOT DISTINCT FROM o.rows AS same_rows
         UNION ALL SELECT 'invitation', count(*), NULL FROM credimport.invitation
         UNION ALL SELECT 'batch', count(*), string_agg(kind || '/' || status, ',' ORDER BY id) FROM credimport.batch) r
   JOIN rows_1_4 o USING (t) ORDER BY 1;
+-- each loader of 1.4: the same arguments and result columns, then (credit
+-- and credential loaders) the key as text, bound to a 1.5 entry point;
+-- all else kept
+SELECT o.routine, p.oid = o.oid AS same_function, o.prosrc AS symbol_1_4, p.prosrc AS symbol_now,
+       p.proargnames[array_length(o.proargnames, 1) + 1:] AS result_added,
+       p.proargnames[1:array_length(o.proargnames, 1)] = o.proargnames
+         AND p.proallargtypes[1:array_length(o.proallargtypes, 1)] = o.proallargtypes
+         AND p.proargmodes[1:array_length(o.proargmodes, 1)] = o.proargmodes AS leading_kept,
+       (o.defaults, o.proconfig, o.provolatile, o.proparallel, o.proisstrict, o.prosecdef, o.procost,
+        o.prorows, o.prorettype, o.proowner, o.proacl, o.comment)
+       IS NOT DISTINCT FROM
+       (pg_get_expr(p.proargdefaults, 0), p.proconfig, p.provolatile, p.proparallel, p.proisstrict,
+        p.prosecdef, p.procost, p.prorows, p.prorettype, p.proowner, p.proacl,
+        obj_description(p.oid, 'pg_proc')) AS all_else_kept
+  FROM loaders_1_4 o
+  LEFT JOIN pg_proc p ON p.proname = o.routine_name AND p.proargtypes = o.args
+   AND p.pronamespace = o.pronamespace
+ ORDER BY 1;
+SELECT p.oid::regprocedure AS routine,
+       has_function_privilege('upgrade loader 1.4', p.oid, 'EXECUTE WITH GRANT OPTION') AS grantable
+  FROM pg_proc p WHERE has_function_privilege('upgrade loader 1.4', p.oid, 'EXECUTE')
+   AND p.proname ~ '^credimport_load' AND p.proacl::text LIKE '%upgrade loader 1.4%'
+ ORDER BY p.oid::regprocedure::text;
+SELECT a.grantee::regrole AS grantee,
+       CASE WHEN a.grantor = p.proowner THEN 'the owner' ELSE a.grantor::regrole::text END AS grantor, a.is_grantable
+  FROM pg_proc p, aclexplode(p.proacl) a
+ WHERE p.oid = 'credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)'::regprocedure
+   AND a.grantee::regrole::text LIKE '"upgrade loader%' ORDER BY 1;
+-- the grant option works: the role grants on
+SET ROLE "upgrade loader 1.4";
+GRANT EXECUTE ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer)
+    TO credimport_admin;
+RESET ROLE;
+REVOKE ALL ON FUNCTION credimport_load_data(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer),
+    credimport_load_credentials(regclass, text, boolean, boolean, integer, jsonb),
+    credimport_load_users_data(text, boolean, boolean, integer, text, text, jsonb, text, integer)
+    FROM "upgrade loader 1.4" CASCADE;
+REVOKE ALL ON FUNCTION credimport_load_credentials_data(bytea, text, boolean, boolean, integer, text, text, jsonb, text, integer)
+    FROM PUBLIC;
+COMMENT ON FUNCTION credimport_load(regclass, text, boolean, boolean, integer, text, jsonb) IS
+    'import external credits from a staging table (columns named like file headers), atomically, with a per-record report';
+DROP ROLE "upgrade loader 1.4", "upgrade loader 1.4, granted by a loader";
 -- a load after the update, into the same tables
 SELECT line_no, status FROM credimport_load_data(
     convert_to(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
@@ -358,6 +427,8 @@ ALTER EXTENSION credimport UPDATE TO '1.3';
 SELECT * FROM exercise_loaders(:'fx');
 ALTER EXTENSION credimport UPDATE TO '1.4';
 SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.5';
+SELECT * FROM exercise_loaders(:'fx');
 
 -- ---------------------------------------------------------------------------
 -- Every update path (every source and target pg_extension_update_paths
@@ -480,6 +551,17 @@ RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, 
 AS '$libdir/credimport', 'credimport_load_file_1_3' LANGUAGE C;
 SELECT * FROM wrong_shape(:'fx' || 'sample.csv', 'email');
 DROP FUNCTION wrong_shape(text, text);
+-- 1.5's result (credit_key appended) bound to the entry point of 1.4's: refused before reading
+CREATE FUNCTION wrong_width(content text, match_mode text, allow_edit boolean DEFAULT false,
+    validate_only boolean DEFAULT false, max_errors integer DEFAULT 0, if_exists text DEFAULT 'error',
+    format text DEFAULT NULL, sheet text DEFAULT NULL, columns jsonb DEFAULT NULL,
+    encoding text DEFAULT NULL, header_row integer DEFAULT NULL)
+RETURNS TABLE (batch_id bigint, line_no bigint, status text, learner_id bigint, credit_id bigint,
+               errors text[], credit_key text)
+AS '$libdir/credimport', 'credimport_load_data_1_4' LANGUAGE C;
+SELECT * FROM wrong_width(E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+                          'old@example.org,P,T,UP-1,2024-01-01,1,CME\n', 'email', validate_only => true);
+DROP FUNCTION wrong_width(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer);
 
 DROP FUNCTION walk_path(text, text, text), ext_tables(), table_digest(text, text), reference_rows(),
     exercise_loaders(text), ext_fingerprint();

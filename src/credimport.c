@@ -289,7 +289,17 @@ typedef enum LoaderApi
 	LOADER_USERS_TABLE_1_4,		/* 1.1's arguments, then columns */
 	LOADER_CREDENTIALS_1_4,		/* 1.3's arguments, then columns, encoding,
 								 * header_row */
-	LOADER_CREDENTIALS_TABLE_1_4	/* 1.2's arguments, then columns */
+	LOADER_CREDENTIALS_TABLE_1_4,	/* 1.2's arguments, then columns */
+
+	/*
+	 * 1.5, targets: the arguments of 1.4; the credit and credential loaders'
+	 * result rows end with the written row's key as text (credit_key,
+	 * credential_key), whatever the target's key type (a uuid, ...).
+	 */
+	LOADER_CREDITS_1_5,
+	LOADER_CREDITS_TABLE_1_5,
+	LOADER_CREDENTIALS_1_5,
+	LOADER_CREDENTIALS_TABLE_1_5
 } LoaderApi;
 
 static const struct
@@ -297,6 +307,7 @@ static const struct
 	int			nargs;			/* arguments of the SQL signature */
 	FileArgs	fa;				/* where format, columns, encoding, header_row are */
 	const char *name;
+	bool		key_text;		/* the result ends with the key as text (1.5) */
 }			loader_api[] =
 {
 	[LOADER_VALIDATE] = {2, {0, 0, 0, 0}, "credimport_validate (1.0)"},
@@ -314,6 +325,10 @@ static const struct
 	[LOADER_USERS_TABLE_1_4] = {5, {0, 4, 0, 0}, "users of a table 1.4"},
 	[LOADER_CREDENTIALS_1_4] = {10, {5, 7, 8, 9}, "credentials 1.4"},
 	[LOADER_CREDENTIALS_TABLE_1_4] = {6, {0, 5, 0, 0}, "credentials of a table 1.4"},
+	[LOADER_CREDITS_1_5] = {11, {6, 8, 9, 10}, "credits 1.5", true},
+	[LOADER_CREDITS_TABLE_1_5] = {7, {0, 6, 0, 0}, "credits of a table 1.5", true},
+	[LOADER_CREDENTIALS_1_5] = {10, {5, 7, 8, 9}, "credentials 1.5", true},
+	[LOADER_CREDENTIALS_TABLE_1_5] = {6, {0, 5, 0, 0}, "credentials of a table 1.5", true},
 };
 
 /* the SQL declaration calling this entry point must have the API's arguments */
@@ -388,6 +403,7 @@ run_credits(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 		opt.validate_only = PG_GETARG_BOOL(3);
 		opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
 		if_exists = text_to_cstring(PG_GETARG_TEXT_PP(5));
+		opt.key_text = loader_api[api].key_text;
 	}
 	opt.skip_existing = (option_lookup(&if_exists_vocab, if_exists, OPT_ALL, NULL) == IF_EXISTS_SKIP);
 	return run_load(fcinfo, door, &loader_api[api].fa, "credits", &opt);
@@ -422,6 +438,7 @@ run_credentials(FunctionCallInfo fcinfo, Door door, LoaderApi api)
 	opt.approve = PG_GETARG_BOOL(2);
 	opt.validate_only = PG_GETARG_BOOL(3);
 	opt.max_errors = check_max_errors(PG_GETARG_INT32(4));
+	opt.key_text = loader_api[api].key_text;
 	return run_load(fcinfo, door, &loader_api[api].fa, "credentials", &opt);
 }
 
@@ -506,6 +523,16 @@ LOADER(credimport_load_credentials_file_1_4, run_credentials, DOOR_FILE, LOADER_
 LOADER(credimport_load_credentials_table_1_4, run_credentials, DOOR_TABLE, LOADER_CREDENTIALS_TABLE_1_4)
 LOADER(credimport_load_credentials_data_1_4, run_credentials, DOOR_CONTENT, LOADER_CREDENTIALS_1_4)
 LOADER(credimport_load_credentials_bytes_1_4, run_credentials, DOOR_BYTES, LOADER_CREDENTIALS_1_4)
+
+/* 1.5: the credit and credential loaders report the written row's key as text too */
+LOADER(credimport_load_file_1_5, run_credits, DOOR_FILE, LOADER_CREDITS_1_5)
+LOADER(credimport_load_table_1_5, run_credits, DOOR_TABLE, LOADER_CREDITS_TABLE_1_5)
+LOADER(credimport_load_data_1_5, run_credits, DOOR_CONTENT, LOADER_CREDITS_1_5)
+LOADER(credimport_load_bytes_1_5, run_credits, DOOR_BYTES, LOADER_CREDITS_1_5)
+LOADER(credimport_load_credentials_file_1_5, run_credentials, DOOR_FILE, LOADER_CREDENTIALS_1_5)
+LOADER(credimport_load_credentials_table_1_5, run_credentials, DOOR_TABLE, LOADER_CREDENTIALS_TABLE_1_5)
+LOADER(credimport_load_credentials_data_1_5, run_credentials, DOOR_CONTENT, LOADER_CREDENTIALS_1_5)
+LOADER(credimport_load_credentials_bytes_1_5, run_credentials, DOOR_BYTES, LOADER_CREDENTIALS_1_5)
 
 /* the unversioned symbols of 1.0 to 1.3, for databases not yet updated */
 LOADER(credimport_load_file, run_credits, DOOR_FILE, legacy_credits_api(fcinfo))

@@ -68,6 +68,7 @@ typedef struct LoadOptions
 	bool		skip_existing;	/* credits: if_exists => 'skip' */
 	bool		approve;		/* credentials */
 	bool		auto_invite;	/* users */
+	bool		key_text;		/* the result rows end with the key as text (1.5's credit_key, credential_key) */
 } LoadOptions;
 
 struct KindDecl;
@@ -251,6 +252,8 @@ typedef struct LoadWriter LoadWriter;
 typedef void (*load_key_fn) (Load *ld, int64 item, Datum key, bool isnull, Oid key_type);
 typedef int64 (*load_line_fn) (Load *ld, int64 item);
 extern void load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type);
+/* the result key of row i that is not an integer (a uuid, ...), as text */
+extern void load_row_key_text(Load *ld, int64 i, const char *key);
 extern int64 load_row_line(Load *ld, int64 item);
 extern LoadWriter *load_writer_begin(Load *ld, TargetRole role, int nfields,
 									 const char *const *fields, const Oid *types,

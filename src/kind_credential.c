@@ -278,6 +278,9 @@ cred_match(Load *ld)
 		KindRow    *head = &row->head;
 
 		CHECK_FOR_INTERRUPTS();
+		/* the credential found is the row's result key, as an integer key is (head->key) */
+		if (row->key_text != NULL && !CRED_STATE(ld)->int_key)
+			load_row_key_text(ld, i, row->key_text);
 		if (head->nproblems > 0 || head->learner_id == 0)
 			continue;
 		if (head->outcome == ACT_ADD && row->key_text != NULL)

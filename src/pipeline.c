@@ -1079,12 +1079,19 @@ load_row_key(Load *ld, int64 item, Datum key, bool isnull, Oid key_type)
 		/* a uuid (or any key that is not an integer), as text */
 		char	   *s = TextDatumGetCString(key);
 
-		if (ld->key_text == NULL)
-			ld->key_text = MemoryContextAllocExtended(ld->cxt, sizeof(char *) * Max(ld->nrows, 1),
-													  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		ld->key_text[item] = arena_strndup(&ld->arena, s, strlen(s));
+		load_row_key_text(ld, item, s);
 		pfree(s);
 	}
+}
+
+void
+load_row_key_text(Load *ld, int64 i, const char *key)
+{
+	Assert(i >= 0 && i < ld->nrows);
+	if (ld->key_text == NULL)
+		ld->key_text = MemoryContextAllocExtended(ld->cxt, sizeof(char *) * Max(ld->nrows, 1),
+												  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	ld->key_text[i] = arena_strndup(&ld->arena, key, strlen(key));
 }
 
 int64
@@ -1681,17 +1688,61 @@ load_duplicates(Load *ld)
 	MemoryContextDelete(dupcxt);
 }
 
-/* the result rows: (batch_id, line_no, status, learner_id [, key], errors) */
+/*
+ * the result rows: (batch_id, line_no, status, learner_id [, key], errors
+ * [, key as text]): 1.5 appends the key as text (credit_key, credential_key)
+ */
+static int
+load_result_natts(const Load *ld)
+{
+	return 5 + (ld->kind->result_key ? 1 + (ld->opt->key_text ? 1 : 0) : 0);
+}
+
+/*
+ * A result column of the written row's key: an integer key as int8 (bigint
+ * declared; NULL for a key that is not an integer), or as its text read by
+ * the declared type's input function (credit_key text, or a declaration of
+ * the key's own type).
+ */
+static void
+key_result(const char *kt, int64 key, Oid type, Oid *in, Oid *ioparam, Datum *value, bool *isnull)
+{
+	char		buf[MAXINT8LEN + 1];
+
+	if (type == INT8OID || kt == NULL)
+	{
+		*isnull = (key == 0);
+		*value = Int64GetDatum(key);
+		if (*isnull || type == INT8OID)
+			return;
+		pg_lltoa(key, buf);
+		kt = buf;
+	}
+	if (type == INT8OID)
+		return;
+	*isnull = false;
+	if (type == TEXTOID)
+	{
+		*value = CStringGetTextDatum(kt);
+		return;
+	}
+	if (!OidIsValid(*in))
+		getTypeInputInfo(type, in, ioparam);
+	*value = OidInputFunctionCall(*in, unconstify(char *, kt), *ioparam, -1);
+}
+
 static void
 load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 {
 	const KindDecl *k = ld->kind;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "credimport result rows",
 												 ALLOCSET_SMALL_SIZES);
-	/* the key column: bigint, or (a result declared so) any type a key's text is read as */
+	/* the key columns: bigint, or (a result declared so) any type a key's text is read as */
 	Oid			key_type = k->result_key ? TupleDescAttr(rsinfo->setDesc, 4)->atttypid : InvalidOid;
-	Oid			key_in = InvalidOid;
-	Oid			key_ioparam = InvalidOid;
+	Oid			text_type = (k->result_key && ld->opt->key_text) ?
+		TupleDescAttr(rsinfo->setDesc, 6)->atttypid : InvalidOid;
+	Oid			key_in[2] = {InvalidOid, InvalidOid};
+	Oid			key_ioparam[2] = {InvalidOid, InvalidOid};
 	Datum		st_invalid = CStringGetTextDatum("invalid");
 	Datum		st_valid = CStringGetTextDatum("valid");
 	Datum	   *st_outcome = palloc(sizeof(Datum) * k->noutcomes);
@@ -1701,8 +1752,8 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		KindRow    *row = load_row(ld, i);
-		Datum		values[6];
-		bool		nulls[6] = {0};
+		Datum		values[7];
+		bool		nulls[7] = {0};
 		int			n = 0;
 		int			errcol;
 		MemoryContext oldcxt;
@@ -1724,26 +1775,20 @@ load_emit_rows(Load *ld, ReturnSetInfo *rsinfo)
 		{
 			char	   *kt = ld->key_text ? ld->key_text[i] : NULL;
 
-			if (key_type == INT8OID || kt == NULL)
-			{
-				nulls[n] = (row->key == 0);
-				values[n] = Int64GetDatum(row->key);
-				if (!nulls[n] && key_type != INT8OID)
-					kt = psprintf(INT64_FORMAT, row->key);
-			}
-			if (kt != NULL && key_type != INT8OID)
-			{
-				if (!OidIsValid(key_in))
-					getTypeInputInfo(key_type, &key_in, &key_ioparam);
-				nulls[n] = false;
-				values[n] = OidInputFunctionCall(key_in, kt, key_ioparam, -1);
-			}
+			key_result(kt, row->key, key_type, &key_in[0], &key_ioparam[0], &values[n], &nulls[n]);
 			n++;
 		}
 		errcol = n;
 		nulls[n] = (row->nproblems == 0);
 		values[n++] = nulls[errcol] ? (Datum) 0 :
 			report_errors_array(row->problems, PROBLEMS_KEPT(row->nproblems));
+		if (k->result_key && ld->opt->key_text)
+		{
+			key_result(ld->key_text ? ld->key_text[i] : NULL, row->key, text_type,
+					   &key_in[1], &key_ioparam[1], &values[n], &nulls[n]);
+			n++;
+		}
+		Assert(n == load_result_natts(ld));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(oldcxt);
 	}
@@ -1768,6 +1813,19 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 	memset(&batch, 0, sizeof(batch));
 	ld.kind = kind;
 	ld.opt = opt;
+
+	/* the declared result has the columns the rows are emitted with (before anything is read) */
+	if (!dry && rsinfo->setDesc->natts != load_result_natts(&ld))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("function %s returns rows of %d columns, but a load of %s gives %d",
+						get_func_name(fcinfo->flinfo->fn_oid), rsinfo->setDesc->natts, kind->name,
+						load_result_natts(&ld)),
+				 errdetail("The columns are batch_id, line_no, status, learner_id, %s.",
+						   !kind->result_key ? "errors" : opt->key_text ? "the key, errors, the key as text" :
+						   "the key, errors"),
+				 errhint("Declare the function as credimport's install and update scripts do, "
+						 "or run ALTER EXTENSION credimport UPDATE.")));
 	ld.src = src;
 	ld.cxt = CurrentMemoryContext;
 	ld.batch = &batch;
