@@ -172,12 +172,8 @@ rejected_batch_rolls_back(void)
 void
 report_notice(const BatchInfo *b)
 {
-	if (b->kind && strcmp(b->kind, "users") == 0 && strcmp(b->status, "imported") == 0)
-		ereport(NOTICE,
-				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d created, %d updated, %d unchanged, %d invalid",
-						b->id, b->records, b->learners_created, b->learners_updated,
-						b->learners_unchanged, b->invalid)));
-	else if (strcmp(b->status, "imported") == 0)
+	/* (an imported batch of a kind that counts its outcomes: pipeline_run) */
+	if (strcmp(b->status, "imported") == 0)
 		ereport(NOTICE,
 				(errmsg("credimport batch " INT64_FORMAT " imported: %d records, %d imported, %d invalid, %d learners created%s",
 						b->id, b->records, b->imported, b->invalid, b->learners_created,
