@@ -46,6 +46,8 @@ typedef struct TargetField
 	bool		has_default;	/* default, identity, serial or generated */
 	bool		generated_always;	/* identity ALWAYS or stored generated */
 	Oid			basetype;		/* getBaseType(type): the type under its domains */
+	bool		tenant;			/* the tenant column: never written by credimport
+								 * (its DEFAULT gives the caller's tenant) */
 } TargetField;
 
 /*
