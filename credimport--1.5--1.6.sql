@@ -89,24 +89,25 @@ COMMENT ON COLUMN credimport.credential_type.tenant_id IS 'the tenant whose type
 /*
  * Every unique key of tenant data includes the tenant: an e-mail, a remote
  * id, a user name and a type code are unique per tenant, not per database.
- * (NULL, no tenant, counts as one tenant.)  Keys on a learner (credits,
- * credentials, links) hold within its tenant already.
+ * (NULL, no tenant, counts as one tenant.)  The key comes first, so that
+ * the lookups of a load (by e-mail, remote id ...) use the index.  Keys on
+ * a learner (credits, credentials, links) hold within its tenant already.
  */
 DROP INDEX credimport.learner_email_key;
 CREATE UNIQUE INDEX learner_email_key ON credimport.learner
-    (COALESCE(tenant_id, ''), pg_catalog.lower(email));
+    (pg_catalog.lower(email), COALESCE(tenant_id, ''));
 ALTER TABLE credimport.learner DROP CONSTRAINT learner_remote_id_key;
 CREATE UNIQUE INDEX learner_remote_id_key ON credimport.learner
-    (COALESCE(tenant_id, ''), remote_id);
+    (remote_id, COALESCE(tenant_id, ''));
 DROP INDEX credimport.learner_username_key;
 CREATE UNIQUE INDEX learner_username_key ON credimport.learner
-    (COALESCE(tenant_id, ''), pg_catalog.lower(username));
+    (pg_catalog.lower(username), COALESCE(tenant_id, ''));
 DROP INDEX credimport.credit_type_code_key;
 CREATE UNIQUE INDEX credit_type_code_key ON credimport.credit_type
-    (COALESCE(tenant_id, ''), pg_catalog.lower(code));
+    (pg_catalog.lower(code), COALESCE(tenant_id, ''));
 DROP INDEX credimport.credential_type_code_key;
 CREATE UNIQUE INDEX credential_type_code_key ON credimport.credential_type
-    (COALESCE(tenant_id, ''), pg_catalog.lower(code));
+    (pg_catalog.lower(code), COALESCE(tenant_id, ''));
 CREATE INDEX batch_tenant_idx ON credimport.batch (tenant_id, id);
 
 /*
