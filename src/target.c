@@ -961,7 +961,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 								 t->qualname, quote_identifier(tf->column),
 								 is_text_type(getBaseType(a->atttypid)) ? "" : "::",
 								 is_text_type(getBaseType(a->atttypid)) ? "" :
-								 format_type_be_qualified(a->atttypid))));
+								 format_type_be(a->atttypid))));
 		}
 		if (notices && (fs->flags & F_MATCH))
 			match_fields = lappend_int(match_fields, f);
@@ -2063,16 +2063,18 @@ tenancy_notices(const TargetPriv *tp)
 		if (!rls && has_tenant)
 		{
 			const char *col = quote_identifier(tf->column);
-			const char *cast = is_text_type(tf->basetype) ? "" : "::pg_catalog.text";
+			/* the tenants as an array of the column's type: the index serves */
+			const char *arr = format_type_be(OidIsValid(get_array_type(tf->type)) ?
+											 get_array_type(tf->type) : TEXTARRAYOID);
 
 			ereport(NOTICE,
 					(errmsg("target \"%s\": row-level security is not enabled on %s",
 							rolename, t->qualname),
 					 errdetail("Tenancy is on: the loaders of every tenant will see and change every tenant's rows of it."),
 					 errhint("Enable it, with a policy on the tenant column: ALTER TABLE %s ENABLE ROW LEVEL SECURITY; "
-							 "CREATE POLICY tenant_rows ON %s USING (%s%s = ANY ((SELECT credimport.caller_tenants()))) "
-							 "WITH CHECK (%s%s = ANY ((SELECT credimport.caller_tenants()))).",
-							 t->qualname, t->qualname, col, cast, col, cast)));
+							 "CREATE POLICY tenant_rows ON %s USING (%s = ANY ((SELECT credimport.caller_tenants())::%s)) "
+							 "WITH CHECK (%s = ANY ((SELECT credimport.caller_tenants())::%s)).",
+							 t->qualname, t->qualname, col, arr, col, arr)));
 		}
 		else if (!rls)
 			ereport(NOTICE,
