@@ -91,7 +91,8 @@ COMMENT ON COLUMN credimport.credential_type.tenant_id IS 'the tenant whose type
  * id, a user name and a type code are unique per tenant, not per database.
  * (NULL, no tenant, counts as one tenant.)  The key comes first, so that
  * the lookups of a load (by e-mail, remote id ...) use the index.  Keys on
- * a learner (credits, credentials, links) hold within its tenant already.
+ * a learner (links) hold within its tenant already; ids are identities,
+ * unique in the whole database.
  */
 DROP INDEX credimport.learner_email_key;
 CREATE UNIQUE INDEX learner_email_key ON credimport.learner
@@ -108,6 +109,14 @@ CREATE UNIQUE INDEX credit_type_code_key ON credimport.credit_type
 DROP INDEX credimport.credential_type_code_key;
 CREATE UNIQUE INDEX credential_type_code_key ON credimport.credential_type
     (pg_catalog.lower(code), COALESCE(tenant_id, ''));
+-- the natural keys of credits and credentials (their other columns are
+-- NOT NULL: NULLS NOT DISTINCT makes "no tenant" one tenant)
+ALTER TABLE credimport.credit DROP CONSTRAINT credit_natural_key;
+ALTER TABLE credimport.credit ADD CONSTRAINT credit_natural_key
+    UNIQUE NULLS NOT DISTINCT (learner_id, course_id, credit_type_id, completion_date, tenant_id);
+ALTER TABLE credimport.credential DROP CONSTRAINT credential_natural_key;
+ALTER TABLE credimport.credential ADD CONSTRAINT credential_natural_key
+    UNIQUE NULLS NOT DISTINCT (learner_id, credential_type_id, license_number, tenant_id);
 CREATE INDEX batch_tenant_idx ON credimport.batch (tenant_id, id);
 
 /*
