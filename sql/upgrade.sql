@@ -44,6 +44,26 @@ CREATE FUNCTION ext_fingerprint() RETURNS SETOF text LANGUAGE sql AS $$
     SELECT format('table acl: %s %s', c.oid::regclass, c.relacl)
       FROM pg_class c WHERE c.relnamespace = 'credimport'::regnamespace
     UNION ALL
+    -- (1.6: column privileges, row-level security and its policies)
+    SELECT format('column acl: %s.%s %s', c.relname, a.attname, a.attacl)
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = 'credimport'::regnamespace AND a.attacl IS NOT NULL
+    UNION ALL
+    SELECT format('row security: %s enabled=%s forced=%s', c.oid::regclass, c.relrowsecurity, c.relforcerowsecurity)
+      FROM pg_class c WHERE c.relnamespace = 'credimport'::regnamespace AND c.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT format('policy: %s.%s %s %s to=%s using=%s check=%s', p.schemaname, p.tablename, p.policyname,
+                  p.permissive, p.cmd, p.roles, p.qual, p.with_check)
+      FROM pg_policies p WHERE p.schemaname = 'credimport'
+    UNION ALL
+    SELECT format('comment: %s %s', pg_describe_object(dd.classoid, dd.objoid, dd.objsubid), md5(dd.description))
+      FROM pg_description dd
+     WHERE (dd.classoid = 'pg_class'::regclass
+            AND dd.objoid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credimport'::regnamespace))
+        OR (dd.classoid = 'pg_proc'::regclass
+            AND dd.objoid IN (SELECT d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                               WHERE e.extname = 'credimport' AND d.classid = 'pg_proc'::regclass))
+    UNION ALL
     SELECT 'dumped: ' || c.relname
       FROM pg_extension e, unnest(e.extconfig) cfg(oid) JOIN pg_class c ON c.oid = cfg.oid
      WHERE e.extname = 'credimport'
@@ -429,6 +449,8 @@ ALTER EXTENSION credimport UPDATE TO '1.4';
 SELECT * FROM exercise_loaders(:'fx');
 ALTER EXTENSION credimport UPDATE TO '1.5';
 SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.6';
+SELECT * FROM exercise_loaders(:'fx');
 
 -- ---------------------------------------------------------------------------
 -- Every update path (every source and target pg_extension_update_paths
@@ -457,9 +479,15 @@ $$;
 CREATE TABLE upgrade_path_difference (source text, target text, what text, detail text);
 
 CREATE FUNCTION walk_path(fx text, source text, target text)
-RETURNS TABLE (tables_kept text, objects_compared bigint, loaders_compared bigint, differences bigint)
+RETURNS TABLE (tables_kept text, objects_compared bigint, loaders_compared bigint, untenanted text,
+               differences bigint)
 LANGUAGE plpgsql SET client_min_messages = error AS $$
 DECLARE
+    t text;
+    n_rows bigint;
+    n_set bigint;
+    rows_all bigint := 0;
+    rows_set bigint := 0;
     credits_csv text := E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
                          'old@example.org,P,T,UP-1,2024-01-01,1,CME\n';
     n_kept int;
@@ -499,6 +527,21 @@ BEGIN
     tables_kept := format('%s of %s (%s with rows)', n_tables - (SELECT count(*) FROM upgrade_path_difference d
                                 WHERE d.source = walk_path.source AND d.target = walk_path.target), n_tables, n_kept);
 
+    -- 1.6: every row there was has no tenant (tenancy is off)
+    IF to_regclass('credimport.tenant') IS NOT NULL THEN
+        FOREACH t IN ARRAY ARRAY['learner', 'credit', 'credential', 'learner_link', 'invitation', 'batch',
+                                 'batch_error', 'batch_record', 'provenance', 'credit_type', 'credential_type'] LOOP
+            EXECUTE format('SELECT count(*), count(tenant_id) FROM credimport.%I', t) INTO n_rows, n_set;
+            rows_all := rows_all + n_rows;
+            rows_set := rows_set + n_set;
+            IF n_set > 0 THEN
+                INSERT INTO upgrade_path_difference
+                    VALUES (source, target, 'tenant set', format('%s: %s of %s rows', t, n_set, n_rows));
+            END IF;
+        END LOOP;
+        untenanted := format('%s of %s rows', rows_all - rows_set, rows_all);
+    END IF;
+
     INSERT INTO upgrade_path_difference
         (SELECT source, target, 'only after the update', f FROM (SELECT f FROM ext_fingerprint() f
                                                               EXCEPT ALL SELECT f FROM walk_fresh) d)
@@ -522,9 +565,16 @@ BEGIN
 END
 $$;
 
-SELECT u.source, u.target, u.path, w.*
-  FROM pg_extension_update_paths('credimport') u, walk_path(:'fx', u.source, u.target) w
- WHERE u.path IS NOT NULL ORDER BY u.source, u.target;
+-- one path per transaction (each creates and drops the extension three
+-- times: all of them in one transaction outgrow the lock table)
+CREATE TABLE walk_result (source text, target text, path text, tables_kept text, objects_compared bigint,
+                          loaders_compared bigint, untenanted text, differences bigint);
+CREATE TABLE walk_fx AS SELECT :'fx'::text AS fx;
+SELECT format('INSERT INTO walk_result SELECT %L, %L, %L, w.* FROM walk_path((SELECT fx FROM walk_fx), %L, %L) w',
+              u.source, u.target, u.path, u.source, u.target)
+  FROM pg_extension_update_paths('credimport') u
+ WHERE u.path IS NOT NULL ORDER BY u.source, u.target \gexec
+SELECT * FROM walk_result ORDER BY source, target;
 SELECT * FROM upgrade_path_difference ORDER BY 1, 2, 3, 4;
 
 -- ---------------------------------------------------------------------------
@@ -565,4 +615,4 @@ DROP FUNCTION wrong_width(text, text, boolean, boolean, integer, text, text, tex
 
 DROP FUNCTION walk_path(text, text, text), ext_tables(), table_digest(text, text), reference_rows(),
     exercise_loaders(text), ext_fingerprint();
-DROP TABLE stage_credits, stage_users, stage_credentials, upgrade_path_difference;
+DROP TABLE stage_credits, stage_users, stage_credentials, upgrade_path_difference, walk_result, walk_fx;
