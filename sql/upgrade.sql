@@ -41,7 +41,9 @@ CREATE FUNCTION ext_fingerprint() RETURNS SETOF text LANGUAGE sql AS $$
       FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'credimport'
     UNION ALL
-    SELECT format('table acl: %s %s', c.oid::regclass, c.relacl)
+    -- (no ACL is the default ACL: a REVOKE of what was never granted writes the default out)
+    SELECT format('table acl: %s %s', c.oid::regclass,
+                  coalesce(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)))
       FROM pg_class c WHERE c.relnamespace = 'credimport'::regnamespace
     UNION ALL
     -- (1.6: column privileges, row-level security and its policies)
@@ -460,6 +462,11 @@ RESET ROLE;
 SELECT tenant_id, count(*) AS learners, count(*) FILTER (WHERE lower(email) = 'kid@example.org') AS kid
   FROM credimport.learner GROUP BY 1 ORDER BY 1;
 SELECT credimport_drop_tenant('acme'), credimport_drop_tenant('beta');
+-- credimport_revoke_loader takes back the per-column grants too
+SELECT credimport_revoke_loader('"upgrade loader 1.5"');
+SELECT has_any_column_privilege('upgrade loader 1.5', 'credimport.batch', 'INSERT') AS batch_insert,
+       has_any_column_privilege('upgrade loader 1.5', 'credimport.batch', 'UPDATE') AS batch_update,
+       has_any_column_privilege('upgrade loader 1.5', 'credimport.learner', 'UPDATE') AS learner_update;
 DROP OWNED BY "upgrade loader 1.5", "upgrade admin beta", "upgrade batch writer 1.5",
     "upgrade batch writer 1.5, granted on", "upgrade tenant acme", "upgrade tenant beta";
 DROP ROLE "upgrade loader 1.5", "upgrade admin beta", "upgrade batch writer 1.5",
