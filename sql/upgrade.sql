@@ -2,8 +2,10 @@
 -- upgrade: every earlier version updates to the current one, and the
 -- result is the same, object for object, as a fresh install; every update
 -- path keeps the data in place; the loaders of every older SQL version work
--- through the current module.  (Runs last: it drops and re-creates the
--- extension.)
+-- through the current module; a database left at 1.5 works with the
+-- current module, and one updated to 1.6 keeps its rows untenanted and its
+-- loaders loading until tenancy is turned on.  (Runs last: it drops and
+-- re-creates the extension.)
 --
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fx :abs_srcdir '/test/fixtures/'
