@@ -288,6 +288,10 @@ DECLARE
     t text;
     n bigint;
 BEGIN
+    -- wait for the loads and reverts of the database while tenancy is off:
+    -- none writes rows of no tenant once the first tenant exists (a load
+    -- that waited for this fails with a serialization error and is retried)
+    PERFORM pg_catalog.pg_advisory_xact_lock(7165901439040028417);
     IF tenant IS NULL OR tenant = '' THEN
         RAISE EXCEPTION 'a tenant needs a name'
             USING ERRCODE = 'invalid_parameter_value';
@@ -337,6 +341,8 @@ LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- as credimport_create_tenant: not while a load runs with tenancy off
+    PERFORM pg_catalog.pg_advisory_xact_lock(7165901439040028417);
     DELETE FROM credimport.tenant x WHERE x.tenant = credimport_drop_tenant.tenant;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'tenant "%" does not exist', tenant

@@ -1860,7 +1860,11 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 
 	/* pass 2: match, the kind's rules, duplicates */
 	if (!validate_only)
+	{
 		pipeline_lock_tenant(ld.tenant, "load");
+		/* the tenant the rows will get is still the one whose lock we hold */
+		ld.tenant = tenant_recheck(ld.tenant);
+	}
 	if (!dry)
 		pipeline_warn_same_file(src, kind->reimport_detail);
 	if (kind->match_modes && opt->mode != MM_FULL)

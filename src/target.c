@@ -1545,6 +1545,16 @@ target_sql_load_all(const Target *t, const char *key_field, bool lower, const ch
 
 	initStringInfo(&s);
 	append_directory_select(&s, t, kf, lower, extra_field);
+	/*
+	 * A tenant's own type before a shared one (no tenant) of the same code:
+	 * the first row of a key is the one a load uses.
+	 */
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+		{
+			appendStringInfo(&s, " ORDER BY t.%s IS NULL", quote_identifier(t->fields[i].column));
+			break;
+		}
 	return s.data;
 }
 
@@ -1825,11 +1835,22 @@ qcol(const Target *t, const char *field)
 	return quote_identifier(target_need(t, field)->column);
 }
 
-char *
-target_sql_delete_by_field(const Target *t, const char *field)
+/* " AND t.<tenant column> is the batch's tenant ($param)", where the target maps one */
+static const char *
+tenant_filter(const Target *t, int param)
 {
-	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
-					t->qualname, qcol(t, field));
+	for (int i = 0; param > 0 && i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
+							quote_identifier(t->fields[i].column), param);
+	return "";
+}
+
+char *
+target_sql_delete_by_field(const Target *t, const char *field, int tenant_param)
+{
+	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
+					t->qualname, qcol(t, field), tenant_filter(t, tenant_param));
 }
 
 char *
@@ -1852,13 +1873,13 @@ target_sql_delete_by_any(const Target *t, const char *const *fields, int nfields
 }
 
 char *
-target_sql_keys_by_field(const Target *t, const char *field)
+target_sql_keys_by_field(const Target *t, const char *field, int tenant_param)
 {
 	if (t->key == NULL)
 		elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
 	return psprintf("SELECT pg_catalog.array_agg(t.%s::pg_catalog.int8) FROM %s t "
-					"WHERE t.%s OPERATOR(pg_catalog.=) $1",
-					qcol(t, t->key), t->qualname, qcol(t, field));
+					"WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
+					qcol(t, t->key), t->qualname, qcol(t, field), tenant_filter(t, tenant_param));
 }
 
 char *
@@ -1918,7 +1939,7 @@ target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, 
 }
 
 char *
-target_sql_approve(const Target *t, Oid prov_key_type)
+target_sql_approve(const Target *t, Oid prov_key_type, int tenant_param)
 {
 	const char *status_col = qcol(t, "status");
 	StringInfoData s;
@@ -1938,7 +1959,8 @@ target_sql_approve(const Target *t, Oid prov_key_type)
 						 prov_keys_param(1, prov_key_type), qcol(t, t->key));
 	}
 	else
-		appendStringInfo(&s, " WHERE t.%s OPERATOR(pg_catalog.=) $1", qcol(t, "batch_id"));
+		appendStringInfo(&s, " WHERE t.%s OPERATOR(pg_catalog.=) $1%s", qcol(t, "batch_id"),
+						 tenant_filter(t, tenant_param));
 	appendStringInfo(&s, " AND t.%s OPERATOR(pg_catalog.=) 'pending'", status_col);
 	return s.data;
 }

@@ -105,6 +105,8 @@ tenant_relation(void)
  * statement's snapshot, bypassing row-level security: only the caller's
  * own tenants ever leave this module.
  */
+static bool map_latest = false;	/* read the next mapping with the latest snapshot */
+
 static void
 map_load(void)
 {
@@ -131,7 +133,7 @@ map_load(void)
 		att_role = attnameAttNum(rel, "role", false);
 		if (att_name <= 0 || att_role <= 0)
 			elog(ERROR, "credimport: table credimport.tenant lacks its columns");
-		snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
+		snap = (ActiveSnapshotSet() && !map_latest) ? GetActiveSnapshot() : GetLatestSnapshot();
 		snap = RegisterSnapshot(snap);
 		map_entries = MemoryContextAlloc(tenant_cxt, sizeof(TenantEntry) * cap);
 		slot = table_slot_create(rel, NULL);
@@ -162,6 +164,7 @@ map_load(void)
 	}
 	map_lxid = MyProc->lxid;
 	map_valid = true;
+	map_latest = false;
 }
 
 static int
@@ -201,6 +204,26 @@ tenants_of(Oid roleid, int *n)
 	}
 	*n = k;
 	return names;
+}
+
+const char *
+tenant_recheck(const char *before)
+{
+	const char *now;
+
+	AcceptInvalidationMessages();
+	map_valid = false;
+	map_latest = true;
+	now = tenant_current();
+	if ((now == NULL) != (before == NULL) || (now && strcmp(now, before) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of credimport tenants"),
+				 errdetail("The load started as %s%s%s and would now write for %s%s%s.",
+						   before ? "tenant \"" : "", before ? before : "no tenant", before ? "\"" : "",
+						   now ? "tenant \"" : "", now ? now : "no tenant", now ? "\"" : ""),
+				 errhint("Retry the transaction.")));
+	return now;
 }
 
 bool

@@ -23,6 +23,13 @@ extern bool tenancy_on(void);
  */
 extern const char *tenant_current(void);
 
+/*
+ * After waiting for the tenant's lock: the tenant again, from the latest
+ * mapping; a serialization failure when it is no longer `before` (tenants
+ * were created or dropped while the load waited).
+ */
+extern const char *tenant_recheck(const char *before);
+
 /* may the user act on rows of this tenant?  (always, when tenancy is off) */
 extern bool tenant_admits(Oid roleid, const char *tenant);
 
