@@ -89,24 +89,34 @@ COMMENT ON COLUMN credimport.credential_type.tenant_id IS 'the tenant whose type
 /*
  * Every unique key of tenant data includes the tenant: an e-mail, a remote
  * id, a user name and a type code are unique per tenant, not per database.
- * (NULL, no tenant, counts as one tenant.)  Keys on a learner (credits,
- * credentials, links) hold within its tenant already.
+ * (NULL, no tenant, counts as one tenant.)  The key comes first, so that
+ * the lookups of a load (by e-mail, remote id ...) use the index.  Keys on
+ * a learner (links) hold within its tenant already; ids are identities,
+ * unique in the whole database.
  */
 DROP INDEX credimport.learner_email_key;
 CREATE UNIQUE INDEX learner_email_key ON credimport.learner
-    (COALESCE(tenant_id, ''), pg_catalog.lower(email));
+    (pg_catalog.lower(email), COALESCE(tenant_id, ''));
 ALTER TABLE credimport.learner DROP CONSTRAINT learner_remote_id_key;
 CREATE UNIQUE INDEX learner_remote_id_key ON credimport.learner
-    (COALESCE(tenant_id, ''), remote_id);
+    (remote_id, COALESCE(tenant_id, ''));
 DROP INDEX credimport.learner_username_key;
 CREATE UNIQUE INDEX learner_username_key ON credimport.learner
-    (COALESCE(tenant_id, ''), pg_catalog.lower(username));
+    (pg_catalog.lower(username), COALESCE(tenant_id, ''));
 DROP INDEX credimport.credit_type_code_key;
 CREATE UNIQUE INDEX credit_type_code_key ON credimport.credit_type
-    (COALESCE(tenant_id, ''), pg_catalog.lower(code));
+    (pg_catalog.lower(code), COALESCE(tenant_id, ''));
 DROP INDEX credimport.credential_type_code_key;
 CREATE UNIQUE INDEX credential_type_code_key ON credimport.credential_type
-    (COALESCE(tenant_id, ''), pg_catalog.lower(code));
+    (pg_catalog.lower(code), COALESCE(tenant_id, ''));
+-- the natural keys of credits and credentials (their other columns are
+-- NOT NULL: NULLS NOT DISTINCT makes "no tenant" one tenant)
+ALTER TABLE credimport.credit DROP CONSTRAINT credit_natural_key;
+ALTER TABLE credimport.credit ADD CONSTRAINT credit_natural_key
+    UNIQUE NULLS NOT DISTINCT (learner_id, course_id, credit_type_id, completion_date, tenant_id);
+ALTER TABLE credimport.credential DROP CONSTRAINT credential_natural_key;
+ALTER TABLE credimport.credential ADD CONSTRAINT credential_natural_key
+    UNIQUE NULLS NOT DISTINCT (learner_id, credential_type_id, license_number, tenant_id);
 CREATE INDEX batch_tenant_idx ON credimport.batch (tenant_id, id);
 
 /*
@@ -158,7 +168,9 @@ $$;
  * A loader inserts its batch rows, but never chooses a batch id (taking the
  * ids other loads are about to get would make every other load fail): the
  * INSERT privilege on credimport.batch is per column, every column but id.
- * Roles granted before 1.6 keep what they had, minus that.
+ * Roles granted before 1.6 keep what they had, minus that: every grant of
+ * INSERT is revoked (with the grants made from it) and made again per
+ * column, by the same grantor, with the same grant option.
  */
 CREATE FUNCTION credimport.batch_insert_columns()
 RETURNS text
@@ -175,20 +187,45 @@ REVOKE ALL ON FUNCTION credimport.batch_insert_columns() FROM PUBLIC;
 
 DO $$
 DECLARE
-    g record;
+    grantors oid[];
+    grantees oid[];
+    grantable boolean[];
     who text;
+    cols text := credimport.batch_insert_columns();
+    owner oid := (SELECT c.relowner FROM pg_catalog.pg_class c
+                   WHERE c.oid OPERATOR(pg_catalog.=) 'credimport.batch'::pg_catalog.regclass);
+    me name := CURRENT_USER;
 BEGIN
-    FOR g IN SELECT a.grantee, a.is_grantable
-               FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-              WHERE c.oid OPERATOR(pg_catalog.=) 'credimport.batch'::pg_catalog.regclass
-                AND a.privilege_type OPERATOR(pg_catalog.=) 'INSERT'
-                AND a.grantee OPERATOR(pg_catalog.<>) c.relowner LOOP
-        who := CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                    ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END;
-        EXECUTE pg_catalog.format('REVOKE INSERT ON credimport.batch FROM %s', who);
-        EXECUTE pg_catalog.format('GRANT INSERT (%s) ON credimport.batch TO %s%s',
-                                  credimport.batch_insert_columns(), who,
-                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    -- every grant of INSERT, owner's first, then in ACL order (a grantor's
+    -- own grant comes before the grants it made)
+    SELECT pg_catalog.array_agg(x.grantor ORDER BY x.grantor OPERATOR(pg_catalog.<>) owner, x.ord),
+           pg_catalog.array_agg(x.grantee ORDER BY x.grantor OPERATOR(pg_catalog.<>) owner, x.ord),
+           pg_catalog.array_agg(x.is_grantable ORDER BY x.grantor OPERATOR(pg_catalog.<>) owner, x.ord)
+      INTO grantors, grantees, grantable
+      FROM pg_catalog.pg_class c,
+           pg_catalog.aclexplode(c.relacl) WITH ORDINALITY x(grantor, grantee, privilege_type, is_grantable, ord)
+     WHERE c.oid OPERATOR(pg_catalog.=) 'credimport.batch'::pg_catalog.regclass
+       AND x.privilege_type OPERATOR(pg_catalog.=) 'INSERT'
+       AND x.grantee OPERATOR(pg_catalog.<>) c.relowner;
+    IF grantors IS NULL THEN RETURN; END IF;
+    FOR i IN 1 .. pg_catalog.array_length(grantors, 1) LOOP
+        IF grantors[i] OPERATOR(pg_catalog.=) owner THEN
+            who := CASE WHEN grantees[i] OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                        ELSE grantees[i]::pg_catalog.regrole::pg_catalog.text END;
+            EXECUTE pg_catalog.format('REVOKE INSERT ON credimport.batch FROM %s CASCADE', who);
+        END IF;
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.array_length(grantors, 1) LOOP
+        who := CASE WHEN grantees[i] OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                    ELSE grantees[i]::pg_catalog.regrole::pg_catalog.text END;
+        IF grantors[i] OPERATOR(pg_catalog.<>) owner THEN
+            EXECUTE pg_catalog.format('SET LOCAL ROLE %s', grantors[i]::pg_catalog.regrole);
+        END IF;
+        EXECUTE pg_catalog.format('GRANT INSERT (%s) ON credimport.batch TO %s%s', cols, who,
+                                  CASE WHEN grantable[i] THEN ' WITH GRANT OPTION' ELSE '' END);
+        IF grantors[i] OPERATOR(pg_catalog.<>) owner THEN
+            EXECUTE pg_catalog.format('SET LOCAL ROLE %I', me);   -- back to who runs the update
+        END IF;
     END LOOP;
 END
 $$;
