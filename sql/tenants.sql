@@ -385,13 +385,34 @@ SELECT * FROM expect_error(format($$INSERT INTO credimport.learner_link (learner
     VALUES (%s, %s, 'parent', 'globex')$$, :acme_one, :gx_one));
 SELECT * FROM expect_error(format($$INSERT INTO credimport.invitation (learner_id, batch_id, token, tenant_id)
     VALUES (%s, %s, 'planted', 'globex')$$, :acme_one, :acme_users));
--- D5, across tenants: problems and records into globex's batch (a credit
--- or credential of acme's naming globex's batch is not refused: see
--- test/review/defects.sql, D9)
+-- D5, across tenants: problems and records into globex's batch
 SELECT * FROM expect_error(format($$INSERT INTO credimport.batch_error (batch_id, line_no, field, code, message)
     VALUES (%s, 1, 'email', 'planted', 'planted')$$, :gx_rejected));
 SELECT * FROM expect_error(format($$INSERT INTO credimport.batch_record (batch_id, line_no, fields)
     VALUES (%s, 1, '{planted}')$$, :gx_rejected));
+-- D9: rows of acme's own that name globex's batch (a foreign key is checked
+-- without row-level security): refused, or globex's approval and revert,
+-- which act by batch, would approve and delete them
+SELECT * FROM expect_error(format($$INSERT INTO credimport.credential (learner_id, credential_type_id, license_number,
+    issue_date, batch_id) SELECT %s, id, 'PLANTED', '2020-01-01', %s FROM credimport.credential_type WHERE code = 'TENRN'$$,
+    :acme_one, :gx_creds));
+SELECT * FROM expect_error(format($$UPDATE credimport.credential SET batch_id = %s WHERE license_number = 'AC-L1'$$,
+    :gx_creds));
+SELECT * FROM expect_error(format($$INSERT INTO credimport.credit (learner_id, provider, course_title, course_id,
+    completion_date, number_credits, credit_type_id, user_editable, batch_id)
+    SELECT %s, 'p', 't', 'PLANTED', '2024-01-01', 1, id, false, %s FROM credimport.credit_type WHERE code = 'CME'$$,
+    :acme_one, :gx_credits));
+SELECT * FROM expect_error(format($$INSERT INTO credimport.learner (email, created_by_batch) VALUES ('planted@example.org', %s)$$,
+    :gx_users));
+SELECT * FROM expect_error(format($$INSERT INTO credimport.learner_link (learner_id, related_learner_id, relation, batch_id)
+    VALUES (%s, %s, 'parent', %s)$$, :acme_one, :gx_one, :gx_users));
+-- (D5 within one tenant: acme's clerk writes nothing into a batch of acme's
+-- admin either -- a batch it cannot see)
+SET ROLE acme_clerk;
+SELECT * FROM expect_error(format($$INSERT INTO credimport.credential (learner_id, credential_type_id, license_number,
+    issue_date, batch_id) SELECT %s, id, 'CLERK-PLANTED', '2020-01-01', %s FROM credimport.credential_type WHERE code = 'TENRN'$$,
+    :acme_one, :acme_creds));
+SET ROLE acme_admin;
 -- a batch of globex's
 SELECT * FROM expect_error($$INSERT INTO credimport.batch (source, match_mode, allow_edit, validate_only, status,
     records, imported, invalid, started_at, tenant_id)
@@ -414,6 +435,14 @@ SELECT license_number, tenant_id FROM credimport.credential WHERE tenant_id = 'g
 SELECT sent_at IS NULL AS not_sent FROM credimport.invitation WHERE token = :'gx_token';
 SELECT count(*) AS planted FROM credimport.batch_error WHERE code = 'planted';
 SELECT count(*) AS squatted FROM credimport.batch WHERE id = 999999 OR source = 'planted';
+SELECT count(*) AS planted_in_globex_batches FROM credimport.credit c JOIN credimport.batch b ON b.id = c.batch_id
+ WHERE c.tenant_id IS DISTINCT FROM b.tenant_id;
+-- globex's approval approves its own two credentials, nothing else
+SET ROLE globex_admin;
+SELECT credimport_approve(:gx_creds) AS approved;
+RESET ROLE;
+SELECT license_number, status, tenant_id, batch_id = :gx_creds AS in_globex_batch FROM credimport.credential
+ WHERE tenant_id IS NOT NULL ORDER BY 1;
 
 -- ---------------------------------------------------------------------------
 -- 5. a learner with globex's e-mail, remote_id, username: a new one of acme's

@@ -11,16 +11,20 @@
 -- Fixed and moved into the suite: D1 (sql/limits.sql), D2
 -- (test/t/006_problem_memory.pl, sql/limits.sql), D4 (sql/privileges.sql),
 -- D7 (sql/report.sql), D8 (test/unit/test_xlsx_reader.c, sql/report.sql),
--- D6 (1.6: a loader's INSERT on credimport.batch is per column, never id;
--- sql/tenants.sql).
--- 1.6 (tenants) closes D3 and D5 ACROSS tenants (sql/tenants.sql: a
--- tenant's role deletes no credential of another tenant, writes no problem
--- or invalid record into another tenant's batch), but not within one:
--- Still OPEN: D3, D5 below between two loaders of ONE tenant (or with
--- tenancy off) -- loads run with the caller's rights, so a loader holds
--- table privileges it can also use directly; the lead documents them.
--- OPEN since 1.6: D9, D10 below, across tenants -- foreign keys are checked
--- without row-level security.
+-- and in 1.6 (sql/tenants.sql): D6 (a loader's INSERT on credimport.batch
+-- is per column, never id), D5 and D9 (the restrictive policies
+-- batch_seen_insert/_update: a row names only a batch its writer sees --
+-- across tenants, and within one for every loader but credimport_admin's
+-- members, who see all their tenant's batches).
+-- 1.6 (tenants) closes D3 ACROSS tenants (sql/tenants.sql: a tenant's role
+-- deletes no credential of another tenant) but not within one.
+-- Still OPEN: D3 below between two loaders of ONE tenant (or with tenancy
+-- off) -- loads run with the caller's rights, so a loader holds table
+-- privileges it can also use directly; the lead documents it.  D5 between
+-- two members of credimport_admin of one tenant (by design: they act on
+-- every batch of their tenant).
+-- OPEN since 1.6: D10 below, across tenants -- foreign keys are checked
+-- without row-level security, so they tell whether an id exists.
 --
 \set VERBOSITY terse
 SET client_min_messages = warning;
@@ -39,10 +43,10 @@ SELECT count(*) FROM credimport_load_credentials_data(E'email,credential_type,li
                                                       'rv.b1@example.org,RVRN,RV-L1,2020-01-01\n', 'email');
 RESET ROLE;
 
--- OPEN (D3, D5: loads run with the caller's rights, so a loader holds
--- table privileges it can use directly; left to the lead to document).
--- Both loaders here are of one tenant (tenancy is off): across tenants
--- the restrictive policy tenant_rows closes them (sql/tenants.sql)
+-- OPEN (D3: loads run with the caller's rights, so a loader holds table
+-- privileges it can use directly; left to the lead to document).  Both
+-- loaders here are of one tenant (tenancy is off): across tenants the
+-- restrictive policy tenant_rows closes it (sql/tenants.sql)
 -- D3: loader A deletes loader B's credentials (policy credential_delete USING (true))
 SET ROLE rv_la;
 DELETE FROM credimport.credential WHERE license_number = 'RV-L1';
@@ -50,7 +54,8 @@ RESET ROLE;
 SELECT CASE WHEN EXISTS (SELECT FROM credimport.credential WHERE license_number = 'RV-L1') THEN 'ok'
             ELSE 'DEFECT 3: loader A deleted loader B''s credential' END AS d3;
 
--- D5: loader A writes a credit into B's batch, unvalidated (INSERT on
+-- D5 (fixed in 1.6, kept as the reproduction of D9's fix within one
+-- tenant): loader A writes a credit into B's batch, unvalidated (INSERT on
 -- credit, no row-level security): B's audit trail and revert now cover it
 SET ROLE rv_la;
 INSERT INTO credimport.credit (learner_id, batch_id, provider, course_title, course_id, completion_date,
@@ -62,7 +67,8 @@ RESET ROLE;
 SELECT CASE WHEN NOT EXISTS (SELECT FROM credimport.credit WHERE course_id = 'RV-FORGED') THEN 'ok'
             ELSE 'DEFECT 5: loader A wrote an unvalidated credit into loader B''s batch' END AS d5;
 
--- D9 (1.6, across tenants): tenant A's loader writes a row of its own
+-- D9 (fixed in 1.6 by the policies batch_seen_insert/_update; the fix's
+-- test is in sql/tenants.sql) across tenants: tenant A's loader writes a row of its own
 -- tenant that names tenant B's batch -- the foreign key is checked without
 -- row-level security, so the INSERT succeeds -- and B's credimport_approve
 -- (and credimport_revert), which act by batch_id as the tables' owner, then
