@@ -66,8 +66,8 @@ SELECT credimport.caller_tenants() AS caller_tenants;
 SELECT * FROM expect_error($$SELECT credimport.current_tenant()$$);
 RESET ROLE;
 
--- the types: shared ones (no tenant: CME, RN of earlier files) and one of
--- globex's only
+-- the types: shared ones (no tenant: CME of the setup file, TENRN) and
+-- one of each kind that is globex's only
 INSERT INTO credimport.credit_type (code, name, tenant_id) VALUES ('GXCME', 'Globex CME', 'globex');
 INSERT INTO credimport.credential_type (code, name, tenant_id) VALUES ('GXRN', 'Globex nurse', 'globex');
 INSERT INTO credimport.credential_type (code, name) VALUES ('TENRN', 'Nurse (tenants test, shared)');
@@ -88,9 +88,9 @@ SELECT line_no, status FROM credimport_load_data(
     'g.two@example.org,Globex U,Safety,GX-1,2024-01-01,2,GXCME\n', 'email');
 SELECT credimport_last_batch_id() AS gx_credits \gset
 SELECT line_no, status FROM credimport_load_credentials_data(
-    E'email,credential_type,license_number,issue_date\n'
-    'g.one@example.org,TENRN,GX-L1,2020-01-01\n'
-    'g.two@example.org,GXRN,GX-L2,2020-01-01\n', 'email');
+    E'email,credential_type,license_number,issue_date,expiration_date\n'
+    'g.one@example.org,TENRN,GX-L1,2020-01-01,2099-01-01\n'
+    'g.two@example.org,GXRN,GX-L2,2020-01-01,2099-01-01\n', 'email');
 SELECT credimport_last_batch_id() AS gx_creds \gset
 -- a rejected batch: its problems and invalid records hold a person's data
 SELECT line_no, status FROM credimport_load_data(
@@ -122,7 +122,8 @@ SELECT line_no, status FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
     'a.one@example.org,Acme U,Safety,AC-1,2024-01-01,1,CME\n', 'email');
 SELECT line_no, status FROM credimport_load_credentials_data(
-    E'email,credential_type,license_number,issue_date\na.one@example.org,TENRN,AC-L1,2020-01-01\n', 'email');
+    E'email,credential_type,license_number,issue_date,expiration_date\n'
+    'a.one@example.org,TENRN,AC-L1,2020-01-01,2099-01-01\n', 'email');
 SELECT credimport_last_batch_id() AS acme_creds \gset
 RESET ROLE;
 SELECT id AS acme_one FROM credimport.learner WHERE email = 'a.one@example.org' \gset
@@ -356,7 +357,7 @@ SELECT count(*) AS tokens FROM credimport.invitation WHERE token = :'gx_token';
 SELECT count(*) AS problems FROM credimport.batch_error WHERE batch_id = :gx_rejected;
 SELECT count(*) AS records FROM credimport.batch_record WHERE batch_id = :gx_rejected;
 SELECT count(*) AS provenance FROM credimport.provenance_rows WHERE batch_id IN (:gx_users, :gx_credits, :gx_creds);
-SELECT count(*) AS expiring FROM credimport_expiring_credentials(100000);
+SELECT count(*) AS expiring_of_others FROM credimport_expiring_credentials(1000000) WHERE license_number NOT LIKE 'AC-%';
 -- a known token: marking it sent finds nothing
 SELECT credimport_invitation_sent(:'gx_token') AS marked;
 -- updates and deletes of globex's rows: zero rows
@@ -370,7 +371,7 @@ WITH u AS (UPDATE credimport.batch SET finished_at = now() WHERE id = :gx_credit
 SELECT count(*) AS batches_updated FROM u;
 WITH u AS (UPDATE credimport.invitation SET sent_at = now() WHERE token = :'gx_token' RETURNING 1)
 SELECT count(*) AS invitations_updated FROM u;
--- its own rows cannot be given to globex, nor to no tenant
+-- its own rows cannot be given to globex
 SELECT * FROM expect_error($$UPDATE credimport.credential SET tenant_id = 'globex' WHERE license_number = 'AC-L1'$$);
 SELECT * FROM expect_error($$UPDATE credimport.learner SET tenant_id = 'globex' WHERE email = 'a.one@example.org'$$);
 -- inserts of globex's rows: refused
@@ -443,6 +444,13 @@ SELECT credimport_approve(:gx_creds) AS approved;
 RESET ROLE;
 SELECT license_number, status, tenant_id, batch_id = :gx_creds AS in_globex_batch FROM credimport.credential
  WHERE tenant_id IS NOT NULL ORDER BY 1;
+-- approved and expiring: each tenant its own
+SET ROLE acme_admin;
+SELECT license_number FROM credimport_expiring_credentials(1000000) ORDER BY 1;
+SELECT license_number FROM credimport.credential_expiring ORDER BY 1;
+SET ROLE globex_admin;
+SELECT license_number FROM credimport_expiring_credentials(1000000) ORDER BY 1;
+RESET ROLE;
 
 -- ---------------------------------------------------------------------------
 -- 5. a learner with globex's e-mail, remote_id, username: a new one of acme's
