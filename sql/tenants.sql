@@ -538,6 +538,26 @@ SELECT * FROM expect_error($$SELECT * FROM credimport_load_data(
     E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
     'a.one@example.org,P,T,N-1,2024-01-01,1,CME\n', 'email')$$);
 RESET SESSION AUTHORIZATION;
+-- a role's tenants follow its memberships as they change (the cache of
+-- them is dropped), in a transaction and across transactions
+BEGIN;
+GRANT globex TO ten_nobody;
+SET ROLE ten_nobody;
+SELECT credimport.current_tenant() AS current_tenant, count(*) AS batches_seen FROM credimport.batch;
+RESET ROLE;
+REVOKE globex FROM ten_nobody;
+SET ROLE ten_nobody;
+SELECT credimport.caller_tenants() AS caller_tenants, count(*) AS batches_seen FROM credimport.batch;
+RESET ROLE;
+COMMIT;
+GRANT globex TO ten_nobody;
+SET ROLE ten_nobody;
+SELECT credimport.current_tenant() AS current_tenant;
+RESET ROLE;
+REVOKE globex FROM ten_nobody;
+SET ROLE ten_nobody;
+SELECT credimport.caller_tenants() AS caller_tenants;
+RESET ROLE;
 -- a superuser without SET ROLE (the name of this file's superuser masked)
 SELECT e.sqlstate, replace(e.message, current_user, '<superuser>') AS message, e.detail, e.hint
   FROM expect_error($$SELECT * FROM credimport_load_data(

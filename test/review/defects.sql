@@ -104,7 +104,10 @@ SELECT CASE WHEN NOT EXISTS (SELECT FROM credimport.credential WHERE license_num
 
 -- D10 (1.6, across tenants): the same foreign keys tell tenant A whether a
 -- learner id (or batch id) exists in any tenant: an INSERT naming B's
--- learner succeeds, one naming no learner fails
+-- learner succeeds, one naming no learner fails.  Such a row of A's also
+-- holds B's learner when B reverts the batch that created it (revert asks
+-- every tenant's rows, as the tables' owner): B's learner is kept, and B's
+-- NOTICE says something else references it
 SELECT id AS b_learner FROM credimport.learner WHERE email = 'rv.tb1@example.org' \gset
 SET rv.learner = :b_learner;
 SET ROLE rv_a;
