@@ -354,6 +354,39 @@ COMMENT ON FUNCTION @extschema@.credimport_drop_tenant(text) IS
     'drop a tenant: its rows stay, visible to no tenant role (the last tenant turns tenancy off)';
 REVOKE ALL ON FUNCTION @extschema@.credimport_drop_tenant(text) FROM PUBLIC;
 
+/*
+ * (Fix by helper thost, review of issue 17: its own commit; the lead may
+ * fold it in.)  A row that names a batch may name only a batch its writer
+ * sees.  Foreign keys are checked without row-level security: without this
+ * a tenant's role could write a row of its own tenant -- a credit, a
+ * credential, an association, a learner's created_by_batch -- naming
+ * another tenant's batch, and that tenant's credimport_approve and
+ * credimport_revert, which act by batch as the tables' owner, would approve
+ * or delete it and count it (test/review/defects.sql D9; sql/tenants.sql).
+ * Within one tenant it keeps a loader out of other loaders' batches (D5)
+ * as invitation_insert does for invitations.  Loads name their own batch:
+ * one index probe of credimport.batch per row written.
+ */
+DO $$
+DECLARE
+    t text;
+    c text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['credit', 'credential', 'learner_link', 'learner'] LOOP
+        c := CASE t WHEN 'learner' THEN 'created_by_batch' ELSE 'batch_id' END;
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY batch_seen_insert ON credimport.%1$I AS RESTRICTIVE FOR INSERT '
+            'WITH CHECK (%2$I IS NULL OR EXISTS (SELECT FROM credimport.batch b '
+            '            WHERE b.id OPERATOR(pg_catalog.=) %1$I.%2$I))', t, c);
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY batch_seen_update ON credimport.%1$I AS RESTRICTIVE FOR UPDATE '
+            'USING (true) '
+            'WITH CHECK (%2$I IS NULL OR EXISTS (SELECT FROM credimport.batch b '
+            '            WHERE b.id OPERATOR(pg_catalog.=) %1$I.%2$I))', t, c);
+    END LOOP;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- section: targets (the tenant field of a platform's tables)
 -- ---------------------------------------------------------------------------
