@@ -663,13 +663,13 @@ ident_resolve(IdentMode mode, Directory *learners)
 	switch (mode)
 	{
 		case IDENT_EMAIL:
-			dir_resolve(learners, target_sql_resolve(t, "email", true, NULL));
+			dir_resolve(learners, target_sql_resolve(t, "email", true, NULL), target_lookup_chunk(t));
 			break;
 		case IDENT_REMOTE_ID:
-			dir_resolve(learners, target_sql_resolve(t, "remote_id", false, NULL));
+			dir_resolve(learners, target_sql_resolve(t, "remote_id", false, NULL), target_lookup_chunk(t));
 			break;
 		case IDENT_USER_ID:
-			dir_resolve(learners, target_sql_resolve(t, t->key, false, NULL));
+			dir_resolve(learners, target_sql_resolve(t, t->key, false, NULL), target_lookup_chunk(t));
 			break;
 	}
 }

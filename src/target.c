@@ -53,6 +53,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -1535,6 +1536,14 @@ target_sql_resolve(const Target *t, const char *key_field, bool lower, const cha
 		appendStringInfoString(&s, "::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)");
 	}
 	return s.data;
+}
+
+int
+target_lookup_chunk(const Target *t)
+{
+	if (check_enable_rls(t->relid, InvalidOid, true) == RLS_ENABLED)
+		return 1000000;
+	return 0;
 }
 
 char *

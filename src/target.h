@@ -109,6 +109,15 @@ extern const TargetField *target_need(const Target *t, const char *field);
  */
 extern char *target_sql_resolve(const Target *t, const char *key_field, bool lower,
 								const char *extra_field);
+/*
+ * How many keys to look up per query (dir_resolve): 10,000 (0) where an
+ * index can serve the lookup; all of them at once where row-level security
+ * applies to the caller, because then PostgreSQL uses no index for a
+ * lookup through a function that is not leakproof (lower(email)): each
+ * query reads the whole relation, so the fewer the better.
+ */
+extern int	target_lookup_chunk(const Target *t);
+
 /* the same without the parameter: every row (small tables: types) */
 extern char *target_sql_load_all(const Target *t, const char *key_field, bool lower,
 								 const char *extra_field);
