@@ -475,6 +475,18 @@ DROP ROLE "upgrade loader 1.5", "upgrade admin beta", "upgrade batch writer 1.5"
     "upgrade batch writer 1.5, granted on", "upgrade tenant acme", "upgrade tenant beta";
 DROP FUNCTION tenant_rows();
 DROP TABLE tenant_tables;
+-- the first tenant enabled row-level security on the shipped tables that had
+-- none; it stays on when the tenants are dropped.  Off again to compare with
+-- a fresh install (where tenancy was never on)
+SELECT c.relname, c.relrowsecurity FROM pg_class c
+ WHERE c.relnamespace = 'credimport'::regnamespace
+   AND c.relname IN ('learner', 'credit', 'credit_type', 'credential_type', 'learner_link')
+ ORDER BY 1;
+ALTER TABLE credimport.learner DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.credit DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.credit_type DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.credential_type DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.learner_link DISABLE ROW LEVEL SECURITY;
 CREATE TEMP TABLE upgraded_from_1_5 AS SELECT * FROM ext_fingerprint() f;
 
 -- a fresh install of the current version

@@ -111,9 +111,7 @@ header_array(CsvRecord *rec)
 void
 pipeline_lock_tenant(const char *tenant, const char *what)
 {
-	int64		key = tenant_lock_key(tenant);
-
-	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(key))))
+	if (tenant_lock(tenant, true))
 		return;
 
 	/*
@@ -128,7 +126,7 @@ pipeline_lock_tenant(const char *tenant, const char *what)
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent credimport load"),
 				 errhint("Retry the transaction, or %s in READ COMMITTED.", what)));
-	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(key));
+	(void) tenant_lock(tenant, false);
 }
 
 /* WARNING when the same bytes were imported before (and not reverted) */
@@ -1834,7 +1832,10 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 	/* whose rows these are: refused now, before anything is read, for a
 	 * role of no tenant or of several while tenancy is on */
 	if (!dry)
+	{
 		ld.tenant = tenant_current();
+		tenant_check_shipped_rls();
+	}
 	ld.src = src;
 	ld.cxt = CurrentMemoryContext;
 	ld.batch = &batch;
