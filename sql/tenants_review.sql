@@ -49,6 +49,26 @@ SELECT count(*) AS globex_links FROM credimport.learner_link
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------
+-- F2b: an invitation of acme's, with a token acme chose, for globex's
+-- learner (the foreign key ignores row-level security; invitation_insert
+-- checks only the batch).  A mail sender that sends every pending
+-- invitation (as the owner) mails globex's learner a token acme knows.
+-- Expected: refused -- no invitation names a learner of another tenant.
+-- ---------------------------------------------------------------------------
+SET ROLE rv_acme_admin;
+SELECT line_no, status FROM credimport_load_users_data(E'email,first_name,last_name\nrv.a@example.org,A,One\n');
+DO $$
+BEGIN
+    INSERT INTO credimport.invitation (learner_id, batch_id, token)
+    SELECT current_setting('rv.kid')::bigint, max(b.id), 'rv-acme-knows-this-token' FROM credimport.batch b;
+EXCEPTION WHEN OTHERS THEN NULL;   -- refused: fine
+END $$;
+RESET ROLE;
+SELECT count(*) AS invitations_across_tenants
+  FROM credimport.invitation i JOIN credimport.learner l ON l.id = i.learner_id
+ WHERE i.tenant_id IS DISTINCT FROM l.tenant_id;
+
+-- ---------------------------------------------------------------------------
 -- F3: a tenant's load cannot use the e-mail index.  The loads match e-mails
 -- with lower(email) = ANY ($1); with row-level security on learner (1.6)
 -- lower() is not leakproof, so the clause may not be an index condition:
