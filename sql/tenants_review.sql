@@ -100,6 +100,48 @@ RESET enable_seqscan;
 DROP FUNCTION rv_plan_uses(text, text);
 
 -- ---------------------------------------------------------------------------
+-- F9: a platform table whose row key is unique per tenant only (PRIMARY KEY
+-- (org, id), ids numbered per organization) is accepted as a target in 1.6;
+-- revert (and approve) find a batch's rows by the keys provenance recorded,
+-- as the table's owner, with no tenant: acme's revert deletes globex's row
+-- that has the same id.
+-- Expected: globex's row stays (or set_target refuses such a key).
+-- ---------------------------------------------------------------------------
+CREATE SCHEMA rv_app;
+GRANT USAGE ON SCHEMA rv_app TO rv_acme, rv_globex;
+CREATE SEQUENCE rv_app.tseq;
+GRANT USAGE ON SEQUENCE rv_app.tseq TO rv_acme, rv_globex;
+CREATE TABLE rv_app.transcript (
+    org text NOT NULL DEFAULT credimport.current_tenant(),
+    id bigint NOT NULL DEFAULT nextval('rv_app.tseq'),
+    user_id bigint NOT NULL, type_id bigint NOT NULL, provider text, course_code text NOT NULL,
+    title text NOT NULL, completed_on date NOT NULL, credits numeric NOT NULL,
+    PRIMARY KEY (org, id), UNIQUE (org, user_id, course_code, type_id, completed_on));
+ALTER TABLE rv_app.transcript ENABLE ROW LEVEL SECURITY;
+CREATE POLICY org_rows ON rv_app.transcript
+    USING (org = ANY ((SELECT credimport.caller_tenants())::text[]))
+    WITH CHECK (org = ANY ((SELECT credimport.caller_tenants())::text[]));
+GRANT SELECT, INSERT ON rv_app.transcript TO rv_acme, rv_globex;
+SELECT credimport_set_target('credit', 'rv_app.transcript',
+       '{"tenant_id": "org", "learner_id": "user_id", "credit_type_id": "type_id",
+         "course_id": "course_code", "course_title": "title",
+         "completion_date": "completed_on", "number_credits": "credits"}');
+-- globex's own row number 1
+INSERT INTO rv_app.transcript (org, id, user_id, type_id, course_code, title, completed_on, credits)
+SELECT 'rv_globex', 1, :g_kid, t.id, 'GLOBEX-OWN', 'Globex own', '2024-01-01', 5
+  FROM credimport.credit_type t WHERE t.code = 'CME' AND t.tenant_id IS NULL;
+SET ROLE rv_acme_admin;
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'rv.a@example.org,P,T,RV-A,2024-01-01,1,CME\n', 'email');
+SELECT credimport_last_batch_id() AS rv_acme_credits \gset
+SELECT * FROM credimport_revert(:rv_acme_credits);
+RESET ROLE;
+SELECT org, id, course_code FROM rv_app.transcript ORDER BY org, id;
+SELECT credimport_reset_target('credit');
+DROP SCHEMA rv_app CASCADE;
+
+-- ---------------------------------------------------------------------------
 -- everything removed
 -- ---------------------------------------------------------------------------
 DELETE FROM credimport.learner_link WHERE tenant_id IN ('rv_acme', 'rv_globex');
