@@ -15,7 +15,7 @@ REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect
 REGRESS_OPTS = --inputdir=.
 
 # isolation suite: test/isolation/specs/*.spec against test/isolation/expected/
-ISOLATION      = concurrent_loads load_revert_progress invitations tenant_loads tenancy_on tenant_lock_hijack
+ISOLATION      = concurrent_loads load_revert_progress invitations tenant_loads tenancy_on tenant_lock_hijack tenant_recheck_uaf
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS  = -I$(srcdir)/src -I/usr/include/libxml2
