@@ -39,6 +39,15 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION credimport.current_tenant() IS
     'the tenant of the current role (NULL while tenancy is off): the default of every tenant column';
 
+-- the same as the keys the shipped policies compare COALESCE(tenant_id, '')
+-- with: '{""}' (no tenant) while tenancy is off
+CREATE FUNCTION credimport.caller_tenant_keys()
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'credimport_caller_tenant_keys'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION credimport.caller_tenant_keys() IS
+    'the tenants of the current role, or {""} (no tenant) while tenancy is off: for the shipped tables'' policies';
+
 -- the caller's tenants, for row-level security (NULL while tenancy is off)
 CREATE FUNCTION credimport.caller_tenants()
 RETURNS text[]
@@ -123,14 +132,20 @@ ALTER TABLE credimport.credential DROP CONSTRAINT credential_natural_key;
 ALTER TABLE credimport.credential ADD CONSTRAINT credential_natural_key
     UNIQUE NULLS NOT DISTINCT (learner_id, credential_type_id, license_number, tenant_id);
 CREATE INDEX batch_tenant_idx ON credimport.batch (tenant_id, id);
+-- a tenant's lookups of learners, under its policy (see below)
+CREATE INDEX learner_tenant_idx ON credimport.learner ((COALESCE(tenant_id, '')));
 
 /*
  * Row-level security on every table of tenant data: one RESTRICTIVE policy
  * per table keeps every role that row-level security restricts (not a
  * superuser, not the tables' owner) to the rows of its tenants, for
  * reading and for writing.  Types without a tenant are shared.
- * caller_tenants() runs once per statement (an initplan), so the policy
- * costs one comparison per row.
+ * caller_tenant_keys() runs once per statement (an initplan), so the
+ * policy costs one comparison per row; it is '' (no tenant) while tenancy
+ * is off, so the policy is one leakproof comparison that an index on
+ * COALESCE(tenant_id, '') serves: a tenant's lookups read its own rows
+ * only (PostgreSQL uses no index for lower(email) under row-level
+ * security, but it does for the policy).
  *
  * The tables that had no row-level security (learner, credit, the types,
  * learner_link) get a policy admitting every row, and keep row-level
@@ -167,10 +182,8 @@ BEGIN
                              'batch', 'batch_error', 'batch_record', 'provenance'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE POLICY tenant_rows ON credimport.%I AS RESTRICTIVE '
-            'USING ((SELECT credimport.caller_tenants()) IS NULL '
-            '       OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT credimport.caller_tenants())::pg_catalog.text[])) '
-            'WITH CHECK ((SELECT credimport.caller_tenants()) IS NULL '
-            '       OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT credimport.caller_tenants())::pg_catalog.text[]))', t);
+            'USING (COALESCE(tenant_id, '''') OPERATOR(pg_catalog.=) ANY ((SELECT credimport.caller_tenant_keys())::pg_catalog.text[])) '
+            'WITH CHECK (COALESCE(tenant_id, '''') OPERATOR(pg_catalog.=) ANY ((SELECT credimport.caller_tenant_keys())::pg_catalog.text[]))', t);
     END LOOP;
     FOREACH t IN ARRAY ARRAY['credit_type', 'credential_type'] LOOP
         EXECUTE pg_catalog.format(

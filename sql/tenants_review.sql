@@ -72,8 +72,12 @@ SELECT count(*) AS invitations_across_tenants
 -- F3: a tenant's load cannot use the e-mail index.  The loads match e-mails
 -- with lower(email) = ANY ($1); with row-level security on learner (1.6)
 -- lower() is not leakproof, so the clause may not be an index condition:
--- every load of every tenant reads the whole table, all tenants' learners.
--- Expected: the index on lower(email) serves a tenant's lookup.
+-- every load of every tenant read the whole table, all tenants' learners.
+-- (The index on lower(email) cannot serve under row-level security unless
+-- pg_catalog.lower were leakproof.)  Fixed: the tenant policy compares
+-- COALESCE(tenant_id, '') with the caller's tenants, a leakproof clause
+-- that learner_tenant_idx serves: a tenant's lookup reads its own rows by
+-- that index, never the whole table.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION rv_plan_uses(q text, ix text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
@@ -94,7 +98,10 @@ SELECT rv_plan_uses($$SELECT pg_catalog.lower(t.email), t.id FROM credimport.lea
 SET ROLE rv_globex_admin;
 SELECT rv_plan_uses($$SELECT pg_catalog.lower(t.email), t.id FROM credimport.learner t
                       WHERE pg_catalog.lower(t.email) OPERATOR(pg_catalog.=) ANY ('{rv.kid@example.org}'::text[])$$,
-                    'learner_email_key') AS tenant_uses_index;
+                    'learner_tenant_idx') AS tenant_uses_index,
+       rv_plan_uses($$SELECT pg_catalog.lower(t.email), t.id FROM credimport.learner t
+                      WHERE pg_catalog.lower(t.email) OPERATOR(pg_catalog.=) ANY ('{rv.kid@example.org}'::text[])$$,
+                    'Seq Scan') AS tenant_reads_whole_table;
 RESET ROLE;
 RESET enable_seqscan;
 DROP FUNCTION rv_plan_uses(text, text);

@@ -1834,6 +1834,8 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 	if (!dry)
 	{
 		ld.tenant = tenant_current();
+		if (ld.tenant)
+			ld.tenant = pstrdup(ld.tenant);	/* the cache may be refreshed */
 		tenant_check_shipped_rls();
 	}
 	ld.src = src;

@@ -296,11 +296,12 @@ prov_execute_as_owner(Oid relid, const char *sql, int nargs, Oid *types, Datum *
 }
 
 uint64
-prov_delete_rows(int64 batch_id, const char *role)
+prov_delete_rows(int64 batch_id, int trole, const char *tenant)
 {
-	Oid			types[1] = {TEXTARRAYOID};
-	Datum		values[1];
+	Oid			types[2] = {TEXTARRAYOID, TEXTOID};
+	Datum		values[2];
 	int			n;
+	const char *role = target_role_names[trole];
 	ProvRelation *rels = prov_relations(batch_id, role, &n);
 	uint64		deleted = 0;
 
@@ -314,8 +315,10 @@ prov_delete_rows(int64 batch_id, const char *role)
 		values[0] = prov_keys(batch_id, role, rels[i].relid, &isnull);
 		if (isnull)
 			continue;
-		sql = target_sql_delete_rel_text_keys(rels[i].relid, rels[i].key_column, rels[i].key_type);
-		ret = prov_execute_as_owner(rels[i].relid, sql, 1, types, values, false, 0);
+		values[1] = CStringGetTextDatum(tenant ? tenant : "");
+		sql = target_sql_delete_rel_text_keys((TargetRole) trole, rels[i].relid, rels[i].key_column,
+											  rels[i].key_type, 2);
+		ret = prov_execute_as_owner(rels[i].relid, sql, 2, types, values, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the rows batch " INT64_FORMAT " wrote into %s: %s",
 				 batch_id, rels[i].qualname, SPI_result_code_string(ret));

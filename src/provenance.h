@@ -80,9 +80,10 @@ extern int	prov_execute_as_owner(Oid relid, const char *sql, int nargs, Oid *typ
 								  Datum *args, bool read_only, long count);
 
 /*
- * Delete the rows the batch wrote into every relation of the role, each
- * statement as that relation's owner; how many.
+ * Delete the rows the batch wrote into every relation of the role (a
+ * TargetRole), of the batch's tenant (NULL: none), each statement as that
+ * relation's owner; how many.
  */
-extern uint64 prov_delete_rows(int64 batch_id, const char *role);
+extern uint64 prov_delete_rows(int64 batch_id, int role, const char *tenant);
 
 #endif

@@ -423,7 +423,7 @@ static uint64
 revert_rows(TargetRole role, int64 id, const char *tenant)
 {
 	const Target *t = target_get(role);
-	uint64		n = prov_delete_rows(id, target_role_names[role]);
+	uint64		n = prov_delete_rows(id, role, tenant);
 
 	if (target_has(t, "batch_id"))
 	{
@@ -649,9 +649,15 @@ revert_learners(int64 id, const char *tenant, uint64 *kept)
 
 		delete_rows_of_learners(TR_LEARNER_LINK, link_ids, 2, left, "associations");
 		delete_rows_of_learners(TR_INVITATION, learner_id, 1, left, "invitations");
-		args[0] = left;
-		ret = prov_execute_as_owner(relid, target_sql_delete_rel_keys(relid, kcolumn),
-									1, types, args, false, 0);
+		{
+			Oid			dtypes[2] = {INT8ARRAYOID, TEXTOID};
+			Datum		dargs[2];
+
+			dargs[0] = left;
+			dargs[1] = CStringGetTextDatum(tenant ? tenant : "");
+			ret = prov_execute_as_owner(relid, target_sql_delete_rel_keys(TR_LEARNER, relid, kcolumn, 2),
+										2, dtypes, dargs, false, 0);
+		}
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the batch's learners: %s", SPI_result_code_string(ret));
 		removed += SPI_processed;
@@ -774,8 +780,8 @@ approve_rows(int64 id, Datum who, const char *tenant)
 	rels = prov_relations(id, target_role_names[TR_CREDENTIAL], &nrels);
 	for (int r = 0; r < nrels; r++)
 	{
-		Oid			ktypes[2] = {TEXTARRAYOID, NAMEOID};
-		Datum		kargs[2];
+		Oid			ktypes[3] = {TEXTARRAYOID, NAMEOID, TEXTOID};
+		Datum		kargs[3];
 		bool		isnull;
 
 		if (rels[r].relid != t->relid || t->key == NULL || !target_has(t, t->key))
@@ -784,8 +790,9 @@ approve_rows(int64 id, Datum who, const char *tenant)
 		if (isnull)
 			continue;
 		kargs[1] = who;
-		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, rels[r].key_type, 0),
-									2, ktypes, kargs, false, 0);
+		kargs[2] = CStringGetTextDatum(tenant ? tenant : "");
+		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, rels[r].key_type, 3),
+									3, ktypes, kargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
 		n += SPI_processed;

@@ -615,8 +615,8 @@ field_type_detail(const TargetFieldSpec *fs, Oid type)
  * column -- or, on a partitioned table or a partition, on the key and
  * partition key columns (of the relation and of its ancestors), which is
  * all PostgreSQL allows there; with a tenant column (tenant > 0), the
- * tenant column may be one of them too (index_tenant_part): a loader finds
- * the rows of its tenant.  Partial and invalid indexes do not count.
+ * tenant column may be one of them too (index_tenant_part).  Partial and
+ * invalid indexes do not count.
  */
 static bool
 key_unique_on(Relation rel, AttrNumber keyattnum, AttrNumber tenant, bool tenant_notnull)
@@ -1150,6 +1150,11 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 			relkind == RELKIND_MATVIEW)
 		{
+			/*
+			 * Unique alone, or with the tenant column (PRIMARY KEY (org,
+			 * id)): revert and approve find the rows by their keys and the
+			 * batch's tenant.
+			 */
 			if (kf->column != NULL && !key_unique_on(rel, kf->attnum, tenant_attnum, tenant_notnull))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
@@ -1891,19 +1896,37 @@ target_sql_keys_by_field(const Target *t, const char *field, int tenant_param)
 					qcol(t, t->key), t->qualname, qcol(t, field), tenant_filter(t, tenant_param));
 }
 
-char *
-target_sql_delete_rel_keys(Oid relid, const char *key_column)
+/*
+ * " AND t.<tenant column> is $param" for a relation provenance recorded,
+ * when it is the role's target now and the target maps a tenant column (a
+ * key may be unique only within a tenant: PRIMARY KEY (org, id))
+ */
+static const char *
+rel_tenant_filter(TargetRole role, Oid relid, int param)
 {
-	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)",
-					relid_qualname(relid), quote_identifier(key_column));
+	const Target *t;
+
+	if (param <= 0)
+		return "";
+	t = target_get(role);
+	return t->relid == relid ? tenant_filter(t, param) : "";
 }
 
 char *
-target_sql_delete_rel_text_keys(Oid relid, const char *key_column, Oid key_type)
+target_sql_delete_rel_keys(TargetRole role, Oid relid, const char *key_column, int tenant_param)
 {
-	return psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
+	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) ANY ($1)%s",
+					relid_qualname(relid), quote_identifier(key_column),
+					rel_tenant_filter(role, relid, tenant_param));
+}
+
+char *
+target_sql_delete_rel_text_keys(TargetRole role, Oid relid, const char *key_column, Oid key_type,
+								int tenant_param)
+{
+	return psprintf("DELETE FROM %s t USING %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k%s",
 					relid_qualname(relid), prov_keys_param(1, key_type),
-					quote_identifier(key_column));
+					quote_identifier(key_column), rel_tenant_filter(role, relid, tenant_param));
 }
 
 char *
@@ -1964,8 +1987,9 @@ target_sql_approve(const Target *t, Oid prov_key_type, int tenant_param)
 	{
 		if (t->key == NULL)
 			elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
-		appendStringInfo(&s, " FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k",
-						 prov_keys_param(1, prov_key_type), qcol(t, t->key));
+		appendStringInfo(&s, " FROM %s p WHERE t.%s OPERATOR(pg_catalog.=) p.k%s",
+						 prov_keys_param(1, prov_key_type), qcol(t, t->key),
+						 tenant_filter(t, tenant_param));
 	}
 	else
 		appendStringInfo(&s, " WHERE t.%s OPERATOR(pg_catalog.=) $1%s", qcol(t, "batch_id"),

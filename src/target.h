@@ -193,12 +193,16 @@ extern char *target_sql_delete_by_any(const Target *t, const char *const *fields
 extern char *target_sql_keys_by_field(const Target *t, const char *field, int tenant_param);
 
 /*
- * In a relation provenance recorded (relid, its key column, of key_type):
- * DELETE the rows whose key is one of $1 (int8[]) ...
+ * In a relation provenance recorded for a role (relid, its key column, of
+ * key_type), in the batch's tenant ($tenant_param, where the relation is the
+ * role's target and maps a tenant column): DELETE the rows whose key is one
+ * of $1 (int8[]) ...
  */
-extern char *target_sql_delete_rel_keys(Oid relid, const char *key_column);
+extern char *target_sql_delete_rel_keys(TargetRole role, Oid relid, const char *key_column,
+										int tenant_param);
 /* ... and DELETE the rows whose key is one of $1 (text[], cast to key_type) */
-extern char *target_sql_delete_rel_text_keys(Oid relid, const char *key_column, Oid key_type);
+extern char *target_sql_delete_rel_text_keys(TargetRole role, Oid relid, const char *key_column,
+											 Oid key_type, int tenant_param);
 
 /*
  * Which of the learners $2 (int8[]) no row of the target holds: SELECT

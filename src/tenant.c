@@ -11,10 +11,11 @@
  * once per row or once per query; both are answered from the cache, with
  * no catalog or table access on the hot path.
  *
- * The cache is dropped when the mapping changes (a statement trigger on
- * credimport.tenant sends a relcache invalidation of the table), when role
- * memberships change (syscache callbacks), and at the start of every
- * transaction (a new snapshot may see a new mapping).
+ * The cache is dropped when the mapping changes (a trigger on
+ * credimport.tenant sends a relcache invalidation of the table) and when
+ * role memberships change (syscache callbacks); the mapping is read with
+ * the latest snapshot, as the catalogs are, so that a cache filled in a
+ * transaction with an old snapshot is never stale.
  */
 #include "postgres.h"
 
@@ -56,7 +57,6 @@ static MemoryContext tenant_cxt = NULL;
 
 /* the mapping */
 static bool map_valid = false;
-static LocalTransactionId map_lxid = InvalidLocalTransactionId;
 static Oid	map_relid = InvalidOid;
 static int	map_n = 0;
 static TenantEntry *map_entries = NULL;
@@ -105,12 +105,9 @@ tenant_relation(void)
 }
 
 /*
- * Read the mapping (a small table: one row per organization) with the
- * statement's snapshot, bypassing row-level security: only the caller's
- * own tenants ever leave this module.
+ * Read the mapping (one row per organization) bypassing row-level
+ * security: only the caller's own tenants ever leave this module.
  */
-static bool map_latest = false;	/* read the next mapping with the latest snapshot */
-
 static void
 map_load(void)
 {
@@ -123,7 +120,7 @@ map_load(void)
 	int			cap = 16;
 
 	tenant_init();
-	if (map_valid && map_lxid == MyProc->lxid)
+	if (map_valid)
 		return;
 	MemoryContextReset(tenant_cxt);
 	map_n = 0;
@@ -137,8 +134,8 @@ map_load(void)
 		att_role = attnameAttNum(rel, "role", false);
 		if (att_name <= 0 || att_role <= 0)
 			elog(ERROR, "credimport: table credimport.tenant lacks its columns");
-		snap = (ActiveSnapshotSet() && !map_latest) ? GetActiveSnapshot() : GetLatestSnapshot();
-		snap = RegisterSnapshot(snap);
+		/* the latest committed mapping, as the catalogs are read */
+		snap = RegisterSnapshot(GetLatestSnapshot());
 		map_entries = MemoryContextAlloc(tenant_cxt, sizeof(TenantEntry) * cap);
 		slot = table_slot_create(rel, NULL);
 		scan = table_beginscan(rel, snap, 0, NULL);
@@ -166,9 +163,7 @@ map_load(void)
 		UnregisterSnapshot(snap);
 		table_close(rel, AccessShareLock);
 	}
-	map_lxid = MyProc->lxid;
 	map_valid = true;
-	map_latest = false;
 }
 
 static int
@@ -217,9 +212,10 @@ tenant_recheck(const char *before)
 {
 	const char *now;
 
+	/* (before points into the cache, which the refresh frees) */
+	before = before ? pstrdup(before) : NULL;
 	AcceptInvalidationMessages();
 	map_valid = false;
-	map_latest = true;
 	now = tenant_current();
 	if ((now == NULL) != (before == NULL) || (now && strcmp(now, before) != 0))
 		ereport(ERROR,
@@ -229,7 +225,7 @@ tenant_recheck(const char *before)
 						   before ? "tenant \"" : "", before ? before : "no tenant", before ? "\"" : "",
 						   now ? "tenant \"" : "", now ? now : "no tenant", now ? "\"" : ""),
 				 errhint("Retry the transaction.")));
-	return now;
+	return now ? pstrdup(now) : NULL;
 }
 
 bool
@@ -398,6 +394,7 @@ enable_shipped_rls(void)
 
 PG_FUNCTION_INFO_V1(credimport_current_tenant);
 PG_FUNCTION_INFO_V1(credimport_caller_tenants);
+PG_FUNCTION_INFO_V1(credimport_caller_tenant_keys);
 PG_FUNCTION_INFO_V1(credimport_tenant_changed);
 
 /* credimport.current_tenant() RETURNS text: for column defaults */
@@ -421,6 +418,27 @@ credimport_caller_tenants(PG_FUNCTION_ARGS)
 
 	if (!tenancy_on())
 		PG_RETURN_NULL();
+	names = tenants_of(GetUserId(), &n);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* credimport.caller_tenant_keys() RETURNS text[]: {""} while tenancy is off */
+Datum
+credimport_caller_tenant_keys(PG_FUNCTION_ARGS)
+{
+	const char **names;
+	Datum	   *elems;
+	int			n;
+
+	if (!tenancy_on())
+	{
+		Datum		none = CStringGetTextDatum("");
+
+		PG_RETURN_ARRAYTYPE_P(construct_array(&none, 1, TEXTOID, -1, false, TYPALIGN_INT));
+	}
 	names = tenants_of(GetUserId(), &n);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (int i = 0; i < n; i++)

@@ -121,3 +121,14 @@ EXCEPTION WHEN foreign_key_violation OR insufficient_privilege THEN RAISE WARNIN
 END $$;
 RESET ROLE;
 SELECT credimport_drop_tenant('rv_org_a'), credimport_drop_tenant('rv_org_b');
+
+-- D11 (OPEN, 1.6, across tenants; review F1b): credimport_grant_loader gives
+-- every loader table-wide UPDATE and DELETE on credimport.credential (the
+-- credentials loader's update and delete actions run with the caller's
+-- rights), which is what LOCK TABLE ... IN ACCESS EXCLUSIVE MODE needs: a
+-- tenant's loader locks the table all tenants share and every other
+-- tenant's credentials load waits until it lets go.  Closing it means
+-- running those actions as the table's owner (as revert and approve do) and
+-- granting loaders column-level UPDATE only.
+--   session 1 (a loader of tenant A): BEGIN; LOCK TABLE credimport.credential IN ACCESS EXCLUSIVE MODE;
+--   session 2 (a loader of tenant B): SELECT * FROM credimport_load_credentials_data(...);  -- waits
