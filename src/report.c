@@ -553,7 +553,6 @@ revert_learners(int64 id, const char *tenant, uint64 *kept)
 	const Target *it = target_get(TR_INVITATION);
 	int			nrels;
 	ProvRelation *rels = prov_relations(id, target_role_names[TR_LEARNER], &nrels);
-	Oid			types[1] = {INT8ARRAYOID};
 	Datum		args[1];
 	uint64		removed = 0;
 	int64	   *kept_ids = NULL;

@@ -408,26 +408,9 @@ credimport_current_tenant(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(t));
 }
 
-/* credimport.caller_tenants() RETURNS text[]: for row-level security policies */
-Datum
-credimport_caller_tenants(PG_FUNCTION_ARGS)
-{
-	const char **names;
-	Datum	   *elems;
-	int			n;
-
-	if (!tenancy_on())
-		PG_RETURN_NULL();
-	names = tenants_of(GetUserId(), &n);
-	elems = palloc(sizeof(Datum) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(names[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/* credimport.caller_tenant_keys() RETURNS text[]: {""} while tenancy is off */
-Datum
-credimport_caller_tenant_keys(PG_FUNCTION_ARGS)
+/* the caller's tenants as a text[]; `off` while tenancy is off */
+static ArrayType *
+caller_tenants_array(const char *off)
 {
 	const char **names;
 	Datum	   *elems;
@@ -435,15 +418,31 @@ credimport_caller_tenant_keys(PG_FUNCTION_ARGS)
 
 	if (!tenancy_on())
 	{
-		Datum		none = CStringGetTextDatum("");
+		Datum		none = CStringGetTextDatum(off);
 
-		PG_RETURN_ARRAYTYPE_P(construct_array(&none, 1, TEXTOID, -1, false, TYPALIGN_INT));
+		return construct_array(&none, 1, TEXTOID, -1, false, TYPALIGN_INT);
 	}
 	names = tenants_of(GetUserId(), &n);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		elems[i] = CStringGetTextDatum(names[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* credimport.caller_tenants() RETURNS text[]: for row-level security policies (NULL: off) */
+Datum
+credimport_caller_tenants(PG_FUNCTION_ARGS)
+{
+	if (!tenancy_on())
+		PG_RETURN_NULL();
+	PG_RETURN_ARRAYTYPE_P(caller_tenants_array(NULL));
+}
+
+/* credimport.caller_tenant_keys() RETURNS text[]: {""} while tenancy is off */
+Datum
+credimport_caller_tenant_keys(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_ARRAYTYPE_P(caller_tenants_array(""));
 }
 
 /*
