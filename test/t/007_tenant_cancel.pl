@@ -51,7 +51,7 @@ sub state_now
 {
 	return $node->safe_psql('postgres', q{
 		SELECT string_agg(t || ': ' || credits || ' credits, ' || learners || ' learners, ' || batches || ' batches', '; ' ORDER BY t)
-		       || '; ' || (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory') || ' advisory locks'
+		       || '; ' || (SELECT count(*) FROM pg_locks WHERE locktype = 'object' AND classid = 1668441444) || ' load locks'
 		  FROM (SELECT t,
 		               (SELECT count(*) FROM credimport.credit WHERE tenant_id = t) credits,
 		               (SELECT count(*) FROM credimport.learner WHERE tenant_id = t) learners,
@@ -59,7 +59,7 @@ sub state_now
 		          FROM unnest(ARRAY['acme', 'globex']) t) s});
 }
 my $clean = state_now();
-is($clean, 'acme: 0 credits, 20000 learners, 0 batches; globex: 0 credits, 3 learners, 0 batches; 0 advisory locks',
+is($clean, 'acme: 0 credits, 20000 learners, 0 batches; globex: 0 credits, 3 learners, 0 batches; 0 load locks',
 	'starting state');
 
 # How long does acme's load take here?  (It is rolled back.)
@@ -79,13 +79,13 @@ sub start_acme
 	return ($bg, $pid);
 }
 
-# wait until the backend holds (or, $granted false, waits for) an advisory lock
+# wait until the backend holds (or, $granted false, waits for) a load lock
 sub wait_lock
 {
 	my ($pid, $granted) = @_;
 	$node->poll_query_until('postgres',
-		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $pid AND granted = $granted", '1')
-	  or die "backend $pid did not " . ($granted eq 'true' ? 'take' : 'wait for') . ' an advisory lock';
+		"SELECT count(*) FROM pg_locks WHERE locktype = 'object' AND classid = 1668441444 AND pid = $pid AND granted = $granted", '1')
+	  or die "backend $pid did not " . ($granted eq 'true' ? 'take' : 'wait for') . ' a load lock';
 }
 
 sub still_loading
@@ -111,11 +111,11 @@ sub still_loading
 	# the first is no longer running: no hang when the check fails)
 	my ($bg2, $pid2) = start_acme();
 	$node->poll_query_until('postgres', qq{
-		SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = $pid2 AND NOT granted)
+		SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'object' AND classid = 1668441444 AND pid = $pid2 AND NOT granted)
 		    OR NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $pid AND state = 'active')}, 't')
 	  or die 'the second acme load neither waited nor ran';
 	is($node->safe_psql('postgres',
-		"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $pid2 AND NOT granted"),
+		"SELECT count(*) FROM pg_locks WHERE locktype = 'object' AND classid = 1668441444 AND pid = $pid2 AND NOT granted"),
 		'1', 'a second load of acme waits for the first');
 	is(still_loading($pid), 't', 'while the first still runs');
 
@@ -132,7 +132,7 @@ sub still_loading
 	like($bg2->{stdout}, qr/^200000$/m, "the waiting acme load ran after the cancel");
 	$bg2->quit;
 	is(state_now(),
-		'acme: 200000 credits, 22000 learners, 1 batches; globex: 3 credits, 3 learners, 1 batches; 0 advisory locks',
+		'acme: 200000 credits, 22000 learners, 1 batches; globex: 3 credits, 3 learners, 1 batches; 0 load locks',
 		"the cancelled load left nothing: one acme batch (the second load's), globex's batch, no lock");
 }
 
