@@ -1,7 +1,7 @@
 # credimport -- PGXS build
 EXTENSION    = credimport
 MODULE_big   = credimport
-OBJS         = src/credimport.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o src/xlsx_reader.o \
+OBJS         = src/credimport.o src/tenant.o src/csv_reader.o src/field_check.o src/sheet_values.o src/source.o src/source_sheet.o src/xlsx_reader.o \
                src/columns.o src/options.o src/match.o src/pipeline.o $(patsubst %.c,%.o,$(sort $(wildcard src/kind_*.c))) src/writer.o src/provenance.o src/report.o src/report_xlsx.o \
                src/xls_reader.o src/source_xls.o src/target.o
 DATA         = $(wildcard credimport--*.sql)

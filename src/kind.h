@@ -126,6 +126,7 @@ typedef struct Load
 	int64		nrows;
 	int64		written;		/* rows written (progress) */
 	BatchInfo  *batch;
+	const char *tenant;			/* the caller's tenant; NULL: tenancy off */
 	bool		imported;		/* the batch is imported */
 	char	  **key_text;		/* keys that are not integers (uuid, ...), by row; NULL: none */
 	void	   *state;			/* the kind's own */

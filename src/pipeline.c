@@ -3,6 +3,7 @@
  *		The parts of a load every kind shares.
  */
 #include "pipeline.h"
+#include "tenant.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -100,15 +101,19 @@ header_array(CsvRecord *rec)
 }
 
 /*
- * Lock out other writing loads for the rest of the transaction, so that two
- * loads never both find a credit absent and both insert it.  A
- * transaction-scoped lock cannot outlive its transaction.
+ * Lock out other writers of the same tenant for the rest of the transaction
+ * (loads and reverts: "a load" or "a revert" in the hint), so that two
+ * loads never both find a credit absent and both insert it.  Writers of
+ * different tenants take different keys and never wait for each other;
+ * with tenancy off there is one key for the database.  A transaction-scoped
+ * lock cannot outlive its transaction.
  */
 void
-pipeline_lock_writers(void)
+pipeline_lock_tenant(const char *tenant, const char *what)
 {
-	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-										 Int64GetDatum(CREDIMPORT_LOCK_KEY))))
+	int64		key = tenant_lock_key(tenant);
+
+	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(key))))
 		return;
 
 	/*
@@ -122,8 +127,8 @@ pipeline_lock_writers(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent credimport load"),
-				 errhint("Retry the transaction, or load in READ COMMITTED.")));
-	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(CREDIMPORT_LOCK_KEY));
+				 errhint("Retry the transaction, or %s in READ COMMITTED.", what)));
+	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(key));
 }
 
 /* WARNING when the same bytes were imported before (and not reverted) */
@@ -1826,6 +1831,10 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 						   "the key, errors"),
 				 errhint("Declare the function as credimport's install and update scripts do, "
 						 "or run ALTER EXTENSION credimport UPDATE.")));
+	/* whose rows these are: refused now, before anything is read, for a
+	 * role of no tenant or of several while tenancy is on */
+	if (!dry)
+		ld.tenant = tenant_current();
 	ld.src = src;
 	ld.cxt = CurrentMemoryContext;
 	ld.batch = &batch;
@@ -1851,7 +1860,7 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 
 	/* pass 2: match, the kind's rules, duplicates */
 	if (!validate_only)
-		pipeline_lock_writers();
+		pipeline_lock_tenant(ld.tenant, "load");
 	if (!dry)
 		pipeline_warn_same_file(src, kind->reimport_detail);
 	if (kind->match_modes && opt->mode != MM_FULL)

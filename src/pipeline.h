@@ -63,7 +63,7 @@ extern ColumnMap *pipeline_read_header(Source *src, const KindColumn *cols, int 
 									   const char *const *required_any, int nrequired_any,
 									   Datum *header);
 
-extern void pipeline_lock_writers(void);
+extern void pipeline_lock_tenant(const char *tenant, const char *what);
 extern void pipeline_warn_same_file(Source *src, const char *detail);
 
 /* pg_stat_progress_copy for a load into credimport.<table> */

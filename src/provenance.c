@@ -118,10 +118,18 @@ write_chunk(Provenance *p, Datum *keys, int n)
 	values[3] = CStringGetTextDatum(p->key_column);
 	values[4] = PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT));
 	prov_become_owner(provenance_relid(), &saved_uid, &saved_ctx);
-	ret = SPI_execute_with_args("INSERT INTO credimport.provenance "
-								"(batch_id, role, relation, key_column, row_keys) "
-								"VALUES ($1, $2, $3, $4, $5)",
-								5, (Oid *) types, values, NULL, false, 0);
+	/* the batch's tenant (1.6), not the owner's: the owner writes it */
+	if (get_attnum(provenance_relid(), "tenant_id") != InvalidAttrNumber)
+		ret = SPI_execute_with_args("INSERT INTO credimport.provenance "
+									"(batch_id, role, relation, key_column, row_keys, tenant_id) "
+									"SELECT $1, $2, $3, $4, $5, b.tenant_id FROM credimport.batch b "
+									"WHERE b.id OPERATOR(pg_catalog.=) $1",
+									5, (Oid *) types, values, NULL, false, 0);
+	else
+		ret = SPI_execute_with_args("INSERT INTO credimport.provenance "
+									"(batch_id, role, relation, key_column, row_keys) "
+									"VALUES ($1, $2, $3, $4, $5)",
+									5, (Oid *) types, values, NULL, false, 0);
 	SetUserIdAndSecContext(saved_uid, saved_ctx);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "credimport: could not record the provenance of batch " INT64_FORMAT ": %s",

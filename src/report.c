@@ -6,6 +6,8 @@
 
 #include "provenance.h"
 #include "target.h"
+#include "tenant.h"
+#include "pipeline.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -312,13 +314,16 @@ batch_relid(void)
  * roles, the table's owner), on all.
  */
 static bool
-may_act_on(Oid caller, const char *imported_by)
+may_act_on(Oid caller, const char *imported_by, const char *tenant)
 {
 	Oid			admin = get_role_oid("credimport_admin", true);
 
 	if (superuser_arg(caller) || has_bypassrls_privilege(caller) ||
 		pg_class_ownercheck(batch_relid(), caller))
 		return true;
+	/* and the tenant policy: a batch of another tenant does not exist */
+	if (!tenant_admits(caller, tenant))
+		return false;
 	if (strcmp(imported_by, GetUserNameFromId(caller, false)) == 0)
 		return true;
 	return OidIsValid(admin) && has_privs_of_role(caller, admin);
@@ -340,33 +345,44 @@ become_table_owner(Oid *saved_uid, int *saved_ctx)
 						   SECURITY_RESTRICTED_OPERATION);
 }
 
+/* does credimport.batch have its tenant column (1.6)? */
+static bool
+batch_has_tenant(void)
+{
+	return get_attnum(batch_relid(), "tenant_id") != InvalidAttrNumber;
+}
+
 /*
- * The batch's status and kind, read (and locked when asked) as the owner;
- * a batch the caller may not act on is refused as if it did not exist.
+ * The batch's status, kind and tenant, read (and locked when asked) as the
+ * owner; a batch the caller may not act on -- another role's, another
+ * tenant's -- is refused as if it did not exist.
  */
 static void
-batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind)
+batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind, char **tenant)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
+	StringInfoData sql;
 	int			ret;
 
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT imported_by::pg_catalog.text, status, kind, %s FROM credimport.batch "
+					 "WHERE id OPERATOR(pg_catalog.=) $1%s",
+					 batch_has_tenant() ? "tenant_id" : "NULL::pg_catalog.text",
+					 lock ? " FOR UPDATE" : "");
 	values[0] = Int64GetDatum(id);
-	ret = SPI_execute_with_args(lock ?
-								"SELECT imported_by::pg_catalog.text, status, kind FROM credimport.batch "
-								"WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE" :
-								"SELECT imported_by::pg_catalog.text, status, kind FROM credimport.batch "
-								"WHERE id OPERATOR(pg_catalog.=) $1",
-								1, types, values, NULL, false, 1);
+	ret = SPI_execute_with_args(sql.data, 1, types, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "credimport: could not read the batch: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1 ||
-		!may_act_on(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)))
+		!may_act_on(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+					SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("credimport batch " INT64_FORMAT " does not exist", id)));
 	*status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	*kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	*tenant = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 }
 
 /* ======================================================================
@@ -666,13 +682,13 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	char	   *status;
 	char	   *kind;
+	char	   *tenant;
 	uint64		credits;
 	uint64		learners;
 	uint64		kept;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	bool		isnull;
 	int			ret;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -680,21 +696,15 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 	args[0] = Int64GetDatum(id);
 	SPI_connect();
 
-	/* the lock the loaders take: a revert and a load never interleave */
-	ret = SPI_execute("SELECT pg_catalog.pg_try_advisory_xact_lock(7165901439040028417)", false, 1);
-	if (ret != SPI_OK_SELECT ||
-		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-	{
-		if (IsolationUsesXactSnapshot())
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to a concurrent credimport load"),
-					 errhint("Retry the transaction, or revert in READ COMMITTED.")));
-		SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(7165901439040028417)", false, 1);
-	}
-
+	/*
+	 * The lock the loaders of the batch's tenant take: a revert and a load
+	 * of one tenant never interleave.  The batch is looked up first (the
+	 * caller must be one who may act on it), then read again under the lock.
+	 */
 	become_table_owner(&saved_uid, &saved_ctx);
-	batch_for_caller(caller, id, true, &status, &kind);
+	batch_for_caller(caller, id, false, &status, &kind, &tenant);
+	pipeline_lock_tenant(tenant, "revert");
+	batch_for_caller(caller, id, true, &status, &kind, &tenant);
 	if (strcmp(status, "imported") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -810,6 +820,7 @@ credimport_approve_1_4(PG_FUNCTION_ARGS)
 	NameData	who;
 	char	   *status;
 	char	   *kind;
+	char	   *tenant;
 	uint64		n;
 
 	namestrcpy(&who, GetUserNameFromId(caller, false));
@@ -817,7 +828,7 @@ credimport_approve_1_4(PG_FUNCTION_ARGS)
 	args[1] = NameGetDatum(&who);
 	SPI_connect();
 	become_table_owner(&saved_uid, &saved_ctx);
-	batch_for_caller(caller, id, false, &status, &kind);
+	batch_for_caller(caller, id, false, &status, &kind, &tenant);
 	n = approve_rows(id, args[1]);
 	SetUserIdAndSecContext(saved_uid, saved_ctx);
 	SPI_finish();
