@@ -9,13 +9,13 @@ PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 
 # pg_regress suite: sql/*.sql compared with expected/*.out
 # (run in this order: later files build on the objects of earlier ones)
-REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths targets_write targets etl users credentials limits \
+REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths targets_write targets targets_tenant tenants_platform etl users credentials limits \
                files_headers files_locale files_encoding files_columns \
-               sheets sheets_values files_sheets real_files xls platform_moodle platform_routes report privileges kinds result_keys upgrade
+               sheets sheets_values files_sheets real_files xls platform_moodle platform_routes report privileges tenants tenants_review kinds result_keys upgrade tenants_upgrade_review
 REGRESS_OPTS = --inputdir=.
 
 # isolation suite: test/isolation/specs/*.spec against test/isolation/expected/
-ISOLATION      = concurrent_loads load_revert_progress invitations
+ISOLATION      = concurrent_loads load_revert_progress invitations tenant_loads tenancy_on tenant_lock_hijack tenant_recheck_uaf
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CPPFLAGS  = -I$(srcdir)/src -I/usr/include/libxml2

@@ -44,13 +44,15 @@ SELECT line_no, field, code, message, value FROM credimport.batch_error
 BEGIN;
 SELECT count(*) FROM credimport_load(:'fx' || 'remote.csv', 'remote_id', max_errors => 10);
 SELECT count(*) AS credits_inside FROM credimport.credit;
--- a writing load holds a transaction-scoped advisory lock until the end of
--- the transaction, so concurrent loads cannot both insert the same credit
-SELECT locktype, mode, granted FROM pg_locks
- WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+-- a writing load holds a transaction-scoped lock until the end of the
+-- transaction, so concurrent loads cannot both insert the same credit: an
+-- object lock of class 1668441444 ("cred", no catalog's: no SQL command
+-- and no advisory lock can take it), object 0 while tenancy is off
+SELECT locktype, classid, objid, mode, granted FROM pg_locks
+ WHERE locktype IN ('advisory', 'object') AND pid = pg_backend_pid();
 ROLLBACK;
-SELECT count(*) AS advisory_locks_after_rollback FROM pg_locks
- WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+SELECT count(*) AS load_locks_after_rollback FROM pg_locks
+ WHERE locktype IN ('advisory', 'object') AND pid = pg_backend_pid();
 SELECT count(*) AS credits_after_rollback FROM credimport.credit;
 SELECT count(*) AS batches_of_rolled_back_load FROM credimport.batch WHERE source LIKE '%remote.csv';
 

@@ -2,8 +2,10 @@
 -- upgrade: every earlier version updates to the current one, and the
 -- result is the same, object for object, as a fresh install; every update
 -- path keeps the data in place; the loaders of every older SQL version work
--- through the current module.  (Runs last: it drops and re-creates the
--- extension.)
+-- through the current module; a database left at 1.5 works with the
+-- current module, and one updated to 1.6 keeps its rows untenanted and its
+-- loaders loading until tenancy is turned on.  (Runs last: it drops and
+-- re-creates the extension.)
 --
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fx :abs_srcdir '/test/fixtures/'
@@ -41,8 +43,30 @@ CREATE FUNCTION ext_fingerprint() RETURNS SETOF text LANGUAGE sql AS $$
       FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'credimport'
     UNION ALL
-    SELECT format('table acl: %s %s', c.oid::regclass, c.relacl)
+    -- (no ACL is the default ACL: a REVOKE of what was never granted writes the default out)
+    SELECT format('table acl: %s %s', c.oid::regclass,
+                  coalesce(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)))
       FROM pg_class c WHERE c.relnamespace = 'credimport'::regnamespace
+    UNION ALL
+    -- (1.6: column privileges, row-level security and its policies)
+    SELECT format('column acl: %s.%s %s', c.relname, a.attname, a.attacl)
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = 'credimport'::regnamespace AND a.attacl IS NOT NULL
+    UNION ALL
+    SELECT format('row security: %s enabled=%s forced=%s', c.oid::regclass, c.relrowsecurity, c.relforcerowsecurity)
+      FROM pg_class c WHERE c.relnamespace = 'credimport'::regnamespace AND c.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT format('policy: %s.%s %s %s to=%s using=%s check=%s', p.schemaname, p.tablename, p.policyname,
+                  p.permissive, p.cmd, p.roles, p.qual, p.with_check)
+      FROM pg_policies p WHERE p.schemaname = 'credimport'
+    UNION ALL
+    SELECT format('comment: %s %s', pg_describe_object(dd.classoid, dd.objoid, dd.objsubid), md5(dd.description))
+      FROM pg_description dd
+     WHERE (dd.classoid = 'pg_class'::regclass
+            AND dd.objoid IN (SELECT oid FROM pg_class WHERE relnamespace = 'credimport'::regnamespace))
+        OR (dd.classoid = 'pg_proc'::regclass
+            AND dd.objoid IN (SELECT d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                               WHERE e.extname = 'credimport' AND d.classid = 'pg_proc'::regclass))
     UNION ALL
     SELECT 'dumped: ' || c.relname
       FROM pg_extension e, unnest(e.extconfig) cfg(oid) JOIN pg_class c ON c.oid = cfg.oid
@@ -291,6 +315,180 @@ SELECT l.email, c.course_id, c.number_credits FROM credimport.credit c
   JOIN credimport.learner l ON l.id = c.learner_id ORDER BY c.id;
 CREATE TEMP TABLE upgraded_from_1_4 AS SELECT * FROM ext_fingerprint() f;
 
+-- 1.5, with data in every table of tenant data, written by a role granted
+-- credimport_grant_loader under 1.5; and a role holding INSERT on
+-- credimport.batch WITH GRANT OPTION.  First the current module serves the
+-- database left at 1.5 (no tenant table, no tenant columns): a load, an
+-- error report, a revert.
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.5';
+INSERT INTO credimport.credit_type (code, name) VALUES ('CME', 'CME');
+INSERT INTO credimport.credential_type (code, name) VALUES ('RN', 'Registered nurse');
+INSERT INTO credimport.learner (email, remote_id, username) VALUES ('direct@example.org', 'R-1', 'Direct');
+CREATE ROLE "upgrade loader 1.5";
+SELECT credimport_grant_loader('"upgrade loader 1.5"');
+CREATE ROLE "upgrade batch writer 1.5";
+GRANT USAGE ON SCHEMA credimport TO "upgrade batch writer 1.5";
+GRANT INSERT ON credimport.batch TO "upgrade batch writer 1.5" WITH GRANT OPTION;
+SET ROLE "upgrade loader 1.5";
+SELECT line_no, status FROM credimport_load_users_data(
+    E'email,first_name,last_name,role,parent\n'
+    'kid@example.org,Kid,One,student,mum@example.org\n'
+    'mum@example.org,Mum,One,parent,\n', auto_invite => true);
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'kid@example.org,P,T,UP-15,2024-01-01,1,CME\n', 'email');
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'kid@example.org,P,T,UP-16,2024-01-01,1,CME\n'
+    'nobody@example.org,P,T,UP-17,2024-01-01,1,NOPE\n', 'email');
+SELECT line_no, status FROM credimport_load_credentials_data(
+    E'email,credential_type,license_number,issue_date\nmum@example.org,RN,L-15,2024-02-01\n', 'email');
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'mum@example.org,P,T,UP-18,2024-01-01,2,CME\n', 'email');
+SELECT credimport_error_report(3);
+SELECT * FROM credimport_revert(5);
+SELECT id, kind, status, imported, invalid FROM credimport.batch ORDER BY id;
+RESET ROLE;
+CREATE TEMP TABLE tenant_tables (t) AS
+    VALUES ('learner'), ('credit'), ('credential'), ('learner_link'), ('invitation'), ('batch'), ('batch_error'),
+           ('batch_record'), ('provenance'), ('credit_type'), ('credential_type');
+CREATE FUNCTION tenant_rows() RETURNS TABLE (tbl text, rows bigint, tenants text) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR tbl IN SELECT t FROM tenant_tables ORDER BY t LOOP
+        IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = ('credimport.' || tbl)::regclass
+                                             AND attname = 'tenant_id' AND NOT attisdropped) THEN
+            EXECUTE format('SELECT count(*), string_agg(DISTINCT coalesce(tenant_id, ''(none)''), '','')
+                              FROM credimport.%I', tbl) INTO rows, tenants;
+        ELSE
+            EXECUTE format('SELECT count(*), ''(no column)'' FROM credimport.%I', tbl) INTO rows, tenants;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+SELECT * FROM tenant_rows();
+
+-- ... updated: every row there was has no tenant
+ALTER EXTENSION credimport UPDATE TO '1.6';
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+SELECT * FROM tenant_rows();
+-- the unique keys are per tenant, and among rows without a tenant they
+-- still refuse a duplicate (e-mails, user names and codes regardless of case)
+SELECT c.relname AS index, i.indisunique AS is_unique, pg_get_indexdef(i.indexrelid) LIKE '%COALESCE(tenant_id%' AS per_tenant
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE c.relname IN ('learner_email_key', 'learner_remote_id_key', 'learner_username_key',
+                     'credit_type_code_key', 'credential_type_code_key') ORDER BY 1;
+INSERT INTO credimport.learner (email) VALUES ('KID@Example.ORG');
+INSERT INTO credimport.learner (email, remote_id) VALUES ('other@example.org', 'R-1');
+INSERT INTO credimport.learner (email, username) VALUES ('other@example.org', 'DIRECT');
+INSERT INTO credimport.credit_type (code, name) VALUES ('cme', 'again');
+INSERT INTO credimport.credential_type (code, name) VALUES ('rn', 'again');
+
+-- the loader granted under 1.5 keeps loading; INSERT on credimport.batch is
+-- now per column, every column but id and tenant_id, for every role that
+-- had it, the grant option kept
+SELECT r AS role, has_table_privilege(r, 'credimport.batch', 'INSERT') AS table_insert,
+       has_column_privilege(r, 'credimport.batch', 'id', 'INSERT') AS id,
+       has_column_privilege(r, 'credimport.batch', 'tenant_id', 'INSERT') AS tenant_id,
+       (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = 'credimport.batch'::regclass AND a.attnum > 0
+           AND NOT a.attisdropped AND has_column_privilege(r, 'credimport.batch', a.attname, 'INSERT')) AS columns,
+       has_column_privilege(r, 'credimport.batch', 'source', 'INSERT WITH GRANT OPTION') AS grantable,
+       has_column_privilege(r, 'credimport.batch', 'finished_at', 'UPDATE') AS update_finished_at
+  FROM unnest(ARRAY['upgrade loader 1.5', 'upgrade batch writer 1.5', 'credimport_admin']) r ORDER BY 1;
+SELECT count(*) - 2 AS batch_columns_but_id_and_tenant_id FROM pg_attribute
+ WHERE attrelid = 'credimport.batch'::regclass AND attnum > 0 AND NOT attisdropped;
+SET ROLE "upgrade loader 1.5";
+INSERT INTO credimport.batch (id, source, match_mode, allow_edit, validate_only, status, records, imported,
+                              invalid, started_at)
+     VALUES (1000, 'mine', 'email', false, false, 'imported', 0, 0, 0, now());
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'kid@example.org,P,T,UP-19,2024-01-01,1,CME\n', 'email');
+SELECT id, kind, status, tenant_id FROM credimport.batch ORDER BY id;
+RESET ROLE;
+-- the grant option works: the role grants on
+CREATE ROLE "upgrade batch writer 1.5, granted on";
+SET ROLE "upgrade batch writer 1.5";
+GRANT INSERT (source) ON credimport.batch TO "upgrade batch writer 1.5, granted on";
+RESET ROLE;
+SELECT has_column_privilege('upgrade batch writer 1.5, granted on', 'credimport.batch', 'source', 'INSERT') AS granted_on;
+
+-- tenancy turned on in the upgraded database: the rows there were become
+-- the first tenant's (types stay shared); its old loader, made a member,
+-- sees and reverts its old batches and loads; a second tenant's
+-- administrator sees none of them and may act on none
+CREATE ROLE "upgrade tenant acme" NOLOGIN;
+CREATE ROLE "upgrade tenant beta" NOLOGIN;
+CREATE ROLE "upgrade admin beta";
+SELECT credimport_grant_loader('"upgrade admin beta"');
+GRANT "upgrade tenant acme" TO "upgrade loader 1.5";
+GRANT "upgrade tenant beta", credimport_admin TO "upgrade admin beta";   -- reads every table
+SELECT credimport_create_tenant('acme', '"upgrade tenant acme"', adopt => true);
+SELECT credimport_create_tenant('beta', '"upgrade tenant beta"');
+SELECT * FROM tenant_rows();
+SET ROLE "upgrade loader 1.5";
+SELECT credimport.current_tenant(), credimport.caller_tenants();
+SELECT id, kind, status, tenant_id FROM credimport.batch ORDER BY id;
+SELECT email, tenant_id FROM credimport.learner ORDER BY id;
+SELECT line_no, status FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'mum@example.org,P,T,UP-20,2024-01-01,1,CME\n', 'email');
+SELECT * FROM credimport_revert(2);   -- a batch of 1.5
+SELECT credimport_error_report(3);    -- a batch of 1.5
+SELECT b.id, b.kind, b.status, b.tenant_id, count(c.id) AS credits
+  FROM credimport.batch b LEFT JOIN credimport.credit c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.id;
+RESET ROLE;
+SET ROLE "upgrade admin beta";
+SELECT credimport.current_tenant();
+SELECT (SELECT count(*) FROM credimport.batch) AS batches, (SELECT count(*) FROM credimport.batch_error) AS problems,
+       (SELECT count(*) FROM credimport.batch_record) AS records, (SELECT count(*) FROM credimport.provenance) AS provenance,
+       (SELECT count(*) FROM credimport.learner) AS learners, (SELECT count(*) FROM credimport.credit) AS credits,
+       (SELECT count(*) FROM credimport.provenance_rows) AS provenance_rows,
+       (SELECT count(*) FROM credimport.invitation) AS invitations, (SELECT count(*) FROM credimport.learner_link) AS links,
+       (SELECT count(*) FROM credimport.credential) AS credentials, (SELECT count(*) FROM credimport.credit_type) AS credit_types;
+SELECT * FROM credimport_revert(4);
+SELECT credimport_error_report(3);
+SELECT credimport_approve(4);
+SELECT line_no, status, errors FROM credimport_load_data(
+    E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
+    'kid@example.org,P,T,UP-21,2024-01-01,1,CME\n', 'email');
+-- the same e-mail, a learner of its own
+SELECT line_no, status FROM credimport_load_users_data(
+    E'email,first_name,last_name,role\nkid@example.org,Kid,Beta,student\n');
+SELECT email, tenant_id FROM credimport.learner ORDER BY id;
+RESET ROLE;
+SELECT tenant_id, count(*) AS learners, count(*) FILTER (WHERE lower(email) = 'kid@example.org') AS kid
+  FROM credimport.learner GROUP BY 1 ORDER BY 1;
+SELECT credimport_drop_tenant('acme'), credimport_drop_tenant('beta');
+-- credimport_revoke_loader takes back the per-column grants too
+SELECT credimport_revoke_loader('"upgrade loader 1.5"');
+SELECT has_any_column_privilege('upgrade loader 1.5', 'credimport.batch', 'INSERT') AS batch_insert,
+       has_any_column_privilege('upgrade loader 1.5', 'credimport.batch', 'UPDATE') AS batch_update,
+       has_any_column_privilege('upgrade loader 1.5', 'credimport.learner', 'UPDATE') AS learner_update;
+DROP OWNED BY "upgrade loader 1.5", "upgrade admin beta", "upgrade batch writer 1.5",
+    "upgrade batch writer 1.5, granted on", "upgrade tenant acme", "upgrade tenant beta";
+DROP ROLE "upgrade loader 1.5", "upgrade admin beta", "upgrade batch writer 1.5",
+    "upgrade batch writer 1.5, granted on", "upgrade tenant acme", "upgrade tenant beta";
+DROP FUNCTION tenant_rows();
+DROP TABLE tenant_tables;
+-- the first tenant enabled row-level security on the shipped tables that had
+-- none; it stays on when the tenants are dropped.  Off again to compare with
+-- a fresh install (where tenancy was never on)
+SELECT c.relname, c.relrowsecurity FROM pg_class c
+ WHERE c.relnamespace = 'credimport'::regnamespace
+   AND c.relname IN ('learner', 'credit', 'credit_type', 'credential_type', 'learner_link')
+ ORDER BY 1;
+ALTER TABLE credimport.learner DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.credit DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.credit_type DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.credential_type DISABLE ROW LEVEL SECURITY;
+ALTER TABLE credimport.learner_link DISABLE ROW LEVEL SECURITY;
+CREATE TEMP TABLE upgraded_from_1_5 AS SELECT * FROM ext_fingerprint() f;
+
 -- a fresh install of the current version
 SET client_min_messages = warning;
 DROP EXTENSION credimport CASCADE;
@@ -309,7 +507,9 @@ SELECT (SELECT count(*) FROM fresh) AS objects_compared,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_3 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_3,
        (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_3) d) AS missing_from_1_3,
        (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_4 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_4,
-       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_4) d) AS missing_from_1_4;
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_4) d) AS missing_from_1_4,
+       (SELECT count(*) FROM (SELECT * FROM upgraded_from_1_5 EXCEPT ALL SELECT * FROM fresh) d) AS only_from_1_5,
+       (SELECT count(*) FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_5) d) AS missing_from_1_5;
 (SELECT 'only after update from 1.0' AS side, * FROM (SELECT * FROM upgraded_from_1_0 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
 (SELECT 'only in fresh install (1.0)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_0) d)
@@ -328,7 +528,11 @@ UNION ALL
 UNION ALL
 (SELECT 'only after update from 1.4', * FROM (SELECT * FROM upgraded_from_1_4 EXCEPT ALL SELECT * FROM fresh) d)
 UNION ALL
-(SELECT 'only in fresh install (1.4)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_4) d);
+(SELECT 'only in fresh install (1.4)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_4) d)
+UNION ALL
+(SELECT 'only after update from 1.5', * FROM (SELECT * FROM upgraded_from_1_5 EXCEPT ALL SELECT * FROM fresh) d)
+UNION ALL
+(SELECT 'only in fresh install (1.5)', * FROM (SELECT * FROM fresh EXCEPT ALL SELECT * FROM upgraded_from_1_5) d);
 
 -- ---------------------------------------------------------------------------
 -- The loaders of every SQL version, through every door, served by the
@@ -429,6 +633,8 @@ ALTER EXTENSION credimport UPDATE TO '1.4';
 SELECT * FROM exercise_loaders(:'fx');
 ALTER EXTENSION credimport UPDATE TO '1.5';
 SELECT * FROM exercise_loaders(:'fx');
+ALTER EXTENSION credimport UPDATE TO '1.6';
+SELECT * FROM exercise_loaders(:'fx');
 
 -- ---------------------------------------------------------------------------
 -- Every update path (every source and target pg_extension_update_paths
@@ -457,9 +663,15 @@ $$;
 CREATE TABLE upgrade_path_difference (source text, target text, what text, detail text);
 
 CREATE FUNCTION walk_path(fx text, source text, target text)
-RETURNS TABLE (tables_kept text, objects_compared bigint, loaders_compared bigint, differences bigint)
+RETURNS TABLE (tables_kept text, objects_compared bigint, loaders_compared bigint, untenanted text,
+               differences bigint)
 LANGUAGE plpgsql SET client_min_messages = error AS $$
 DECLARE
+    t text;
+    n_rows bigint;
+    n_set bigint;
+    rows_all bigint := 0;
+    rows_set bigint := 0;
     credits_csv text := E'email,provider,course_title,course_id,completion_date,number_credits,credit_type\n'
                          'old@example.org,P,T,UP-1,2024-01-01,1,CME\n';
     n_kept int;
@@ -499,6 +711,21 @@ BEGIN
     tables_kept := format('%s of %s (%s with rows)', n_tables - (SELECT count(*) FROM upgrade_path_difference d
                                 WHERE d.source = walk_path.source AND d.target = walk_path.target), n_tables, n_kept);
 
+    -- 1.6: every row there was has no tenant (tenancy is off)
+    IF to_regclass('credimport.tenant') IS NOT NULL THEN
+        FOREACH t IN ARRAY ARRAY['learner', 'credit', 'credential', 'learner_link', 'invitation', 'batch',
+                                 'batch_error', 'batch_record', 'provenance', 'credit_type', 'credential_type'] LOOP
+            EXECUTE format('SELECT count(*), count(tenant_id) FROM credimport.%I', t) INTO n_rows, n_set;
+            rows_all := rows_all + n_rows;
+            rows_set := rows_set + n_set;
+            IF n_set > 0 THEN
+                INSERT INTO upgrade_path_difference
+                    VALUES (source, target, 'tenant set', format('%s: %s of %s rows', t, n_set, n_rows));
+            END IF;
+        END LOOP;
+        untenanted := format('%s of %s rows', rows_all - rows_set, rows_all);
+    END IF;
+
     INSERT INTO upgrade_path_difference
         (SELECT source, target, 'only after the update', f FROM (SELECT f FROM ext_fingerprint() f
                                                               EXCEPT ALL SELECT f FROM walk_fresh) d)
@@ -522,9 +749,16 @@ BEGIN
 END
 $$;
 
-SELECT u.source, u.target, u.path, w.*
-  FROM pg_extension_update_paths('credimport') u, walk_path(:'fx', u.source, u.target) w
- WHERE u.path IS NOT NULL ORDER BY u.source, u.target;
+-- one path per transaction (each creates and drops the extension three
+-- times: all of them in one transaction outgrow the lock table)
+CREATE TABLE walk_result (source text, target text, path text, tables_kept text, objects_compared bigint,
+                          loaders_compared bigint, untenanted text, differences bigint);
+CREATE TABLE walk_fx AS SELECT :'fx'::text AS fx;
+SELECT format('INSERT INTO walk_result SELECT %L, %L, %L, w.* FROM walk_path((SELECT fx FROM walk_fx), %L, %L) w',
+              u.source, u.target, u.path, u.source, u.target)
+  FROM pg_extension_update_paths('credimport') u
+ WHERE u.path IS NOT NULL ORDER BY u.source, u.target \gexec
+SELECT * FROM walk_result ORDER BY source, target;
 SELECT * FROM upgrade_path_difference ORDER BY 1, 2, 3, 4;
 
 -- ---------------------------------------------------------------------------
@@ -563,6 +797,43 @@ SELECT * FROM wrong_width(E'email,provider,course_title,course_id,completion_dat
                           'old@example.org,P,T,UP-1,2024-01-01,1,CME\n', 'email', validate_only => true);
 DROP FUNCTION wrong_width(text, text, boolean, boolean, integer, text, text, text, jsonb, text, integer);
 
+-- ---------------------------------------------------------------------------
+-- 1.5 -> 1.6 where a role holding INSERT on credimport.batch WITH GRANT
+-- OPTION has granted it on: the update converts both grants to per column
+-- (every column but id and tenant_id), each from the same grantor, and the
+-- second role can no longer choose a batch id either.
+-- ---------------------------------------------------------------------------
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION credimport VERSION '1.5';
+CREATE ROLE "upgrade batch writer";
+CREATE ROLE "upgrade batch writer, granted by a writer";
+GRANT USAGE ON SCHEMA credimport TO "upgrade batch writer", "upgrade batch writer, granted by a writer";
+GRANT INSERT ON credimport.batch TO "upgrade batch writer" WITH GRANT OPTION;
+SET ROLE "upgrade batch writer";
+GRANT INSERT ON credimport.batch TO "upgrade batch writer, granted by a writer";
+RESET ROLE;
+ALTER EXTENSION credimport UPDATE TO '1.6';
+SELECT extversion FROM pg_extension WHERE extname = 'credimport';
+SELECT r AS role, has_table_privilege(r, 'credimport.batch', 'INSERT') AS table_insert,
+       has_column_privilege(r, 'credimport.batch', 'id', 'INSERT') AS id,
+       has_column_privilege(r, 'credimport.batch', 'tenant_id', 'INSERT') AS tenant_id,
+       has_column_privilege(r, 'credimport.batch', 'source', 'INSERT') AS source,
+       has_column_privilege(r, 'credimport.batch', 'source', 'INSERT WITH GRANT OPTION') AS grantable
+  FROM unnest(ARRAY['upgrade batch writer', 'upgrade batch writer, granted by a writer']) r ORDER BY 1;
+SELECT DISTINCT a.grantee::regrole AS grantee,
+       CASE WHEN a.grantor = c.relowner THEN 'the owner' ELSE a.grantor::regrole::text END AS grantor, a.is_grantable
+  FROM pg_class c, pg_attribute att, aclexplode(att.attacl) a
+ WHERE c.oid = 'credimport.batch'::regclass AND att.attrelid = c.oid AND a.privilege_type = 'INSERT'
+   AND a.grantee::regrole::text LIKE '"upgrade batch writer%' ORDER BY 1;
+SET client_min_messages = warning;
+DROP EXTENSION credimport CASCADE;
+RESET client_min_messages;
+DROP OWNED BY "upgrade batch writer", "upgrade batch writer, granted by a writer";
+DROP ROLE "upgrade batch writer", "upgrade batch writer, granted by a writer";
+CREATE EXTENSION credimport;
+
 DROP FUNCTION walk_path(text, text, text), ext_tables(), table_digest(text, text), reference_rows(),
     exercise_loaders(text), ext_fingerprint();
-DROP TABLE stage_credits, stage_users, stage_credentials, upgrade_path_difference;
+DROP TABLE stage_credits, stage_users, stage_credentials, upgrade_path_difference, walk_result, walk_fx;

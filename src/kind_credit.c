@@ -571,7 +571,8 @@ credit_match(Load *ld)
 	{
 		ident_resolve(IDENT_REMOTE_ID, ld->learners);
 		if (dir_count(CS(ld)->emails) > 0)
-			dir_resolve(CS(ld)->emails, target_sql_resolve(target_get(TR_LEARNER), "email", true, NULL));
+			dir_resolve(CS(ld)->emails, target_sql_resolve(target_get(TR_LEARNER), "email", true, NULL),
+						target_lookup_chunk(target_get(TR_LEARNER)));
 		for (int64 i = 0; i < ld->nrows; i++)
 		{
 			CreditRow  *row = row_at(ld, i);

@@ -964,11 +964,11 @@ user_match(Load *ld)
 
 	/* (a directory of a field the target lacks holds only associates' names: none exists) */
 	if (dir_count(US(ld)->emails) > 0 && !US(ld)->lacks[U_EMAIL])
-		dir_resolve(US(ld)->emails, target_sql_resolve(t, "email", true, "role"));
+		dir_resolve(US(ld)->emails, target_sql_resolve(t, "email", true, "role"), target_lookup_chunk(t));
 	if (dir_count(US(ld)->usernames) > 0 && !US(ld)->lacks[U_USERNAME])
-		dir_resolve(US(ld)->usernames, target_sql_resolve(t, "username", true, "role"));
+		dir_resolve(US(ld)->usernames, target_sql_resolve(t, "username", true, "role"), target_lookup_chunk(t));
 	if (dir_count(US(ld)->remotes) > 0)
-		dir_resolve(US(ld)->remotes, target_sql_resolve(t, "remote_id", false, NULL));
+		dir_resolve(US(ld)->remotes, target_sql_resolve(t, "remote_id", false, NULL), target_lookup_chunk(t));
 	for (int64 i = 0; i < ld->nrows; i++)
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -137,7 +137,7 @@ dir_fill_from_result(Directory *d, bool add)
  * The keys go in chunks of DIR_CHUNK: one query over a million-element
  * array would build its hash table without a chance to notice a cancel.
  */
-#define DIR_CHUNK 10000
+#define DIR_CHUNK 10000	/* the default (target_lookup_chunk()) */
 
 static void
 dir_resolve_chunk(Directory *d, const char *sql, Datum *elems, int n)
@@ -160,7 +160,7 @@ dir_resolve_chunk(Directory *d, const char *sql, Datum *elems, int n)
 }
 
 void
-dir_resolve(Directory *d, const char *sql)
+dir_resolve(Directory *d, const char *sql, int chunk)
 {
 	uint32		n = dir_count(d);
 	Datum	   *elems;
@@ -170,13 +170,15 @@ dir_resolve(Directory *d, const char *sql)
 
 	if (n == 0)
 		return;
-	elems = palloc(sizeof(Datum) * Min(n, DIR_CHUNK));
+	if (chunk <= 0)
+		chunk = DIR_CHUNK;
+	elems = palloc(sizeof(Datum) * Min(n, (uint32) chunk));
 	strdir_start_iterate(d->tab, &it);
 	while ((e = strdir_iterate(d->tab, &it)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		elems[i++] = CStringGetTextDatum(e->key);
-		if (i == DIR_CHUNK)
+		if (i == chunk)
 		{
 			dir_resolve_chunk(d, sql, elems, i);
 			i = 0;

@@ -36,7 +36,8 @@ extern uint32 dir_count(Directory *d);
  * [, extra text]).  A key the query returns more than once (two learners
  * with one e-mail) has nfound > 1: the caller reports it as ambiguous.
  */
-extern void dir_resolve(Directory *d, const char *sql);
+/* keys go to the query $1 in chunks of `chunk` (0: the default, 10,000) */
+extern void dir_resolve(Directory *d, const char *sql, int chunk);
 
 /* Load a whole small table: sql returns (key text, id bigint, active boolean). */
 extern void dir_load_all(Directory *d, const char *sql);

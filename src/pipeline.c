@@ -111,9 +111,7 @@ header_array(CsvRecord *rec)
 void
 pipeline_lock_tenant(const char *tenant, const char *what)
 {
-	int64		key = tenant_lock_key(tenant);
-
-	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(key))))
+	if (tenant_lock(tenant, true))
 		return;
 
 	/*
@@ -128,7 +126,7 @@ pipeline_lock_tenant(const char *tenant, const char *what)
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent credimport load"),
 				 errhint("Retry the transaction, or %s in READ COMMITTED.", what)));
-	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(key));
+	(void) tenant_lock(tenant, false);
 }
 
 /* WARNING when the same bytes were imported before (and not reverted) */
@@ -663,13 +661,13 @@ ident_resolve(IdentMode mode, Directory *learners)
 	switch (mode)
 	{
 		case IDENT_EMAIL:
-			dir_resolve(learners, target_sql_resolve(t, "email", true, NULL));
+			dir_resolve(learners, target_sql_resolve(t, "email", true, NULL), target_lookup_chunk(t));
 			break;
 		case IDENT_REMOTE_ID:
-			dir_resolve(learners, target_sql_resolve(t, "remote_id", false, NULL));
+			dir_resolve(learners, target_sql_resolve(t, "remote_id", false, NULL), target_lookup_chunk(t));
 			break;
 		case IDENT_USER_ID:
-			dir_resolve(learners, target_sql_resolve(t, t->key, false, NULL));
+			dir_resolve(learners, target_sql_resolve(t, t->key, false, NULL), target_lookup_chunk(t));
 			break;
 	}
 }
@@ -1834,7 +1832,10 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 	/* whose rows these are: refused now, before anything is read, for a
 	 * role of no tenant or of several while tenancy is on */
 	if (!dry)
+	{
 		ld.tenant = tenant_current();
+		tenant_check_shipped_rls();
+	}
 	ld.src = src;
 	ld.cxt = CurrentMemoryContext;
 	ld.batch = &batch;
@@ -1860,7 +1861,11 @@ pipeline_run(FunctionCallInfo fcinfo, Source *src, const KindDecl *kind, const L
 
 	/* pass 2: match, the kind's rules, duplicates */
 	if (!validate_only)
+	{
 		pipeline_lock_tenant(ld.tenant, "load");
+		/* the tenant the rows will get is still the one whose lock we hold */
+		ld.tenant = tenant_recheck(ld.tenant);
+	}
 	if (!dry)
 		pipeline_warn_same_file(src, kind->reimport_detail);
 	if (kind->match_modes && opt->mode != MM_FULL)

@@ -15,8 +15,6 @@
 #include "funcapi.h"
 #include "portability/instr_time.h"
 
-/* advisory lock key that serialises writing loads and reverts ("credip\xff\x01") */
-#define CREDIMPORT_LOCK_KEY INT64CONST(0x637265646970ff01)
 
 typedef void (*row_info_fn) (void *arg, int64 i, int64 *line_no, Problem **problems, int *nproblems);
 

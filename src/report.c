@@ -420,20 +420,21 @@ batch_for_caller(Oid caller, int64 id, bool lock, char **status, char **kind, ch
 
 /* the batch's rows of a role: deleted; how many (each DELETE as its relation's owner) */
 static uint64
-revert_rows(TargetRole role, int64 id)
+revert_rows(TargetRole role, int64 id, const char *tenant)
 {
 	const Target *t = target_get(role);
 	uint64		n = prov_delete_rows(id, target_role_names[role]);
 
 	if (target_has(t, "batch_id"))
 	{
-		Oid			types[1] = {INT8OID};
-		Datum		args[1];
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		args[2];
 		int			ret;
 
 		args[0] = Int64GetDatum(id);
-		ret = prov_execute_as_owner(t->relid, target_sql_delete_by_field(t, "batch_id"),
-									1, types, args, false, 0);
+		args[1] = CStringGetTextDatum(tenant ? tenant : "");
+		ret = prov_execute_as_owner(t->relid, target_sql_delete_by_field(t, "batch_id", 2),
+									2, types, args, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "credimport: could not delete the batch's rows of %s: %s",
 				 t->qualname, SPI_result_code_string(ret));
@@ -543,7 +544,7 @@ cmp_int64(const void *a, const void *b)
  * relation's owner, which of the candidates it does not hold.
  */
 static uint64
-revert_learners(int64 id, uint64 *kept)
+revert_learners(int64 id, const char *tenant, uint64 *kept)
 {
 	static const char *const learner_id[1] = {"learner_id"};
 	static const char *const link_ids[2] = {"learner_id", "related_learner_id"};
@@ -591,16 +592,18 @@ revert_learners(int64 id, uint64 *kept)
 		else
 		{
 			/* by the created_by_batch column of the learner target */
-			Oid			kt1[1] = {INT8OID};
+			Oid			kt1[2] = {INT8OID, TEXTOID};
+			Datum		kargs[2];
 
 			if (!target_has(lt, "created_by_batch"))
 				break;
 			relid = lt->relid;
 			kcolumn = target_need(lt, lt->key)->column;
-			args[0] = Int64GetDatum(id);
+			kargs[0] = Int64GetDatum(id);
+			kargs[1] = CStringGetTextDatum(tenant ? tenant : "");
 			ret = prov_execute_as_owner(lt->relid,
-										target_sql_keys_by_field(lt, "created_by_batch"),
-										1, kt1, args, false, 1);
+										target_sql_keys_by_field(lt, "created_by_batch", 2),
+										2, kt1, kargs, false, 1);
 		}
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "credimport: could not find the batch's learners: %s", SPI_result_code_string(ret));
@@ -716,10 +719,10 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
 				 errmsg("credimport batch " INT64_FORMAT " is a credentials batch, which cannot be reverted", id),
 				 errdetail("Its updates and deletions of credentials cannot be undone."),
 				 errhint("Load a file that reverses it, with action update or delete.")));
-	credits = revert_rows(TR_CREDIT, id);
+	credits = revert_rows(TR_CREDIT, id, tenant);
 	/* the batch's associations (they have no key: by their batch column) */
-	(void) revert_rows(TR_LEARNER_LINK, id);
-	learners = revert_learners(id, &kept);
+	(void) revert_rows(TR_LEARNER_LINK, id, tenant);
+	learners = revert_learners(id, tenant, &kept);
 	ret = SPI_execute_with_args("UPDATE credimport.batch SET status = 'reverted' "
 								"WHERE id OPERATOR(pg_catalog.=) $1",
 								1, types, args, NULL, false, 0);
@@ -749,7 +752,7 @@ credimport_revert_1_4(PG_FUNCTION_ARGS)
  * it updated, and batches written before 1.5).
  */
 static uint64
-approve_rows(int64 id, Datum who)
+approve_rows(int64 id, Datum who, const char *tenant)
 {
 	const Target *t = target_get(TR_CREDENTIAL);
 	int			nrels;
@@ -781,7 +784,7 @@ approve_rows(int64 id, Datum who)
 		if (isnull)
 			continue;
 		kargs[1] = who;
-		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, rels[r].key_type),
+		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, rels[r].key_type, 0),
 									2, ktypes, kargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
@@ -789,13 +792,14 @@ approve_rows(int64 id, Datum who)
 	}
 	if (target_has(t, "batch_id"))
 	{
-		Oid			btypes[2] = {INT8OID, NAMEOID};
-		Datum		bargs[2];
+		Oid			btypes[3] = {INT8OID, NAMEOID, TEXTOID};
+		Datum		bargs[3];
 
 		bargs[0] = Int64GetDatum(id);
 		bargs[1] = who;
-		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, InvalidOid),
-									2, btypes, bargs, false, 0);
+		bargs[2] = CStringGetTextDatum(tenant ? tenant : "");
+		ret = prov_execute_as_owner(t->relid, target_sql_approve(t, InvalidOid, 3),
+									3, btypes, bargs, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "credimport: could not approve the credentials: %s", SPI_result_code_string(ret));
 		n += SPI_processed;
@@ -829,7 +833,7 @@ credimport_approve_1_4(PG_FUNCTION_ARGS)
 	SPI_connect();
 	become_table_owner(&saved_uid, &saved_ctx);
 	batch_for_caller(caller, id, false, &status, &kind, &tenant);
-	n = approve_rows(id, args[1]);
+	n = approve_rows(id, args[1], tenant);
 	SetUserIdAndSecContext(saved_uid, saved_ctx);
 	SPI_finish();
 	PG_RETURN_INT32((int32) n);

@@ -53,6 +53,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -80,7 +81,8 @@ typedef enum ValueKind
 	VK_BOOL,
 	VK_JSONB,
 	VK_TIMESTAMPTZ,
-	VK_NAME
+	VK_NAME,
+	VK_ANY						/* any type: credimport never reads nor writes it */
 } ValueKind;
 
 static const Oid value_kind_types[] = {
@@ -92,7 +94,8 @@ static const Oid value_kind_types[] = {
 	[VK_BOOL] = BOOLOID,
 	[VK_JSONB] = JSONBOID,
 	[VK_TIMESTAMPTZ] = TIMESTAMPTZOID,
-	[VK_NAME] = NAMEOID
+	[VK_NAME] = NAMEOID,
+	[VK_ANY] = InvalidOid
 };
 
 #define F_REQUIRED	0x01		/* the relation must have a column for it */
@@ -104,6 +107,12 @@ static const Oid value_kind_types[] = {
 								 * on a relation other than the shipped table, bound
 								 * only when mapped explicitly (a platform's own
 								 * batch_id is not credimport's) */
+#define F_TENANT	0x40		/* the tenant column: never written by credimport
+								 * (its DEFAULT gives the caller's tenant, the
+								 * relation's policies check it); any type */
+
+/* every role's last field: the relation's tenant column */
+#define TENANT_FIELD {"tenant_id", VK_ANY, F_BOOKKEEPING | F_TENANT}
 
 typedef struct TargetFieldSpec
 {
@@ -124,6 +133,7 @@ static const TargetFieldSpec learner_fields[] = {
 	{"role", VK_TEXT, 0},
 	{"created_by_batch", VK_ID, F_BOOKKEEPING},
 	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
+	TENANT_FIELD,
 };
 
 static const TargetFieldSpec credit_type_fields[] = {
@@ -131,6 +141,7 @@ static const TargetFieldSpec credit_type_fields[] = {
 	{"code", VK_TEXT, F_REQUIRED | F_LOWER},
 	{"name", VK_TEXT, 0},
 	{"active", VK_BOOL, 0},
+	TENANT_FIELD,
 };
 
 static const TargetFieldSpec credit_fields[] = {
@@ -145,6 +156,7 @@ static const TargetFieldSpec credit_fields[] = {
 	{"user_editable", VK_BOOL, F_BOOKKEEPING},
 	{"batch_id", VK_ID, F_BOOKKEEPING},
 	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
+	TENANT_FIELD,
 };
 
 static const TargetFieldSpec credential_type_fields[] = {
@@ -153,6 +165,7 @@ static const TargetFieldSpec credential_type_fields[] = {
 	{"name", VK_TEXT, 0},
 	{"requires_expiration", VK_BOOL, 0},
 	{"active", VK_BOOL, 0},
+	TENANT_FIELD,
 };
 
 static const TargetFieldSpec credential_fields[] = {
@@ -169,6 +182,7 @@ static const TargetFieldSpec credential_fields[] = {
 	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 	{"approved_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 	{"approved_by", VK_NAME, F_BOOKKEEPING},
+	TENANT_FIELD,
 };
 
 static const TargetFieldSpec learner_link_fields[] = {
@@ -177,6 +191,7 @@ static const TargetFieldSpec learner_link_fields[] = {
 	{"relation", VK_TEXT, F_REQUIRED},
 	{"batch_id", VK_ID, F_BOOKKEEPING},
 	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
+	TENANT_FIELD,
 };
 
 static const TargetFieldSpec invitation_fields[] = {
@@ -185,6 +200,7 @@ static const TargetFieldSpec invitation_fields[] = {
 	{"token", VK_TEXT, F_REQUIRED},
 	{"created_at", VK_TIMESTAMPTZ, F_BOOKKEEPING},
 	{"sent_at", VK_TIMESTAMPTZ, 0},
+	TENANT_FIELD,
 };
 
 typedef struct TargetRoleSpec
@@ -418,14 +434,82 @@ find_column(TupleDesc desc, const char *name)
 	return NULL;
 }
 
+/* the expression under its binary-compatible relabelings */
+static Node *
+strip_relabel(Node *n)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	return n;
+}
+
+/* is the expression lower(column)? */
+static bool
+is_lower_of(Node *e, AttrNumber attnum)
+{
+	Node	   *arg;
+
+	e = strip_relabel(e);
+	if (e == NULL || !IsA(e, FuncExpr) || ((FuncExpr *) e)->funcid != F_LOWER_TEXT ||
+		list_length(((FuncExpr *) e)->args) != 1)
+		return false;
+	arg = strip_relabel(linitial(((FuncExpr *) e)->args));
+	return arg && IsA(arg, Var) && ((Var *) arg)->varattno == attnum;
+}
+
+/*
+ * The tenant column of a target (tenant > 0) as a column of a unique
+ * index: does it count as "within a tenant"?  The column itself, when it
+ * is NOT NULL or the index treats nulls as equal (else rows without a
+ * tenant would not be kept unique), or COALESCE(column, constants).
+ * k: the index's key attnum (0: expr, the expression).
+ */
+static bool
+index_tenant_part(Form_pg_index ix, AttrNumber k, Node *expr, AttrNumber tenant,
+				  bool tenant_notnull)
+{
+	CoalesceExpr *c;
+	ListCell   *lc;
+	bool		first = true;
+
+	if (tenant <= 0)
+		return false;
+	if (k != 0)
+		return k == tenant && (tenant_notnull || ix->indnullsnotdistinct);
+	expr = strip_relabel(expr);
+	if (expr == NULL || !IsA(expr, CoalesceExpr))
+		return false;
+	c = (CoalesceExpr *) expr;
+	if (list_length(c->args) < 2)
+		return false;
+	foreach(lc, c->args)
+	{
+		Node	   *a = strip_relabel(lfirst(lc));
+
+		if (first)
+		{
+			if (!a || !IsA(a, Var) || ((Var *) a)->varattno != tenant)
+				return false;
+			first = false;
+		}
+		else if (!a || !IsA(a, Const) || ((Const *) a)->constisnull)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Is there a unique index that keeps the column unique -- or, for a field
  * compared lower()ed, lower(column)?  (A unique index on lower(column) keeps
  * the column unique too; one on the column does not keep lower() unique.)
+ * With a tenant column (tenant > 0), an index on the column and the tenant
+ * column (index_tenant_part), in either order, keeps it unique within a
+ * tenant, which is what the loads need: a loader sees its tenant's rows.
  * Partial indexes keep nothing unique over the whole relation.
  */
 static bool
-unique_index_on(Relation rel, AttrNumber attnum, bool lower)
+unique_index_on(Relation rel, AttrNumber attnum, bool lower, AttrNumber tenant,
+				bool tenant_notnull)
 {
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -436,28 +520,36 @@ unique_index_on(Relation rel, AttrNumber attnum, bool lower)
 		Relation	ir = index_open(lfirst_oid(lc), AccessShareLock);
 		Form_pg_index ix = ir->rd_index;
 
-		if (ix->indisunique && ix->indisvalid && ix->indnkeyatts == 1 &&
+		CHECK_FOR_INTERRUPTS();
+		if (ix->indisunique && ix->indisvalid &&
+			(ix->indnkeyatts == 1 || (ix->indnkeyatts == 2 && tenant > 0)) &&
 			heap_attisnull(ir->rd_indextuple, Anum_pg_index_indpred, NULL))
 		{
-			if (ix->indkey.values[0] == attnum)
-				found = !lower;
-			else if (ix->indkey.values[0] == 0)
+			List	   *exprs = RelationGetIndexExpressions(ir);
+			ListCell   *ec = list_head(exprs);
+			bool		has_column = false;
+			bool		has_tenant = false;
+
+			for (int i = 0; i < ix->indnkeyatts; i++)
 			{
-				/* an expression: lower(column) keeps the column unique too */
-				List	   *exprs = RelationGetIndexExpressions(ir);
-				Node	   *e = exprs ? (Node *) linitial(exprs) : NULL;
+				AttrNumber	k = ix->indkey.values[i];
+				Node	   *e = NULL;
 
-				if (e && IsA(e, FuncExpr) && ((FuncExpr *) e)->funcid == F_LOWER_TEXT &&
-					list_length(((FuncExpr *) e)->args) == 1)
+				if (k == 0)
 				{
-					Node	   *arg = linitial(((FuncExpr *) e)->args);
-
-					while (arg && IsA(arg, RelabelType))
-						arg = (Node *) ((RelabelType *) arg)->arg;
-					if (arg && IsA(arg, Var) && ((Var *) arg)->varattno == attnum)
-						found = true;
+					if (ec == NULL)
+						break;
+					e = (Node *) lfirst(ec);
+					ec = lnext(exprs, ec);
 				}
+				if (!has_column &&
+					((k != 0 && k == attnum && !lower) || (k == 0 && is_lower_of(e, attnum))))
+					has_column = true;
+				else if (!has_tenant &&
+						 index_tenant_part(ix, k, e, tenant, tenant_notnull))
+					has_tenant = true;
 			}
+			found = has_column && (ix->indnkeyatts == 1 || has_tenant);
 		}
 		index_close(ir, AccessShareLock);
 		if (found)
@@ -483,6 +575,7 @@ column_can_hold(ValueKind kind, Oid type)
 	switch (kind)
 	{
 		case VK_KEY:
+		case VK_ANY:
 			return true;
 		case VK_ID:
 			return is_integer_type(base);
@@ -521,10 +614,12 @@ field_type_detail(const TargetFieldSpec *fs, Oid type)
  * Is the row key unique: a unique index (or primary key) on exactly the key
  * column -- or, on a partitioned table or a partition, on the key and
  * partition key columns (of the relation and of its ancestors), which is
- * all PostgreSQL allows there.  Partial and invalid indexes do not count.
+ * all PostgreSQL allows there; with a tenant column (tenant > 0), the
+ * tenant column may be one of them too (index_tenant_part): a loader finds
+ * the rows of its tenant.  Partial and invalid indexes do not count.
  */
 static bool
-key_unique_on(Relation rel, AttrNumber keyattnum)
+key_unique_on(Relation rel, AttrNumber keyattnum, AttrNumber tenant, bool tenant_notnull)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	bool	   *allowed = palloc0(sizeof(bool) * (desc->natts + 1));
@@ -569,15 +664,25 @@ key_unique_on(Relation rel, AttrNumber keyattnum)
 		if (ix->indisunique && ix->indisvalid &&
 			heap_attisnull(ir->rd_indextuple, Anum_pg_index_indpred, NULL))
 		{
+			List	   *exprs = RelationGetIndexExpressions(ir);
+			ListCell   *ec = list_head(exprs);
 			bool		has_key = false;
 			bool		ok = true;
 
 			for (int i = 0; i < ix->indnkeyatts && ok; i++)
 			{
 				AttrNumber	k = ix->indkey.values[i];
+				Node	   *e = NULL;
 
+				if (k == 0 && ec != NULL)
+				{
+					e = (Node *) lfirst(ec);
+					ec = lnext(exprs, ec);
+				}
 				if (k == keyattnum)
 					has_key = true;
+				else if (index_tenant_part(ix, k, e, tenant, tenant_notnull))
+					continue;	/* unique within a tenant */
 				else if (k <= 0 || k > desc->natts || !allowed[k])
 					ok = false;
 			}
@@ -627,6 +732,10 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 	JsonbValue *active_value = NULL;
 	char		relkind;
 	List	   *not_unique = NIL;	/* match fields nothing keeps unique */
+	List	   *match_fields = NIL; /* match fields the relation has */
+	AttrNumber	tenant_attnum = 0;	/* the tenant column, if any */
+	bool		tenant_notnull = false;
+	ListCell   *lc;
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
@@ -829,11 +938,47 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 						 errhint("A column that is set when a learner is not active goes in {\"active\": {\"unless\": [\"%s\"]}}.",
 								 tf->column) : 0));
 		}
-		if (notices && (fs->flags & F_MATCH) &&
-			((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-			 !unique_index_on(rel, a->attnum, (fs->flags & F_LOWER) != 0)))
+		if (fs->flags & F_TENANT)
+		{
+			tf->tenant = true;
+			tenant_attnum = a->attnum;
+			tenant_notnull = a->attnotnull;
+
+			/*
+			 * credimport never writes it: the default gives each row the
+			 * caller's tenant.  (A generated column cannot: its expression
+			 * is immutable.)  Types are only read: no default needed.
+			 */
+			if (strict && rs->written && (!a->atthasdef || a->attgenerated != '\0'))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						 errmsg("target \"%s\": tenant column \"%s\" of relation %s has no default",
+								rolename, tf->column, t->qualname),
+						 errdetail("credimport never writes a value into the tenant column: each %s row it inserts takes the caller's tenant from the column's default, and the relation's row-level security policies check it.",
+								   rs->what),
+						 errhint("Give it one: ALTER %s %s ALTER COLUMN %s SET DEFAULT credimport.current_tenant()%s%s.",
+								 relkind == RELKIND_VIEW ? "VIEW" :
+								 relkind == RELKIND_FOREIGN_TABLE ? "FOREIGN TABLE" : "TABLE",
+								 t->qualname, quote_identifier(tf->column),
+								 is_text_type(getBaseType(a->atttypid)) ? "" : "::",
+								 is_text_type(getBaseType(a->atttypid)) ? "" :
+								 format_type_be(a->atttypid))));
+		}
+		if (notices && (fs->flags & F_MATCH))
+			match_fields = lappend_int(match_fields, f);
+	}
+
+	/* the match keys nothing keeps unique (within a tenant) */
+	foreach(lc, match_fields)
+	{
+		int			f = lfirst_int(lc);
+
+		if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
+			!unique_index_on(rel, t->fields[f].attnum, (rs->fields[f].flags & F_LOWER) != 0,
+							 tenant_attnum, tenant_notnull))
 			not_unique = lappend_int(not_unique, f);
 	}
+	list_free(match_fields);
 
 	/* "active": a column, {"unless": [columns]}, or nothing */
 	{
@@ -1005,7 +1150,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 			relkind == RELKIND_MATVIEW)
 		{
-			if (kf->column != NULL && !key_unique_on(rel, kf->attnum))
+			if (kf->column != NULL && !key_unique_on(rel, kf->attnum, tenant_attnum, tenant_notnull))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 						 errmsg("target \"%s\": nothing keeps the key column \"%s\" of relation %s unique",
@@ -1046,8 +1191,6 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 
 	/* the configuration is valid: now say what it leaves to the loads */
 	{
-		ListCell   *lc;
-
 		foreach(lc, not_unique)
 		{
 			const TargetField *tf = &t->fields[lfirst_int(lc)];
@@ -1395,6 +1538,14 @@ target_sql_resolve(const Target *t, const char *key_field, bool lower, const cha
 	return s.data;
 }
 
+int
+target_lookup_chunk(const Target *t)
+{
+	if (check_enable_rls(t->relid, InvalidOid, true) == RLS_ENABLED)
+		return 1000000;
+	return 0;
+}
+
 char *
 target_sql_load_all(const Target *t, const char *key_field, bool lower, const char *extra_field)
 {
@@ -1403,6 +1554,16 @@ target_sql_load_all(const Target *t, const char *key_field, bool lower, const ch
 
 	initStringInfo(&s);
 	append_directory_select(&s, t, kf, lower, extra_field);
+	/*
+	 * A tenant's own type before a shared one (no tenant) of the same code:
+	 * the first row of a key is the one a load uses.
+	 */
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+		{
+			appendStringInfo(&s, " ORDER BY t.%s IS NULL", quote_identifier(t->fields[i].column));
+			break;
+		}
 	return s.data;
 }
 
@@ -1483,6 +1644,9 @@ target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fi
 	{
 		const TargetField *tf = target_need(t, fields[i]);
 
+		if (tf->tenant)
+			elog(ERROR, "credimport: the tenant column of target \"%s\" is never written",
+				 target_role_names[t->role]);
 		if (i > 0)
 			appendStringInfoString(&s, ", ");
 		appendStringInfo(&s, "%s = ", quote_identifier(tf->column));
@@ -1624,6 +1788,9 @@ target_sql_insert(const Target *t, int nfields, const char *const *fields,
 					 errmsg("target %s has no column for field \"%s\"", t->qualname, fields[i]),
 					 errhint("Map the field with credimport_set_target('%s', ...).",
 							 target_role_names[t->role])));
+		if (tf->tenant)
+			elog(ERROR, "credimport: the tenant column of target \"%s\" is never written",
+				 target_role_names[t->role]);
 		columns[i] = tf->column;
 		coltypes[i] = tf->type;
 		if (tf->generated_always)
@@ -1677,11 +1844,22 @@ qcol(const Target *t, const char *field)
 	return quote_identifier(target_need(t, field)->column);
 }
 
-char *
-target_sql_delete_by_field(const Target *t, const char *field)
+/* " AND t.<tenant column> is the batch's tenant ($param)", where the target maps one */
+static const char *
+tenant_filter(const Target *t, int param)
 {
-	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
-					t->qualname, qcol(t, field));
+	for (int i = 0; param > 0 && i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
+							quote_identifier(t->fields[i].column), param);
+	return "";
+}
+
+char *
+target_sql_delete_by_field(const Target *t, const char *field, int tenant_param)
+{
+	return psprintf("DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
+					t->qualname, qcol(t, field), tenant_filter(t, tenant_param));
 }
 
 char *
@@ -1704,13 +1882,13 @@ target_sql_delete_by_any(const Target *t, const char *const *fields, int nfields
 }
 
 char *
-target_sql_keys_by_field(const Target *t, const char *field)
+target_sql_keys_by_field(const Target *t, const char *field, int tenant_param)
 {
 	if (t->key == NULL)
 		elog(ERROR, "credimport: target \"%s\" has no row key", target_role_names[t->role]);
 	return psprintf("SELECT pg_catalog.array_agg(t.%s::pg_catalog.int8) FROM %s t "
-					"WHERE t.%s OPERATOR(pg_catalog.=) $1",
-					qcol(t, t->key), t->qualname, qcol(t, field));
+					"WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
+					qcol(t, t->key), t->qualname, qcol(t, field), tenant_filter(t, tenant_param));
 }
 
 char *
@@ -1770,7 +1948,7 @@ target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, 
 }
 
 char *
-target_sql_approve(const Target *t, Oid prov_key_type)
+target_sql_approve(const Target *t, Oid prov_key_type, int tenant_param)
 {
 	const char *status_col = qcol(t, "status");
 	StringInfoData s;
@@ -1790,7 +1968,8 @@ target_sql_approve(const Target *t, Oid prov_key_type)
 						 prov_keys_param(1, prov_key_type), qcol(t, t->key));
 	}
 	else
-		appendStringInfo(&s, " WHERE t.%s OPERATOR(pg_catalog.=) $1", qcol(t, "batch_id"));
+		appendStringInfo(&s, " WHERE t.%s OPERATOR(pg_catalog.=) $1%s", qcol(t, "batch_id"),
+						 tenant_filter(t, tenant_param));
 	appendStringInfo(&s, " AND t.%s OPERATOR(pg_catalog.=) 'pending'", status_col);
 	return s.data;
 }
@@ -1861,6 +2040,90 @@ target_sql_credential_expiring(const Target *c, const Target *ty, const Target *
  */
 
 /*
+ * Is tenancy on: does the table credimport.tenant (1.6) exist and have a
+ * row?  Read with a plain heap scan, like the configuration: the answer
+ * does not depend on what the caller may see of it.
+ */
+#define TENANT_TABLE "tenant"
+
+static bool
+tenancy_on(void)
+{
+	Oid			nsp = get_namespace_oid(CREDIMPORT_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(TENANT_TABLE, nsp) : InvalidOid;
+	Relation	rel;
+	TableScanDesc scan;
+	Snapshot	snap;
+	bool		any;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	snap = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	any = heap_getnext(scan, ForwardScanDirection) != NULL;
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return any;
+}
+
+/*
+ * With tenancy on, what a target leaves open: a table without row-level
+ * security (its rows are every tenant's, for every loader; a type table
+ * without a tenant column is shared by all tenants: nothing to say), and a
+ * written role without a tenant column.  A view says nothing: its policies
+ * are its tables'.
+ */
+static void
+tenancy_notices(const TargetPriv *tp)
+{
+	const Target *t = &tp->pub;
+	const TargetRoleSpec *rs = &role_specs[t->role];
+	const char *rolename = target_role_names[t->role];
+	const TargetField *tf = target_field(t, "tenant_id");
+	bool		has_tenant = tf != NULL && tf->column != NULL;
+
+	if ((t->relkind == RELKIND_RELATION || t->relkind == RELKIND_PARTITIONED_TABLE) &&
+		(rs->written || has_tenant))
+	{
+		Relation	rel = relation_open(t->relid, AccessShareLock);
+		bool		rls = rel->rd_rel->relrowsecurity;
+
+		relation_close(rel, AccessShareLock);
+		if (!rls && has_tenant)
+		{
+			const char *col = quote_identifier(tf->column);
+			/* the tenants as an array of the column's type: the index serves */
+			const char *arr = format_type_be(OidIsValid(get_array_type(tf->type)) ?
+											 get_array_type(tf->type) : TEXTARRAYOID);
+
+			ereport(NOTICE,
+					(errmsg("target \"%s\": row-level security is not enabled on %s",
+							rolename, t->qualname),
+					 errdetail("Tenancy is on: the loaders of every tenant will see and change every tenant's rows of it."),
+					 errhint("Enable it, with a policy on the tenant column: ALTER TABLE %s ENABLE ROW LEVEL SECURITY; "
+							 "CREATE POLICY tenant_rows ON %s USING (%s = ANY ((SELECT credimport.caller_tenants())::%s)) "
+							 "WITH CHECK (%s = ANY ((SELECT credimport.caller_tenants())::%s)).",
+							 t->qualname, t->qualname, col, arr, col, arr)));
+		}
+		else if (!rls)
+			ereport(NOTICE,
+					(errmsg("target \"%s\": row-level security is not enabled on %s",
+							rolename, t->qualname),
+					 errdetail("Tenancy is on: the loaders of every tenant will see and change every tenant's rows of it."),
+					 errhint("Give it a tenant column with DEFAULT credimport.current_tenant(), map it ({\"tenant_id\": \"column\"}), "
+							 "and enable row-level security with a policy on it.")));
+	}
+	if (rs->written && !has_tenant)
+		ereport(NOTICE,
+				(errmsg("target \"%s\": relation %s has no tenant column", rolename, t->qualname),
+				 errdetail("Tenancy is on, but the %s rows credimport writes into it will belong to no tenant.",
+						   rs->what),
+				 errhint("Map the relation's tenant column, a column with DEFAULT credimport.current_tenant(): {\"tenant_id\": \"column\"}.")));
+}
+
+/*
  * credimport_set_target(role text, relation regclass, columns jsonb) and,
  * with one argument, credimport_reset_target(role text).
  */
@@ -1917,6 +2180,7 @@ set_or_reset_target(PG_FUNCTION_ARGS, bool reset)
 	{
 		Oid			relid;
 		Jsonb	   *columns;
+		TargetPriv *tp;
 		AclResult	acl;
 		Datum		values[3];
 		Oid			types[3] = {TEXTOID, REGCLASSOID, JSONBOID};
@@ -1949,7 +2213,9 @@ set_or_reset_target(PG_FUNCTION_ARGS, bool reset)
 							   role_specs[role].what)));
 		}
 
-		(void) target_resolve(role, relid, columns, true, true);
+		tp = target_resolve(role, relid, columns, true, true);
+		if (tenancy_on())
+			tenancy_notices(tp);
 
 		values[0] = CStringGetTextDatum(rolename);
 		values[1] = ObjectIdGetDatum(relid);

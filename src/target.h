@@ -46,6 +46,8 @@ typedef struct TargetField
 	bool		has_default;	/* default, identity, serial or generated */
 	bool		generated_always;	/* identity ALWAYS or stored generated */
 	Oid			basetype;		/* getBaseType(type): the type under its domains */
+	bool		tenant;			/* the tenant column: never written by credimport
+								 * (its DEFAULT gives the caller's tenant) */
 } TargetField;
 
 /*
@@ -107,6 +109,15 @@ extern const TargetField *target_need(const Target *t, const char *field);
  */
 extern char *target_sql_resolve(const Target *t, const char *key_field, bool lower,
 								const char *extra_field);
+/*
+ * How many keys to look up per query (dir_resolve): 10,000 (0) where an
+ * index can serve the lookup; all of them at once where row-level security
+ * applies to the caller, because then PostgreSQL uses no index for a
+ * lookup through a function that is not leakproof (lower(email)): each
+ * query reads the whole relation, so the fewer the better.
+ */
+extern int	target_lookup_chunk(const Target *t);
+
 /* the same without the parameter: every row (small tables: types) */
 extern char *target_sql_load_all(const Target *t, const char *key_field, bool lower,
 								 const char *extra_field);
@@ -162,8 +173,15 @@ extern char *target_sql_insert_own(const char *table, int ncols, const char *con
 
 /* ---- revert, approve, the expiring-credentials view -------------------- */
 
+/*
+ * The statements below that find a batch's rows by a batch column take the
+ * batch's tenant as parameter $tenant_param (text; '' for no tenant): where
+ * the target maps a tenant column, only rows of that tenant are the
+ * batch's (a row of another tenant naming the batch is not).
+ */
+
 /* DELETE the rows whose field equals $1 (int8): a batch column */
-extern char *target_sql_delete_by_field(const Target *t, const char *field);
+extern char *target_sql_delete_by_field(const Target *t, const char *field, int tenant_param);
 
 /*
  * DELETE the rows any of whose fields (those mapped) is one of $1 (int8[]);
@@ -172,7 +190,7 @@ extern char *target_sql_delete_by_field(const Target *t, const char *field);
 extern char *target_sql_delete_by_any(const Target *t, const char *const *fields, int nfields);
 
 /* SELECT array_agg(key::int8) of the rows whose field equals $1 (int8) */
-extern char *target_sql_keys_by_field(const Target *t, const char *field);
+extern char *target_sql_keys_by_field(const Target *t, const char *field, int tenant_param);
 
 /*
  * In a relation provenance recorded (relid, its key column, of key_type):
@@ -205,7 +223,7 @@ extern char *target_sql_not_held(const Target *t, TargetHold how, const char *co
  * one of $1 (text[] of prov_key_type, the keys provenance recorded), or,
  * when prov_key_type is InvalidOid, whose batch column equals $1 (int8).
  */
-extern char *target_sql_approve(const Target *t, Oid prov_key_type);
+extern char *target_sql_approve(const Target *t, Oid prov_key_type, int tenant_param);
 
 /* the rows of credimport.credential_expiring, from the three targets */
 extern char *target_sql_credential_expiring(const Target *c, const Target *ty, const Target *l);

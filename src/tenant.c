@@ -24,7 +24,11 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "storage/lmgr.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
@@ -105,6 +109,8 @@ tenant_relation(void)
  * statement's snapshot, bypassing row-level security: only the caller's
  * own tenants ever leave this module.
  */
+static bool map_latest = false;	/* read the next mapping with the latest snapshot */
+
 static void
 map_load(void)
 {
@@ -131,7 +137,7 @@ map_load(void)
 		att_role = attnameAttNum(rel, "role", false);
 		if (att_name <= 0 || att_role <= 0)
 			elog(ERROR, "credimport: table credimport.tenant lacks its columns");
-		snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
+		snap = (ActiveSnapshotSet() && !map_latest) ? GetActiveSnapshot() : GetLatestSnapshot();
 		snap = RegisterSnapshot(snap);
 		map_entries = MemoryContextAlloc(tenant_cxt, sizeof(TenantEntry) * cap);
 		slot = table_slot_create(rel, NULL);
@@ -162,6 +168,7 @@ map_load(void)
 	}
 	map_lxid = MyProc->lxid;
 	map_valid = true;
+	map_latest = false;
 }
 
 static int
@@ -183,7 +190,9 @@ tenants_of(Oid roleid, int *n)
 		*n = user_n;
 		return user_tenants;
 	}
-	names = MemoryContextAlloc(tenant_cxt, sizeof(char *) * Max(map_n, 1));
+	/* the current user's are kept; another role's are the caller's */
+	names = MemoryContextAlloc(roleid == GetUserId() ? tenant_cxt : CurrentMemoryContext,
+							   sizeof(char *) * Max(map_n, 1));
 	for (int i = 0; i < map_n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -201,6 +210,26 @@ tenants_of(Oid roleid, int *n)
 	}
 	*n = k;
 	return names;
+}
+
+const char *
+tenant_recheck(const char *before)
+{
+	const char *now;
+
+	AcceptInvalidationMessages();
+	map_valid = false;
+	map_latest = true;
+	now = tenant_current();
+	if ((now == NULL) != (before == NULL) || (now && strcmp(now, before) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of credimport tenants"),
+				 errdetail("The load started as %s%s%s and would now write for %s%s%s.",
+						   before ? "tenant \"" : "", before ? before : "no tenant", before ? "\"" : "",
+						   now ? "tenant \"" : "", now ? now : "no tenant", now ? "\"" : ""),
+				 errhint("Retry the transaction.")));
+	return now;
 }
 
 bool
@@ -256,16 +285,113 @@ tenant_admits(Oid roleid, const char *tenant)
 	return false;
 }
 
-int64
-tenant_lock_key(const char *tenant)
+/*
+ * The lock class of tenants' writes: "cred", an OID no catalog has, so that
+ * no SQL command (they lock objects of catalogs) and no advisory lock can
+ * ever take one of these locks.
+ */
+#define TENANT_LOCK_CLASS ((Oid) 0x63726564)
+
+static Oid
+tenant_lock_objid(const char *tenant)
 {
 	uint32		h;
 
 	if (tenant == NULL)
-		return CREDIMPORT_LOCK_KEY;
+		return 0;
 	h = hash_bytes((const unsigned char *) tenant, strlen(tenant));
-	/* same high half as the database-wide key ("cred"), the tenant's hash below */
-	return (int64) ((((uint64) CREDIMPORT_LOCK_KEY) & UINT64CONST(0xFFFFFFFF00000000)) | h);
+	return h == 0 ? 1 : h;		/* 0 is the database's (tenancy off) */
+}
+
+bool
+tenant_lock(const char *tenant, bool dontwait)
+{
+	Oid			objid = tenant_lock_objid(tenant);
+
+	if (dontwait)
+		return ConditionalLockDatabaseObject(TENANT_LOCK_CLASS, objid, 0, ExclusiveLock);
+	LockDatabaseObject(TENANT_LOCK_CLASS, objid, 0, ExclusiveLock);
+	return true;
+}
+
+/* the shipped tables whose row-level security is enabled when tenancy turns on */
+static const char *const shipped_rls_tables[] = {
+	"learner", "credit", "credit_type", "credential_type", "learner_link"
+};
+
+static bool
+rel_rowsecurity(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		on;
+
+	if (!HeapTupleIsValid(tp))
+		return true;			/* gone: nothing to protect */
+	on = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
+	ReleaseSysCache(tp);
+	return on;
+}
+
+void
+tenant_check_shipped_rls(void)
+{
+	Oid			nsp;
+
+	if (!tenancy_on())
+		return;
+	nsp = get_namespace_oid("credimport", false);
+	for (int i = 0; i < lengthof(shipped_rls_tables); i++)
+	{
+		Oid			relid = get_relname_relid(shipped_rls_tables[i], nsp);
+
+		if (OidIsValid(relid) && !rel_rowsecurity(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("row-level security is off on credimport.%s while tenancy is on",
+							shipped_rls_tables[i]),
+					 errdetail("Without it every tenant's role would see every tenant's rows of it."),
+					 errhint("ALTER TABLE credimport.%s ENABLE ROW LEVEL SECURITY;", shipped_rls_tables[i])));
+	}
+}
+
+/*
+ * Tenancy turns on: enable row-level security on the shipped tables that
+ * have it off (the update to 1.6 leaves them as they were, so that a
+ * database of one organization keeps its plans), as their owner.  Their
+ * tenant policies are in place already.
+ */
+static void
+enable_shipped_rls(void)
+{
+	Oid			nsp = get_namespace_oid("credimport", false);
+
+	SPI_connect();
+	for (int i = 0; i < lengthof(shipped_rls_tables); i++)
+	{
+		Oid			relid = get_relname_relid(shipped_rls_tables[i], nsp);
+		HeapTuple	tp;
+		Oid			owner;
+		Oid			saved_uid;
+		int			saved_ctx;
+		int			ret;
+
+		if (!OidIsValid(relid) || rel_rowsecurity(relid))
+			continue;
+		tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (!HeapTupleIsValid(tp))
+			continue;
+		owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+		ReleaseSysCache(tp);
+		GetUserIdAndSecContext(&saved_uid, &saved_ctx);
+		SetUserIdAndSecContext(owner, saved_ctx | SECURITY_LOCAL_USERID_CHANGE);
+		ret = SPI_execute(psprintf("ALTER TABLE credimport.%s ENABLE ROW LEVEL SECURITY",
+								   quote_identifier(shipped_rls_tables[i])), false, 0);
+		SetUserIdAndSecContext(saved_uid, saved_ctx);
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "credimport: could not enable row-level security on credimport.%s",
+				 shipped_rls_tables[i]);
+	}
+	SPI_finish();
 }
 
 /* ---------------- SQL ---------------- */
@@ -303,16 +429,59 @@ credimport_caller_tenants(PG_FUNCTION_ARGS)
 }
 
 /*
- * Statement trigger on credimport.tenant: every backend drops its cached
- * mapping when the change commits (this one at its next command).
+ * Trigger on credimport.tenant (AFTER INSERT, UPDATE or DELETE of each row,
+ * BEFORE TRUNCATE): a tenant is created or dropped only while no load
+ * writes for it -- nor, for a tenant created, for the database with
+ * tenancy off -- so that no load writes rows for a tenant whose lock it
+ * does not hold (a load that waited sees the change and fails with a
+ * serialization error).  The first tenant enables row-level security on
+ * the shipped tables.  Every backend drops its cached mapping when the
+ * change commits (this one at its next command).
  */
 Datum
 credimport_tenant_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	ret = NULL;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "credimport: tenant_changed() must be called as a trigger");
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
-	return PointerGetDatum(NULL);
+	rel = td->tg_relation;
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
+		/* every tenant goes: wait for every tenant's loads */
+		map_load();
+		for (int i = 0; i < map_n; i++)
+			tenant_lock(map_entries[i].name, false);
+	}
+	else if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
+	{
+		AttrNumber	att = attnameAttNum(rel, "tenant", false);
+		bool		isnull;
+		Datum		d;
+
+		if (TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		{
+			HeapTuple	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+
+			tenant_lock(NULL, false);
+			d = heap_getattr(newtup, att, RelationGetDescr(rel), &isnull);
+			if (!isnull)
+				tenant_lock(TextDatumGetCString(d), false);
+			ret = newtup;
+		}
+		if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		{
+			d = heap_getattr(td->tg_trigtuple, att, RelationGetDescr(rel), &isnull);
+			if (!isnull)
+				tenant_lock(TextDatumGetCString(d), false);
+			if (ret == NULL)
+				ret = td->tg_trigtuple;
+		}
+		if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+			enable_shipped_rls();
+	}
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
+	return PointerGetDatum(ret);
 }

@@ -23,14 +23,29 @@ extern bool tenancy_on(void);
  */
 extern const char *tenant_current(void);
 
+/*
+ * After waiting for the tenant's lock: the tenant again, from the latest
+ * mapping; a serialization failure when it is no longer `before` (tenants
+ * were created or dropped while the load waited).
+ */
+extern const char *tenant_recheck(const char *before);
+
 /* may the user act on rows of this tenant?  (always, when tenancy is off) */
 extern bool tenant_admits(Oid roleid, const char *tenant);
 
 /*
- * The advisory lock key of a tenant's writes: loads and reverts of one
- * tenant serialise, those of different tenants do not.  NULL (tenancy off)
- * gives the one key of the whole database.
+ * Lock out the other writers of a tenant (NULL: of the database while
+ * tenancy is off) for the rest of the transaction.  The lock is an object
+ * lock of a class no catalog has, which no SQL command can take: no role
+ * can hold a tenant's lock to make its loads wait.  Returns false when
+ * dontwait and another transaction holds it.
  */
-extern int64 tenant_lock_key(const char *tenant);
+extern bool tenant_lock(const char *tenant, bool dontwait);
+
+/*
+ * Is tenancy on while row-level security is off on one of the shipped
+ * tables it protects?  An error naming the table (a load refuses to run).
+ */
+extern void tenant_check_shipped_rls(void);
 
 #endif							/* CREDIMPORT_TENANT_H */

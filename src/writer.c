@@ -914,6 +914,8 @@ tw_begin_target(const Target *t, int nfields, const char *const *fields, const O
 					 errmsg("target %s has no column for field \"%s\"", t->qualname, fields[c]),
 					 errhint("Map the field with credimport_set_target('%s', ...).",
 							 target_role_names[t->role])));
+		if (f->tenant)
+			elog(ERROR, "credimport: the tenant column of target %s is never written", t->qualname);
 		columns[c] = f->column;
 	}
 	if (t->key)
