@@ -59,6 +59,7 @@
 #include "utils/timestamp.h"
 
 #include "target.h"
+#include "tenant.h"
 
 /* ---------------------------------------------------------------------------
  * The contracts, declared once
@@ -1543,6 +1544,16 @@ target_sql_resolve(const Target *t, const char *key_field, bool lower, const cha
 	return s.data;
 }
 
+/* the relation's tenant column (unquoted), or NULL when the target maps none */
+static const char *
+tenant_column(const Target *t)
+{
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return t->fields[i].column;
+	return NULL;
+}
+
 int
 target_lookup_chunk(const Target *t)
 {
@@ -1563,12 +1574,8 @@ target_sql_load_all(const Target *t, const char *key_field, bool lower, const ch
 	 * A tenant's own type before a shared one (no tenant) of the same code:
 	 * the first row of a key is the one a load uses.
 	 */
-	for (int i = 0; i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL)
-		{
-			appendStringInfo(&s, " ORDER BY t.%s IS NULL", quote_identifier(t->fields[i].column));
-			break;
-		}
+	if (tenant_column(t) != NULL)
+		appendStringInfo(&s, " ORDER BY t.%s IS NULL", quote_identifier(tenant_column(t)));
 	return s.data;
 }
 
@@ -1853,11 +1860,12 @@ qcol(const Target *t, const char *field)
 static const char *
 tenant_filter(const Target *t, int param)
 {
-	for (int i = 0; param > 0 && i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL)
-			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
-							quote_identifier(t->fields[i].column), param);
-	return "";
+	const char *col = param > 0 ? tenant_column(t) : NULL;
+
+	if (col == NULL)
+		return "";
+	return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
+					quote_identifier(col), param);
 }
 
 char *
@@ -2063,34 +2071,6 @@ target_sql_credential_expiring(const Target *c, const Target *ty, const Target *
  * ---------------------------------------------------------------------------
  */
 
-/*
- * Is tenancy on: does the table credimport.tenant (1.6) exist and have a
- * row?  Read with a plain heap scan, like the configuration: the answer
- * does not depend on what the caller may see of it.
- */
-#define TENANT_TABLE "tenant"
-
-static bool
-tenancy_on(void)
-{
-	Oid			nsp = get_namespace_oid(CREDIMPORT_SCHEMA, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(TENANT_TABLE, nsp) : InvalidOid;
-	Relation	rel;
-	TableScanDesc scan;
-	Snapshot	snap;
-	bool		any;
-
-	if (!OidIsValid(relid))
-		return false;
-	rel = table_open(relid, AccessShareLock);
-	snap = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
-	scan = table_beginscan(rel, snap, 0, NULL);
-	any = heap_getnext(scan, ForwardScanDirection) != NULL;
-	table_endscan(scan);
-	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
-	return any;
-}
 
 /*
  * With tenancy on, what a target leaves open: a table without row-level
