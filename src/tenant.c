@@ -662,11 +662,10 @@ mirror_check(void)
 	Oid			saved_uid;
 	int			saved_ctx;
 	const char *diff = NULL;
-
 	int			n_here = 0;
 
 	/* (a tenant whose role was dropped is mapped to nobody, on both sides) */
-	for (int i = 0; i < n_here; i++)
+	for (int i = 0; i < map_n; i++)
 	{
 		here[n_here].tenant = map_entries[i].name;
 		here[n_here].role = GetUserNameFromId(map_entries[i].role, true);
