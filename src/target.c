@@ -1937,6 +1937,17 @@ target_sql_delete_rel_text_keys(TargetRole role, Oid relid, const char *key_colu
 					quote_identifier(key_column), rel_tenant_filter(role, relid, tenant_param));
 }
 
+/*
+ * Written as a set difference -- the candidates EXCEPT the learners some
+ * row names, each side of the UNION a plain scan of the target filtered by
+ * = ANY ($2) -- never as a subquery correlated with unnest(): Citus cannot
+ * plan that against a distributed table ("correlated subqueries are not
+ * supported when the FROM clause contains a set returning function"); the
+ * difference is planned there with the target's part pulled to the
+ * coordinator, and on one node gives the same learners.  (The caller
+ * sorts the result; EXCEPT's removal of duplicates is harmless: the
+ * candidates are keys.)
+ */
 char *
 target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, int nfields)
 {
@@ -1944,37 +1955,37 @@ target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, 
 	bool		any = false;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM pg_catalog.unnest($2) AS lr(k) "
-					 "WHERE NOT EXISTS (SELECT FROM %s h WHERE ", t->qualname);
+	appendStringInfoString(&s, "SELECT pg_catalog.array_agg(lr.k) FROM "
+						   "(SELECT pg_catalog.unnest($2) EXCEPT (");
 	if (how == TH_LINKS_TO_OTHERS)
 	{
 		const char *l = qcol(t, "learner_id");
 		const char *r = qcol(t, "related_learner_id");
 
-		appendStringInfo(&s, "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
-						 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
-						 l, r, r, l);
+		/* tied to one not in $3: the other end is not one of them (or is NULL) */
+		appendStringInfo(&s, "SELECT h.%s::pg_catalog.int8 FROM %s h WHERE h.%s OPERATOR(pg_catalog.=) ANY ($2) "
+						 "AND NOT COALESCE(h.%s OPERATOR(pg_catalog.=) ANY ($3), false) "
+						 "UNION ALL "
+						 "SELECT h.%s::pg_catalog.int8 FROM %s h WHERE h.%s OPERATOR(pg_catalog.=) ANY ($2) "
+						 "AND NOT COALESCE(h.%s OPERATOR(pg_catalog.=) ANY ($3), false)",
+						 l, t->qualname, l, r, r, t->qualname, r, l);
 	}
 	else
 	{
-		appendStringInfoChar(&s, '(');
 		for (int i = 0; i < nfields; i++)
 		{
 			if (!target_has(t, fields[i]))
 				continue;
-			appendStringInfo(&s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "",
-							 qcol(t, fields[i]));
+			appendStringInfo(&s, "%sSELECT h.%s::pg_catalog.int8 FROM %s h WHERE h.%s OPERATOR(pg_catalog.=) ANY ($2)",
+							 any ? " UNION ALL " : "", qcol(t, fields[i]), t->qualname, qcol(t, fields[i]));
+			if (how == TH_FIELDS_OF_OTHERS && target_has(t, "batch_id"))
+				appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", qcol(t, "batch_id"));
 			any = true;
 		}
 		if (!any)
 			return NULL;
-		appendStringInfoChar(&s, ')');
-		if (how == TH_FIELDS_OF_OTHERS && target_has(t, "batch_id"))
-			appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", qcol(t, "batch_id"));
-		appendStringInfoChar(&s, ')');
 	}
+	appendStringInfoString(&s, ")) AS lr(k)");
 	return s.data;
 }
 
