@@ -130,7 +130,7 @@ while kill -0 $bpid 2>/dev/null; do
 done
 wait $bpid; brc=$?
 echo "globex's load while acme's is open: $(tr '\n' ' ' <"$out/b.out")"
-[ $brc -eq 0 ] && grep -q '^loaded|500$' "$out/b.out" || bad "globex's load did not complete: $(cat "$out/b.out")"
+[ $brc -eq 0 ] && grep -q '^imported|500$' "$out/b.out" || bad "globex's load did not complete: $(cat "$out/b.out")"
 [ -z "$maxw" ] || bad "lock waits on the nodes during globex's load:$maxw"
 [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ti_load_a_done' AND xact_start IS NOT NULL")" = 1 ] \
 	|| bad "acme's transaction was no longer open when globex's load completed"
