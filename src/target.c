@@ -1640,6 +1640,28 @@ append_update_value(StringInfo s, const TargetField *tf, char mode, int i)
 	}
 }
 
+/*
+ * " AND t.<tenant column> = '<the caller's tenant>'" while tenancy is on,
+ * for the statements a load runs by row key (the rows are the caller's
+ * tenant's anyway): on Citus, with the distribution column equal to a
+ * constant, the statement goes to that tenant's shard only, instead of
+ * locking every shard and waiting for the other tenants' loads.
+ */
+static const char *
+tenant_route(const Target *t)
+{
+	const char *col = tenant_column(t);
+	const char *tenant;
+
+	if (col == NULL || (tenant = tenant_sole()) == NULL)
+		return "";
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s OPERATOR(pg_catalog.=) %s::%s", quote_identifier(col),
+							quote_literal_cstr(tenant), format_type_be_qualified(t->fields[i].type));
+	return "";
+}
+
 char *
 target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fields,
 				  const Oid *types, const char *modes, bool changed_only, bool returning)
@@ -1677,6 +1699,7 @@ target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fi
 	appendStringInfoString(&s, ") WHERE ");
 	append_col(&s, "t", kf);
 	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	appendStringInfoString(&s, tenant_route(t));
 	if (changed_only && nset > 0)
 	{
 		appendStringInfoString(&s, " AND (");
@@ -1717,6 +1740,7 @@ target_sql_delete(const Target *t, Oid key_type)
 	appendStringInfoString(&s, ") AS u(k) WHERE ");
 	append_col(&s, "t", kf);
 	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	appendStringInfoString(&s, tenant_route(t));
 	return s.data;
 }
 
