@@ -1888,8 +1888,22 @@ tenant_filter(const Target *t, int param)
 
 	if (col == NULL)
 		return "";
-	return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
-					quote_identifier(col), param);
+	if (!tenancy_on())
+		return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
+						quote_identifier(col), param);
+	/*
+	 * Tenancy on: also the column equal to the tenant (implied), so that
+	 * Citus sends the statement to that tenant's shard only, instead of
+	 * locking every shard and waiting for the other tenants' reverts.
+	 */
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')"
+							" AND (t.%s OPERATOR(pg_catalog.=) NULLIF($%d::pg_catalog.text, '')::%s"
+							" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
+							quote_identifier(col), param, quote_identifier(col), param,
+							format_type_be_qualified(t->fields[i].type), param);
+	return "";
 }
 
 char *

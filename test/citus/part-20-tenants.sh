@@ -185,6 +185,7 @@ SET client_min_messages = warning;
 SET ROLE ti_globex_etl;
 SELECT status, count(*) FROM credimport_load_users('$out/globexconc-users.csv') GROUP BY 1;
 SELECT status, count(*) FROM credimport_load('$out/globexconc-credits.csv', 'email') GROUP BY 1;
+SELECT 'reverted|' || credits_removed FROM credimport_revert(credimport_last_batch_id());
 SQL
 bpid=$!
 t0=$(date +%s%N); maxw=""
@@ -192,10 +193,10 @@ while kill -0 $bpid 2>/dev/null; do
 	w=$(waits); case "$w" in *:[1-9]*) maxw="$maxw [$w]";; esac; sleep 0.05
 done
 wait $bpid
-echo "globex's loads took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "globex's loads and revert took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 [ -z "$maxw" ] || bad "lock waits on the nodes during globex's loads:$maxw"
 echo "globex's loads while acme's revert is open: $(tr '\n' ' ' <"$out/b2.out")"
-grep -q '^updated|500$' "$out/b2.out" && grep -q '^imported|500$' "$out/b2.out" \
+grep -q '^updated|500$' "$out/b2.out" && grep -q '^imported|500$' "$out/b2.out" && grep -q '^reverted|500$' "$out/b2.out" \
 	|| bad "globex's load did not complete while acme's revert was open: $(cat "$out/b2.out")"
 [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ti_revert_a_done' AND xact_start IS NOT NULL")" = 1 ] \
 	|| bad "acme's revert was no longer open when globex's load completed"
