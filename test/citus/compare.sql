@@ -29,7 +29,7 @@ INSERT INTO app.users (id, email, idnumber, firstname, lastname, active) VALUES
 -- organization globex (on the other worker) has a Sam with the same e-mail:
 -- with tenancy off, credimport sees both
 INSERT INTO app.users (org, id, email, idnumber, firstname, lastname) VALUES
-    ('globex', 5, 'sam@shared.example', 'G-SAM', 'Sam', 'Globex');
+    ('globex', 6, 'sam@shared.example', 'G-SAM', 'Sam', 'Globex');
 -- (a limit only the superuser may set: records of more than 1kB are too long)
 SET credimport.max_record_bytes = '1kB';
 
@@ -84,6 +84,10 @@ DROP TABLE res; CREATE TEMP TABLE res AS SELECT * FROM credimport_load_data(
     'ada@example.org,Acme,' || repeat('x', 1100) || E',C-2,2024-01-01,1,CME\n'
     'sam@shared.example,Acme,Course S,S-1,2024-01-01,1,CME\n'
     'ada@example.org,Acme,"open,C-3,2024-01-01,1,CME\n', 'email', max_errors => 10);
+:res;
+:problems;
+-- a NUL byte in a file: that record
+DROP TABLE res; CREATE TEMP TABLE res AS SELECT * FROM credimport_load(:'fx' || '/nul_byte.csv', 'email', max_errors => 10);
 :res;
 :problems;
 -- 4. TSV, a workbook (.xlsx), legacy Excel (.xls) and XML: the file door
