@@ -22,7 +22,7 @@ single=cmp_single
 p() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" "$@"; }
 worker() { local port=$1; shift; "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$port" -U "$PGUSER" -d "$CITUS_DB" "$@"; }
 
-p -d postgres -c "DROP DATABASE IF EXISTS $single" -c "CREATE DATABASE $single"
+p -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $single" -c "CREATE DATABASE $single"
 # the loading role, created through Citus (which creates it on the workers too);
 # LOGIN: Citus connects to the workers as the current user, SET ROLE too
 # (and a rerun starts from scratch in the cluster's database too)
