@@ -1880,7 +1880,13 @@ qcol(const Target *t, const char *field)
 	return quote_identifier(target_need(t, field)->column);
 }
 
-/* " AND t.<tenant column> is the batch's tenant ($param)", where the target maps one */
+/*
+ * " AND t.<tenant column> is the batch's tenant ($param)", where the target
+ * maps one.  While tenancy is off, a batch without a tenant ($param empty)
+ * wrote its rows with whatever the column's default gave (a platform's own
+ * organization column, never NULL where it distributes the table on Citus):
+ * its rows are found by their keys alone.
+ */
 static const char *
 tenant_filter(const Target *t, int param)
 {
@@ -1889,8 +1895,9 @@ tenant_filter(const Target *t, int param)
 	if (col == NULL)
 		return "";
 	if (!tenancy_on())
-		return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
-						quote_identifier(col), param);
+		return psprintf(" AND (NULLIF($%d::pg_catalog.text, '') IS NULL OR t.%s::pg_catalog.text "
+						"OPERATOR(pg_catalog.=) $%d::pg_catalog.text)",
+						param, quote_identifier(col), param);
 	/*
 	 * Tenancy on: also the column equal to the tenant (implied), so that
 	 * Citus sends the statement to that tenant's shard only, instead of
