@@ -398,6 +398,18 @@ tenant_current(void)
 	return NULL;				/* keep the compiler quiet */
 }
 
+const char *
+tenant_sole(void)
+{
+	const char **names;
+	int			n;
+
+	if (!tenancy_on())
+		return NULL;
+	names = tenants_of(GetUserId(), &n);
+	return n == 1 ? pstrdup(names[0]) : NULL;
+}
+
 bool
 tenant_admits(Oid roleid, const char *tenant)
 {

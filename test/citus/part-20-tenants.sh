@@ -81,22 +81,30 @@ nodes=$(q -c "SELECT string_agg(DISTINCT n.nodeport::text, ',' ORDER BY n.nodepo
 set -- $nodes
 [ "$1" != "$2" ] || bad "acme's and globex's shards are on the same worker ($nodes)"
 echo "acme's shards on :$1, globex's on :$2"
-gen() {   # tenant-prefix rows: a users file and a credits file
+gen() {   # tenant-prefix rows: a users file, the same users renamed, and a credits file
 	local p=$1 n=$2
 	{ echo "email,first_name,last_name,remote_id"
 	  for i in $(seq 1 "$n"); do echo "$p.$i@example.org,F$i,L$i,$p-$i"; done; } >"$out/$p-users.csv"
+	{ echo "email,first_name,last_name,remote_id"
+	  for i in $(seq 1 "$n"); do echo "$p.$i@example.org,F$i,Renamed$i,$p-$i"; done; } >"$out/$p-users2.csv"
 	{ echo "email,provider,course_title,course_id,completion_date,number_credits,credit_type"
 	  for i in $(seq 1 "$n"); do echo "$p.$i@example.org,P,T,C-$p,2024-02-02,1,CME"; done; } >"$out/$p-credits.csv"
 }
 gen acmeconc 500; gen globexconc 500
 chmod a+r "$out"/*.csv; chmod a+rx "$out"
 q -c "GRANT pg_read_server_files TO ti_acme_etl, ti_globex_etl" >/dev/null
+# the users of both, committed; then each tenant's load updates all of its
+# users (UPDATE statements) and adds credits
+for t in acme globex; do
+	"${PSQL[@]}" -At -d "$CITUS_DB" -c "SET client_min_messages = warning" -c "SET ROLE ti_${t}_etl" \
+		-c "SELECT count(*) FROM credimport_load_users('$out/${t}conc-users.csv')" >/dev/null || bad "$t's users"
+done
 # A: acme's load, then its transaction stays open
 "$PGBIN/psql" -X -q -d "$CITUS_DB" >"$out/a.out" 2>&1 <<SQL &
 SET application_name = 'ti_load_a';
 BEGIN;
 SET ROLE ti_acme_etl;
-SELECT count(*) AS a_users FROM credimport_load_users('$out/acmeconc-users.csv');
+SELECT count(*) AS a_users FROM credimport_load_users('$out/acmeconc-users2.csv');
 SELECT count(*) AS a_credits FROM credimport_load('$out/acmeconc-credits.csv', 'email');
 SET application_name = 'ti_load_a_done';
 SELECT pg_sleep(120);
@@ -117,20 +125,22 @@ waits() {   # lock waits on every node
 	done | tr '\n' ' '
 }
 "$PGBIN/psql" -X -q -At -d "$CITUS_DB" >"$out/b.out" 2>&1 <<SQL &
-SET statement_timeout = '60s';
+SET statement_timeout = '30s';
 SET application_name = 'ti_load_b';
 SET ROLE ti_globex_etl;
-SELECT count(*) FROM credimport_load_users('$out/globexconc-users.csv');
+SELECT status, count(*) FROM credimport_load_users('$out/globexconc-users2.csv') GROUP BY 1;
 SELECT status, count(*) FROM credimport_load('$out/globexconc-credits.csv', 'email') GROUP BY 1;
+SELECT 'reverted|' || credits_removed FROM credimport_revert(credimport_last_batch_id());
 SQL
 bpid=$!
-maxw=""
+t0=$(date +%s%N); maxw=""
 while kill -0 $bpid 2>/dev/null; do
 	w=$(waits); case "$w" in *:[1-9]*) maxw="$maxw [$w]";; esac; sleep 0.05
 done
 wait $bpid; brc=$?
+echo "globex's load took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 echo "globex's load while acme's is open: $(tr '\n' ' ' <"$out/b.out")"
-[ $brc -eq 0 ] && grep -q '^loaded|500$' "$out/b.out" || bad "globex's load did not complete: $(cat "$out/b.out")"
+[ $brc -eq 0 ] && grep -q '^updated|500$' "$out/b.out" && grep -q '^imported|500$' "$out/b.out" && grep -q '^reverted|500$' "$out/b.out" || bad "globex's load did not complete: $(cat "$out/b.out")"
 [ -z "$maxw" ] || bad "lock waits on the nodes during globex's load:$maxw"
 [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ti_load_a_done' AND xact_start IS NOT NULL")" = 1 ] \
 	|| bad "acme's transaction was no longer open when globex's load completed"
@@ -144,10 +154,54 @@ grep -q "statement timeout" "$out/c.out" || bad "a second load of acme did not w
 echo "a second load of acme meanwhile: $(tr '\n' ' ' <"$out/c.out")"
 q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'ti_load_a_done'" >/dev/null
 wait $apid
-n=$(q -c "SELECT count(*) FROM app.users WHERE email LIKE 'acmeconc.%'")
-[ "$n" = 0 ] || bad "acme's rolled-back load left $n users"
-n=$(q -c "SELECT count(*) FROM app.users WHERE org = 'globex' AND email LIKE 'globexconc.%'")
-[ "$n" = 500 ] || bad "globex's load left $n users, not 500"
+n=$(q -c "SELECT count(*) FROM app.users WHERE email LIKE 'acmeconc.%' AND lastname LIKE 'Renamed%'")
+[ "$n" = 0 ] || bad "acme's rolled-back load left $n users renamed"
+n=$(q -c "SELECT count(*) FROM app.users WHERE org = 'globex' AND email LIKE 'globexconc.%' AND lastname LIKE 'Renamed%'")
+[ "$n" = 500 ] || bad "globex's load left $n users renamed, not 500"
+
+# and the other way round: acme's revert (DELETE statements) open while
+# globex loads (users updated back, credits)
+abatch=$("${PSQL[@]}" -At -d "$CITUS_DB" -c "SET client_min_messages = warning" -c "SET ROLE ti_acme_etl" \
+	-c "SELECT count(*) FROM credimport_load('$out/acmeconc-credits.csv', 'email')" \
+	-c "SELECT credimport_last_batch_id()" | tail -1) || bad "acme's credits"
+"$PGBIN/psql" -X -q -d "$CITUS_DB" >"$out/a2.out" 2>&1 <<SQL &
+SET application_name = 'ti_revert_a';
+BEGIN;
+SET ROLE ti_acme_etl;
+SELECT credits_removed FROM credimport_revert($abatch);
+SET application_name = 'ti_revert_a_done';
+SELECT pg_sleep(120);
+ROLLBACK;
+SQL
+apid=$!
+for i in $(seq 1 600); do
+	[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ti_revert_a_done'")" = 1 ] && break
+	sleep 0.1
+done
+grep -q "500" "$out/a2.out" || bad "acme's revert did not run: $(cat "$out/a2.out")"
+"$PGBIN/psql" -X -q -At -d "$CITUS_DB" >"$out/b2.out" 2>&1 <<SQL &
+SET statement_timeout = '30s';
+SET client_min_messages = warning;
+SET ROLE ti_globex_etl;
+SELECT status, count(*) FROM credimport_load_users('$out/globexconc-users.csv') GROUP BY 1;
+SELECT status, count(*) FROM credimport_load('$out/globexconc-credits.csv', 'email') GROUP BY 1;
+SELECT 'reverted|' || credits_removed FROM credimport_revert(credimport_last_batch_id());
+SQL
+bpid=$!
+t0=$(date +%s%N); maxw=""
+while kill -0 $bpid 2>/dev/null; do
+	w=$(waits); case "$w" in *:[1-9]*) maxw="$maxw [$w]";; esac; sleep 0.05
+done
+wait $bpid
+echo "globex's loads and revert took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+[ -z "$maxw" ] || bad "lock waits on the nodes during globex's loads:$maxw"
+echo "globex's loads while acme's revert is open: $(tr '\n' ' ' <"$out/b2.out")"
+grep -q '^updated|500$' "$out/b2.out" && grep -q '^imported|500$' "$out/b2.out" && grep -q '^reverted|500$' "$out/b2.out" \
+	|| bad "globex's load did not complete while acme's revert was open: $(cat "$out/b2.out")"
+[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ti_revert_a_done' AND xact_start IS NOT NULL")" = 1 ] \
+	|| bad "acme's revert was no longer open when globex's load completed"
+q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'ti_revert_a_done'" >/dev/null
+wait $apid
 
 [ $fail -eq 0 ] && { cleanup; rm -rf "$out"; }
 exit $fail

@@ -21,6 +21,9 @@ SELECT t AS tbl, bool_and(s.shardid = get_shard_id_for_distribution_column(t, o)
 
 -- on a worker directly: the caller's tenants, from the mirror
 \connect :DBNAME postgres localhost :w1
+-- (the loaders' USAGE on schema credimport is granted on the coordinator
+-- only; the policies need none: here the function is called by name)
+GRANT USAGE ON SCHEMA credimport TO ti_acme_etl, ti_globex_etl, ti_nobody;
 SELECT credimport.caller_tenants() AS superuser_tenants;
 SET ROLE ti_acme_etl;
 SELECT credimport.caller_tenants() AS acme_tenants, credimport.current_tenant() AS acme_tenant;
@@ -31,6 +34,7 @@ SELECT credimport.caller_tenants() AS nobody_tenants;
 RESET ROLE;
 SELECT count(*) AS worker_own_tenant_rows FROM credimport.tenant;
 \connect :DBNAME postgres localhost :w2
+GRANT USAGE ON SCHEMA credimport TO ti_globex_etl;
 SET ROLE ti_globex_etl;
 SELECT credimport.caller_tenants() AS globex_tenants_w2;
 RESET ROLE;
