@@ -11,7 +11,7 @@ PGFILEDESC   = "credimport - validated, atomic bulk import of external credits"
 # (run in this order: later files build on the objects of earlier ones)
 REGRESS      = setup field_checks load_basic load_errors load_modes load_dialect load_volume write_paths targets_write targets targets_tenant tenants_platform etl users credentials limits \
                files_headers files_locale files_encoding files_columns \
-               sheets sheets_values files_sheets real_files xls platform_moodle platform_routes report privileges tenants tenants_review kinds result_keys upgrade tenants_upgrade_review
+               sheets sheets_values files_sheets real_files xls platform_moodle platform_routes report privileges tenants tenants_review kinds result_keys upgrade tenants_upgrade_review targets_org_column
 REGRESS_OPTS = --inputdir=.
 
 # isolation suite: test/isolation/specs/*.spec against test/isolation/expected/

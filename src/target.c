@@ -1640,6 +1640,28 @@ append_update_value(StringInfo s, const TargetField *tf, char mode, int i)
 	}
 }
 
+/*
+ * " AND t.<tenant column> = '<the caller's tenant>'" while tenancy is on,
+ * for the statements a load runs by row key (the rows are the caller's
+ * tenant's anyway): on Citus, with the distribution column equal to a
+ * constant, the statement goes to that tenant's shard only, instead of
+ * locking every shard and waiting for the other tenants' loads.
+ */
+static const char *
+tenant_route(const Target *t)
+{
+	const char *col = tenant_column(t);
+	const char *tenant;
+
+	if (col == NULL || (tenant = tenant_sole()) == NULL)
+		return "";
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s OPERATOR(pg_catalog.=) %s::%s", quote_identifier(col),
+							quote_literal_cstr(tenant), format_type_be_qualified(t->fields[i].type));
+	return "";
+}
+
 char *
 target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fields,
 				  const Oid *types, const char *modes, bool changed_only, bool returning)
@@ -1677,6 +1699,7 @@ target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fi
 	appendStringInfoString(&s, ") WHERE ");
 	append_col(&s, "t", kf);
 	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	appendStringInfoString(&s, tenant_route(t));
 	if (changed_only && nset > 0)
 	{
 		appendStringInfoString(&s, " AND (");
@@ -1717,6 +1740,7 @@ target_sql_delete(const Target *t, Oid key_type)
 	appendStringInfoString(&s, ") AS u(k) WHERE ");
 	append_col(&s, "t", kf);
 	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	appendStringInfoString(&s, tenant_route(t));
 	return s.data;
 }
 
@@ -1856,7 +1880,13 @@ qcol(const Target *t, const char *field)
 	return quote_identifier(target_need(t, field)->column);
 }
 
-/* " AND t.<tenant column> is the batch's tenant ($param)", where the target maps one */
+/*
+ * " AND t.<tenant column> is the batch's tenant ($param)", where the target
+ * maps one.  While tenancy is off, a batch without a tenant ($param empty)
+ * wrote its rows with whatever the column's default gave (a platform's own
+ * organization column, never NULL where it distributes the table on Citus):
+ * its rows are found by their keys alone.
+ */
 static const char *
 tenant_filter(const Target *t, int param)
 {
@@ -1864,8 +1894,23 @@ tenant_filter(const Target *t, int param)
 
 	if (col == NULL)
 		return "";
-	return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
-					quote_identifier(col), param);
+	if (!tenancy_on())
+		return psprintf(" AND (NULLIF($%d::pg_catalog.text, '') IS NULL OR t.%s::pg_catalog.text "
+						"OPERATOR(pg_catalog.=) $%d::pg_catalog.text)",
+						param, quote_identifier(col), param);
+	/*
+	 * Tenancy on: also the column equal to the tenant (implied), so that
+	 * Citus sends the statement to that tenant's shard only, instead of
+	 * locking every shard and waiting for the other tenants' reverts.
+	 */
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')"
+							" AND (t.%s OPERATOR(pg_catalog.=) NULLIF($%d::pg_catalog.text, '')::%s"
+							" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
+							quote_identifier(col), param, quote_identifier(col), param,
+							format_type_be_qualified(t->fields[i].type), param);
+	return "";
 }
 
 char *
@@ -1937,6 +1982,17 @@ target_sql_delete_rel_text_keys(TargetRole role, Oid relid, const char *key_colu
 					quote_identifier(key_column), rel_tenant_filter(role, relid, tenant_param));
 }
 
+/*
+ * Written as a set difference -- the candidates EXCEPT the learners some
+ * row names, each side of the UNION a plain scan of the target filtered by
+ * = ANY ($2) -- never as a subquery correlated with unnest(): Citus cannot
+ * plan that against a distributed table ("correlated subqueries are not
+ * supported when the FROM clause contains a set returning function"); the
+ * difference is planned there with the target's part pulled to the
+ * coordinator, and on one node gives the same learners.  (The caller
+ * sorts the result; EXCEPT's removal of duplicates is harmless: the
+ * candidates are keys.)
+ */
 char *
 target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, int nfields)
 {
@@ -1944,37 +2000,37 @@ target_sql_not_held(const Target *t, TargetHold how, const char *const *fields, 
 	bool		any = false;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "SELECT pg_catalog.array_agg(lr.k) FROM pg_catalog.unnest($2) AS lr(k) "
-					 "WHERE NOT EXISTS (SELECT FROM %s h WHERE ", t->qualname);
+	appendStringInfoString(&s, "SELECT pg_catalog.array_agg(lr.k) FROM "
+						   "(SELECT pg_catalog.unnest($2) EXCEPT (");
 	if (how == TH_LINKS_TO_OTHERS)
 	{
 		const char *l = qcol(t, "learner_id");
 		const char *r = qcol(t, "related_learner_id");
 
-		appendStringInfo(&s, "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)) OR "
-						 "(h.%s OPERATOR(pg_catalog.=) lr.k AND NOT EXISTS "
-						 "(SELECT FROM pg_catalog.unnest($3) AS c(k) WHERE c.k OPERATOR(pg_catalog.=) h.%s)))",
-						 l, r, r, l);
+		/* tied to one not in $3: the other end is not one of them (or is NULL) */
+		appendStringInfo(&s, "SELECT h.%s::pg_catalog.int8 FROM %s h WHERE h.%s OPERATOR(pg_catalog.=) ANY ($2) "
+						 "AND NOT COALESCE(h.%s OPERATOR(pg_catalog.=) ANY ($3), false) "
+						 "UNION ALL "
+						 "SELECT h.%s::pg_catalog.int8 FROM %s h WHERE h.%s OPERATOR(pg_catalog.=) ANY ($2) "
+						 "AND NOT COALESCE(h.%s OPERATOR(pg_catalog.=) ANY ($3), false)",
+						 l, t->qualname, l, r, r, t->qualname, r, l);
 	}
 	else
 	{
-		appendStringInfoChar(&s, '(');
 		for (int i = 0; i < nfields; i++)
 		{
 			if (!target_has(t, fields[i]))
 				continue;
-			appendStringInfo(&s, "%sh.%s OPERATOR(pg_catalog.=) lr.k", any ? " OR " : "",
-							 qcol(t, fields[i]));
+			appendStringInfo(&s, "%sSELECT h.%s::pg_catalog.int8 FROM %s h WHERE h.%s OPERATOR(pg_catalog.=) ANY ($2)",
+							 any ? " UNION ALL " : "", qcol(t, fields[i]), t->qualname, qcol(t, fields[i]));
+			if (how == TH_FIELDS_OF_OTHERS && target_has(t, "batch_id"))
+				appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", qcol(t, "batch_id"));
 			any = true;
 		}
 		if (!any)
 			return NULL;
-		appendStringInfoChar(&s, ')');
-		if (how == TH_FIELDS_OF_OTHERS && target_has(t, "batch_id"))
-			appendStringInfo(&s, " AND h.%s IS DISTINCT FROM $1", qcol(t, "batch_id"));
-		appendStringInfoChar(&s, ')');
 	}
+	appendStringInfoString(&s, ")) AS lr(k)");
 	return s.data;
 }
 
