@@ -1640,6 +1640,28 @@ append_update_value(StringInfo s, const TargetField *tf, char mode, int i)
 	}
 }
 
+/*
+ * " AND t.<tenant column> = '<the caller's tenant>'" while tenancy is on,
+ * for the statements a load runs by row key (the rows are the caller's
+ * tenant's anyway): on Citus, with the distribution column equal to a
+ * constant, the statement goes to that tenant's shard only, instead of
+ * locking every shard and waiting for the other tenants' loads.
+ */
+static const char *
+tenant_route(const Target *t)
+{
+	const char *col = tenant_column(t);
+	const char *tenant;
+
+	if (col == NULL || (tenant = tenant_sole()) == NULL)
+		return "";
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s OPERATOR(pg_catalog.=) %s::%s", quote_identifier(col),
+							quote_literal_cstr(tenant), format_type_be_qualified(t->fields[i].type));
+	return "";
+}
+
 char *
 target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fields,
 				  const Oid *types, const char *modes, bool changed_only, bool returning)
@@ -1677,6 +1699,7 @@ target_sql_update(const Target *t, Oid key_type, int nset, const char *const *fi
 	appendStringInfoString(&s, ") WHERE ");
 	append_col(&s, "t", kf);
 	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	appendStringInfoString(&s, tenant_route(t));
 	if (changed_only && nset > 0)
 	{
 		appendStringInfoString(&s, " AND (");
@@ -1717,6 +1740,7 @@ target_sql_delete(const Target *t, Oid key_type)
 	appendStringInfoString(&s, ") AS u(k) WHERE ");
 	append_col(&s, "t", kf);
 	appendStringInfoString(&s, " OPERATOR(pg_catalog.=) u.k");
+	appendStringInfoString(&s, tenant_route(t));
 	return s.data;
 }
 
@@ -1874,8 +1898,19 @@ tenant_filter(const Target *t, int param)
 		return psprintf(" AND (NULLIF($%d::pg_catalog.text, '') IS NULL OR t.%s::pg_catalog.text "
 						"OPERATOR(pg_catalog.=) $%d::pg_catalog.text)",
 						param, quote_identifier(col), param);
-	return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
-					quote_identifier(col), param);
+	/*
+	 * Tenancy on: also the column equal to the tenant (implied), so that
+	 * Citus sends the statement to that tenant's shard only, instead of
+	 * locking every shard and waiting for the other tenants' reverts.
+	 */
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')"
+							" AND (t.%s OPERATOR(pg_catalog.=) NULLIF($%d::pg_catalog.text, '')::%s"
+							" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
+							quote_identifier(col), param, quote_identifier(col), param,
+							format_type_be_qualified(t->fields[i].type), param);
+	return "";
 }
 
 char *

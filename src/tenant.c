@@ -16,12 +16,32 @@
  * role memberships change (syscache callbacks); the mapping is read with
  * the latest snapshot, as the catalogs are, so that a cache filled in a
  * transaction with an old snapshot is never stale.
+ *
+ * On a Citus cluster the platform's tables are distributed and their
+ * row-level security policies run on the WORKERS, as the same role, so
+ * credimport.caller_tenants() there must know the mapping; the workers'
+ * own credimport.tenant is empty.  On the coordinator the trigger on
+ * credimport.tenant mirrors the mapping, by tenant and role NAME (role
+ * OIDs differ per node; Citus propagates roles by name), into
+ * credimport.tenant_map, a Citus reference table it creates on first use
+ * and writes in the same transaction (Citus writes a reference table on
+ * every node, with two-phase commit).  A worker reads that table's local
+ * shard directly (never a distributed query from inside a shard query),
+ * resolves the names to its own roles (a name with no role there: no
+ * tenant), and reads it again in every transaction (no invalidation
+ * reaches a worker's pooled connections).  A load on the coordinator
+ * refuses to run while the mirror differs from the mapping (a role
+ * renamed, tenants created before Citus); `UPDATE credimport.tenant SET
+ * role = role` copies it again.
  */
 #include "postgres.h"
 
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/genam.h"
+#include "access/skey.h"
 #include "catalog/namespace.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -29,6 +49,7 @@
 #include "executor/tuptable.h"
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "storage/lmgr.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -37,6 +58,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -60,6 +82,17 @@ static bool map_valid = false;
 static Oid	map_relid = InvalidOid;
 static int	map_n = 0;
 static TenantEntry *map_entries = NULL;
+
+/* Citus: which node this backend's mapping was read on, and when */
+#define MIRROR_NAME "tenant_map"
+typedef enum CitusNode
+{
+	NODE_PLAIN,					/* no Citus in this database */
+	NODE_COORDINATOR,
+	NODE_WORKER
+} CitusNode;
+static CitusNode map_node = NODE_PLAIN;
+static LocalTransactionId map_lxid = InvalidLocalTransactionId;
 
 /* the tenants of one role */
 static bool user_valid = false;
@@ -104,12 +137,84 @@ tenant_relation(void)
 	return OidIsValid(nsp) ? get_relname_relid("tenant", nsp) : InvalidOid;
 }
 
+
+/* is Citus in this database, and is this node its coordinator or a worker? */
+static CitusNode
+citus_node(void)
+{
+	Oid			relid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	CitusNode	node = NODE_COORDINATOR;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return NODE_PLAIN;
+	/* pg_dist_local_group: one row, the group of this node (0: coordinator) */
+	relid = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(relid))
+		return NODE_PLAIN;
+	rel = table_open(relid, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		AttrNumber	att = attnameAttNum(rel, "groupid", false);
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+
+		if (!isnull && DatumGetInt32(d) != 0)
+			node = NODE_WORKER;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return node;
+}
+
 /*
- * Read the mapping (one row per organization) bypassing row-level
- * security: only the caller's own tenants ever leave this module.
+ * On a worker: the local shard of the mirror (InvalidOid: none), found by
+ * its shard id in Citus's pg_dist_shard (synced to every node).
+ */
+static Oid
+mirror_shard(Oid nsp)
+{
+	Oid			shell = get_relname_relid(MIRROR_NAME, nsp);
+	Oid			relid = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Oid			index = get_relname_relid("pg_dist_shard_logical_relid_index", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	int64		shardid = -1;
+
+	if (!OidIsValid(shell) || !OidIsValid(relid))
+		return InvalidOid;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&key, attnameAttNum(rel, "logicalrelid", false), BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(shell));
+	scan = systable_beginscan(rel, index, OidIsValid(index), NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, attnameAttNum(rel, "shardid", false),
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			shardid = DatumGetInt64(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (shardid < 0)
+		return InvalidOid;
+	return get_relname_relid(psprintf("%s_" INT64_FORMAT, MIRROR_NAME, shardid), nsp);
+}
+
+/*
+ * Read a mapping table: credimport.tenant (role a regrole) or, on a
+ * worker, the mirror's shard (role a name, resolved here; a name with no
+ * role on this node maps the tenant to nobody).
  */
 static void
-map_load(void)
+map_read(Oid relid, bool by_name)
 {
 	Relation	rel;
 	TableScanDesc scan;
@@ -119,50 +224,79 @@ map_load(void)
 	AttrNumber	att_role;
 	int			cap = 16;
 
+	rel = table_open(relid, AccessShareLock);
+	att_name = attnameAttNum(rel, "tenant", false);
+	att_role = attnameAttNum(rel, "role", false);
+	if (att_name <= 0 || att_role <= 0)
+		elog(ERROR, "credimport: table %s lacks its columns", RelationGetRelationName(rel));
+	/* the latest committed mapping, as the catalogs are read */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	map_entries = MemoryContextAlloc(tenant_cxt, sizeof(TenantEntry) * cap);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		null_name;
+		bool		null_role;
+		Datum		name = slot_getattr(slot, att_name, &null_name);
+		Datum		role = slot_getattr(slot, att_role, &null_role);
+		Oid			roleid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (null_name || null_role)
+			continue;
+		if (by_name)
+		{
+			char	   *rolname = TextDatumGetCString(role);
+
+			roleid = get_role_oid(rolname, true);
+			pfree(rolname);
+		}
+		else
+			roleid = DatumGetObjectId(role);
+		if (map_n == cap)
+		{
+			cap *= 2;
+			map_entries = repalloc(map_entries, sizeof(TenantEntry) * cap);
+		}
+		map_entries[map_n].name = MemoryContextStrdup(tenant_cxt, TextDatumGetCString(name));
+		map_entries[map_n].role = roleid;	/* InvalidOid: no member */
+		map_n++;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Read the mapping (one row per organization) bypassing row-level
+ * security: only the caller's own tenants ever leave this module.  On a
+ * Citus worker, from the mirror, again in every transaction.
+ */
+static void
+map_load(void)
+{
 	tenant_init();
-	if (map_valid)
+	if (map_valid && !(map_node == NODE_WORKER && map_lxid != MyProc->lxid))
 		return;
 	MemoryContextReset(tenant_cxt);
 	map_n = 0;
 	map_entries = NULL;
 	user_valid = false;
 	map_relid = tenant_relation();
-	if (OidIsValid(map_relid))
+	map_node = citus_node();
+	map_lxid = MyProc->lxid;
+	if (map_node == NODE_WORKER)
 	{
-		rel = table_open(map_relid, AccessShareLock);
-		att_name = attnameAttNum(rel, "tenant", false);
-		att_role = attnameAttNum(rel, "role", false);
-		if (att_name <= 0 || att_role <= 0)
-			elog(ERROR, "credimport: table credimport.tenant lacks its columns");
-		/* the latest committed mapping, as the catalogs are read */
-		snap = RegisterSnapshot(GetLatestSnapshot());
-		map_entries = MemoryContextAlloc(tenant_cxt, sizeof(TenantEntry) * cap);
-		slot = table_slot_create(rel, NULL);
-		scan = table_beginscan(rel, snap, 0, NULL);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-		{
-			bool		null_name;
-			bool		null_role;
-			Datum		name = slot_getattr(slot, att_name, &null_name);
-			Datum		role = slot_getattr(slot, att_role, &null_role);
+		Oid			nsp = get_namespace_oid("credimport", true);
+		Oid			shard = OidIsValid(nsp) ? mirror_shard(nsp) : InvalidOid;
 
-			CHECK_FOR_INTERRUPTS();
-			if (null_name || null_role)
-				continue;
-			if (map_n == cap)
-			{
-				cap *= 2;
-				map_entries = repalloc(map_entries, sizeof(TenantEntry) * cap);
-			}
-			map_entries[map_n].name = MemoryContextStrdup(tenant_cxt, TextDatumGetCString(name));
-			map_entries[map_n].role = DatumGetObjectId(role);
-			map_n++;
-		}
-		table_endscan(scan);
-		ExecDropSingleTupleTableSlot(slot);
-		UnregisterSnapshot(snap);
-		table_close(rel, AccessShareLock);
+		if (OidIsValid(shard))
+			map_read(shard, true);
 	}
+	else if (OidIsValid(map_relid))
+		map_read(map_relid, false);
 	map_valid = true;
 }
 
@@ -191,7 +325,7 @@ tenants_of(Oid roleid, int *n)
 	for (int i = 0; i < map_n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (is_member_of_role(roleid, map_entries[i].role))
+		if (OidIsValid(map_entries[i].role) && is_member_of_role(roleid, map_entries[i].role))
 			names[k++] = map_entries[i].name;
 	}
 	if (k > 1)
@@ -264,6 +398,18 @@ tenant_current(void)
 	return NULL;				/* keep the compiler quiet */
 }
 
+const char *
+tenant_sole(void)
+{
+	const char **names;
+	int			n;
+
+	if (!tenancy_on())
+		return NULL;
+	names = tenants_of(GetUserId(), &n);
+	return n == 1 ? pstrdup(names[0]) : NULL;
+}
+
 bool
 tenant_admits(Oid roleid, const char *tenant)
 {
@@ -315,6 +461,9 @@ static const char *const shipped_rls_tables[] = {
 	"learner", "credit", "credit_type", "credential_type", "learner_link"
 };
 
+static void mirror_check(void);
+static void mirror_change(const char *old_tenant, const char *new_tenant, Oid new_role, bool all);
+
 static bool
 rel_rowsecurity(Oid relid)
 {
@@ -335,6 +484,8 @@ tenant_check_shipped_rls(void)
 
 	if (!tenancy_on())
 		return;
+	if (map_node == NODE_COORDINATOR)
+		mirror_check();
 	nsp = get_namespace_oid("credimport", false);
 	for (int i = 0; i < lengthof(shipped_rls_tables); i++)
 	{
@@ -388,6 +539,191 @@ enable_shipped_rls(void)
 				 shipped_rls_tables[i]);
 	}
 	SPI_finish();
+}
+
+
+/* ---------------- the mirror of the mapping for the Citus workers ---------------- */
+
+/* run SPI as the owner of credimport.tenant (the mirror's owner) */
+static Oid
+mapping_owner(void)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(tenant_relation()));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "credimport: table credimport.tenant is missing");
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	return owner;
+}
+
+static void
+mirror_exec(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+{
+	int			ret = nargs > 0 ?
+		SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) :
+		SPI_execute(sql, false, 0);
+
+	if (ret != expect)
+		elog(ERROR, "credimport: mirroring the tenants failed (%d): %s", ret, sql);
+}
+
+/*
+ * On a Citus coordinator, in the trigger's transaction: the mirror gets
+ * tenant old_tenant removed and new_tenant (mapped to new_role) put (NULL:
+ * none); all: every tenant removed.  Created, as a reference table, with
+ * the whole mapping, on first use.
+ */
+static void
+mirror_change(const char *old_tenant, const char *new_tenant, Oid new_role, bool all)
+{
+	Oid			nsp = get_namespace_oid("credimport", false);
+	Oid			saved_uid;
+	int			saved_ctx;
+
+	GetUserIdAndSecContext(&saved_uid, &saved_ctx);
+	SetUserIdAndSecContext(mapping_owner(), saved_ctx | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_connect();
+	if (!OidIsValid(get_relname_relid(MIRROR_NAME, nsp)))
+	{
+		mirror_exec("CREATE TABLE credimport." MIRROR_NAME " (tenant text PRIMARY KEY, role text NOT NULL)",
+					0, NULL, NULL, SPI_OK_UTILITY);
+		mirror_exec("COMMENT ON TABLE credimport." MIRROR_NAME " IS "
+					"'credimport.tenant by role name for the Citus workers (a reference table kept by credimport)'",
+					0, NULL, NULL, SPI_OK_UTILITY);
+		mirror_exec("REVOKE ALL ON credimport." MIRROR_NAME " FROM PUBLIC", 0, NULL, NULL, SPI_OK_UTILITY);
+		mirror_exec("SELECT pg_catalog.create_reference_table('credimport." MIRROR_NAME "')",
+					0, NULL, NULL, SPI_OK_SELECT);
+		mirror_exec("INSERT INTO credimport." MIRROR_NAME " (tenant, role) "
+					"SELECT t.tenant, r.rolname FROM credimport.tenant t "
+					"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) t.role",
+					0, NULL, NULL, SPI_OK_INSERT);
+	}
+	if (all)
+		mirror_exec("DELETE FROM credimport." MIRROR_NAME, 0, NULL, NULL, SPI_OK_DELETE);
+	if (old_tenant != NULL)
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		values[1] = {CStringGetTextDatum(old_tenant)};
+
+		mirror_exec("DELETE FROM credimport." MIRROR_NAME " WHERE tenant OPERATOR(pg_catalog.=) $1",
+					1, types, values, SPI_OK_DELETE);
+	}
+	if (new_tenant != NULL)
+	{
+		char	   *rolname = GetUserNameFromId(new_role, true);
+		Oid			types[2] = {TEXTOID, TEXTOID};
+		Datum		values[2];
+
+		/* a role dropped (regrole has no dependency): mapped to nobody */
+		if (rolname != NULL)
+		{
+			values[0] = CStringGetTextDatum(new_tenant);
+			values[1] = CStringGetTextDatum(rolname);
+			mirror_exec("INSERT INTO credimport." MIRROR_NAME " (tenant, role) VALUES ($1, $2) "
+						"ON CONFLICT (tenant) DO UPDATE SET role = EXCLUDED.role",
+						2, types, values, SPI_OK_INSERT);
+		}
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(saved_uid, saved_ctx);
+}
+
+/* column `col` of SPI result row `row`, copied out of SPI's memory */
+static const char *
+spi_text(int row, int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+	char	   *copy;
+
+	if (v == NULL)
+		return "";
+	copy = SPI_palloc(strlen(v) + 1);
+	strcpy(copy, v);
+	return copy;
+}
+
+typedef struct MirrorPair
+{
+	const char *tenant;
+	const char *role;
+} MirrorPair;
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const MirrorPair *x = a;
+	const MirrorPair *y = b;
+	int			c = strcmp(x->tenant, y->tenant);
+
+	return c != 0 ? c : strcmp(x->role ? x->role : "", y->role ? y->role : "");
+}
+
+/*
+ * On a Citus coordinator with tenancy on: does the workers' mirror say
+ * what credimport.tenant says?  An error naming the first difference.
+ */
+static void
+mirror_check(void)
+{
+	Oid			nsp = get_namespace_oid("credimport", false);
+	MirrorPair *here = palloc(sizeof(MirrorPair) * Max(map_n, 1));
+	MirrorPair *there = NULL;
+	int			n_there = 0;
+	Oid			saved_uid;
+	int			saved_ctx;
+	const char *diff = NULL;
+	int			n_here = 0;
+
+	/* (a tenant whose role was dropped is mapped to nobody, on both sides) */
+	for (int i = 0; i < map_n; i++)
+	{
+		here[n_here].tenant = map_entries[i].name;
+		here[n_here].role = GetUserNameFromId(map_entries[i].role, true);
+		if (here[n_here].role != NULL)
+			n_here++;
+	}
+	qsort(here, n_here, sizeof(MirrorPair), pair_cmp);
+	if (OidIsValid(get_relname_relid(MIRROR_NAME, nsp)))
+	{
+		GetUserIdAndSecContext(&saved_uid, &saved_ctx);
+		SetUserIdAndSecContext(mapping_owner(), saved_ctx | SECURITY_LOCAL_USERID_CHANGE);
+		SPI_connect();
+		mirror_exec("SELECT tenant, role FROM credimport." MIRROR_NAME, 0, NULL, NULL, SPI_OK_SELECT);
+		n_there = (int) SPI_processed;
+		there = SPI_palloc(sizeof(MirrorPair) * Max(n_there, 1));
+		for (int i = 0; i < n_there; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			there[i].tenant = spi_text(i, 1);
+			there[i].role = spi_text(i, 2);
+		}
+		SPI_finish();
+		SetUserIdAndSecContext(saved_uid, saved_ctx);
+		qsort(there, n_there, sizeof(MirrorPair), pair_cmp);
+	}
+	else
+		diff = "The mirror of the tenants for the Citus workers, credimport." MIRROR_NAME ", does not exist.";
+	for (int i = 0; diff == NULL && i < Max(n_here, n_there); i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (i < n_here && i < n_there && pair_cmp(&here[i], &there[i]) == 0)
+			continue;
+		if (i < n_here && i < n_there && strcmp(here[i].tenant, there[i].tenant) == 0)
+			diff = psprintf("Tenant \"%s\" is mapped to role \"%s\" here and to role \"%s\" on the workers.",
+							here[i].tenant, here[i].role ? here[i].role : "", there[i].role);
+		else if (i < n_here && (i >= n_there || strcmp(here[i].tenant, there[i].tenant) < 0))
+			diff = psprintf("Tenant \"%s\" is missing on the workers.", here[i].tenant);
+		else
+			diff = psprintf("Tenant \"%s\" exists on the workers only.", there[i].tenant);
+	}
+	if (diff != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the Citus workers do not have the current mapping of credimport tenants"),
+				 errdetail_internal("%s", diff),
+				 errhint("As the owner of credimport.tenant, run UPDATE credimport.tenant SET role = role; (it copies the mapping to the workers again; needed after a tenant's role is renamed, or when Citus came after the tenants).")));
 }
 
 /* ---------------- SQL ---------------- */
@@ -461,16 +797,23 @@ credimport_tenant_changed(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Relation	rel;
 	HeapTuple	ret = NULL;
+	bool		mirrored;
+	char	   *old_tenant = NULL;
+	char	   *new_tenant = NULL;
+	Oid			new_role = InvalidOid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "credimport: tenant_changed() must be called as a trigger");
 	rel = td->tg_relation;
+	mirrored = citus_node() == NODE_COORDINATOR;
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
 		/* every tenant goes: wait for every tenant's loads */
 		map_load();
 		for (int i = 0; i < map_n; i++)
 			tenant_lock(map_entries[i].name, false);
+		if (mirrored)
+			mirror_change(NULL, NULL, InvalidOid, true);
 	}
 	else if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
 	{
@@ -485,19 +828,24 @@ credimport_tenant_changed(PG_FUNCTION_ARGS)
 			tenant_lock(NULL, false);
 			d = heap_getattr(newtup, att, RelationGetDescr(rel), &isnull);
 			if (!isnull)
-				tenant_lock(TextDatumGetCString(d), false);
+				tenant_lock(new_tenant = TextDatumGetCString(d), false);
+			d = heap_getattr(newtup, attnameAttNum(rel, "role", false), RelationGetDescr(rel), &isnull);
+			if (!isnull)
+				new_role = DatumGetObjectId(d);
 			ret = newtup;
 		}
 		if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		{
 			d = heap_getattr(td->tg_trigtuple, att, RelationGetDescr(rel), &isnull);
 			if (!isnull)
-				tenant_lock(TextDatumGetCString(d), false);
+				tenant_lock(old_tenant = TextDatumGetCString(d), false);
 			if (ret == NULL)
 				ret = td->tg_trigtuple;
 		}
 		if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 			enable_shipped_rls();
+		if (mirrored)
+			mirror_change(old_tenant, new_tenant, new_role, false);
 	}
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(rel));
 	return PointerGetDatum(ret);

@@ -30,6 +30,9 @@ extern const char *tenant_current(void);
  */
 extern const char *tenant_recheck(const char *before);
 
+/* the current user's tenant when it has exactly one (no error), else NULL */
+extern const char *tenant_sole(void);
+
 /* may the user act on rows of this tenant?  (always, when tenancy is off) */
 extern bool tenant_admits(Oid roleid, const char *tenant);
 
