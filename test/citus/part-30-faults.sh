@@ -21,7 +21,11 @@
 #   (d) worker 2 stopped while the coordinator commits (the load's writes
 #       done, the commit held in worker 2's PREPARE TRANSACTION): the load
 #       fails and nothing of it is committed on any node; held but not
-#       stopped, the same load commits.
+#       stopped, the same load commits;
+#   (d2) worker 2 stopped after its PREPARE, before COMMIT PREPARED (the
+#       coordinator's commit held after its commit record): the load has
+#       committed, and recover_prepared_transactions() completes it on
+#       worker 2 once it is back: every row there, nothing prepared left.
 # Runs in its own database (the citus extension created there, the nodes
 # added), dropped at the end.
 set -uo pipefail
@@ -54,6 +58,7 @@ c "SELECT citus_set_coordinator_host('localhost', $CITUS_PORT)" >/dev/null &&
 	c "SELECT citus_add_node('localhost', $W2)" >/dev/null || exit 1
 cleanup() {
 	"$here/cluster" start-node 1 || true; "$here/cluster" start-node 2 || true
+	q "$CITUS_PORT" postgres -c "ALTER SYSTEM RESET synchronous_standby_names" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
 	[ -n "${FAULT_KEEP:-}" ] && return   # (FAULT_KEEP=1: keep the database, to look)
 	for port in $CITUS_PORT $W1 $W2; do q "$port" postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1; done
 }
@@ -349,7 +354,42 @@ is "$(prepared)" 0 "(d) no prepared transaction left"
 hold_commit off
 t_d=$(echo "$(now) - $t_d" | bc)
 
+# --- (d2) worker 2 lost after its PREPARE, before COMMIT PREPARED: the
+# coordinator's commit is held after its commit record (it waits for a
+# synchronous standby that does not exist, in this session only), worker 2
+# holding the load's prepared transaction; worker 2 stopped, the wait
+# released: the load has committed (the user gets its result, with Citus'
+# warnings), and once worker 2 is back recover_prepared_transactions()
+# commits its part: every row is there, no prepared transaction is left.
+t_d2=$(now)
+c "COPY (SELECT format('l%s@$ORG2.example', i + 1) AS email, 'Provider' AS provider, 'Course D2' AS course_title,
+                'D-2' AS course_id, '2024-01-01' AS completion_date, '1.5' AS number_credits, 'CME' AS credit_type
+           FROM generate_series(0, 1999) i)
+   TO '$CITUS_ROOT/credits-d2.csv' WITH (FORMAT csv, HEADER)"
+before_d2=$(state)
+c "ALTER SYSTEM SET synchronous_standby_names = 'cf_nobody'" && c "SELECT pg_reload_conf()" >/dev/null
+bg_load commit2 "SET app.org = '$ORG2'; SET synchronous_commit = on; SELECT count(*) FROM credimport_load('$CITUS_ROOT/credits-d2.csv', 'email')"
+for _ in $(seq 600); do
+	held=$(c "SELECT count(*) FROM pg_stat_activity WHERE pid = $BGPID AND wait_event = 'SyncRep'")
+	[ "$held" = 1 ] && break; sleep 0.05
+done
+is "$held" 1 "(d2) the load's commit is held after the coordinator's commit record"
+is "$(q "$W2" "$DB" -c "SELECT count(*) FROM pg_prepared_xacts")" 1 "(d2) ... worker 2 holding the load's prepared transaction"
+"$here/cluster" stop-node 2 immediate
+c "ALTER SYSTEM RESET synchronous_standby_names" && c "SELECT pg_reload_conf()" >/dev/null
+if wait_bg 60; then ok "(d2) the commit ended once released (no hang)"; else nok "(d2) the commit hangs"; kill "$BG"; fi
+echo "   the user sees: $(grep -v '^LOCATION\|^NOTICE' "$CITUS_ROOT/commit2.err" | sort | uniq -c | tr -s ' ' | tr '\n' '|')"
+is "$(tail -1 "$CITUS_ROOT/commit2.out")" 2000 "(d2) the load returned its result: it committed"
+is "$(grep -c '^ERROR' "$CITUS_ROOT/commit2.err")" 0 "(d2) no ERROR (warnings only)"
+"$here/cluster" start-node 2
+is "$(prepared)" 0 "(d2) worker 2 back: recover_prepared_transactions() leaves no prepared transaction on any node"
+is "$(c "SELECT count(*) FROM app.transcript WHERE org = '$ORG2' AND course_code = 'D-2'")" 2000 \
+	"(d2) every row of the load is in worker 2's shards after recovery"
+is "$(c "SELECT status || ' ' || imported FROM credimport.batch ORDER BY id DESC LIMIT 1")" "imported 2000" \
+	"(d2) and its batch is imported on the coordinator"
+t_d2=$(echo "$(now) - $t_d2" | bc)
+
 t_part=$(echo "$(now) - $t_part" | bc)
-printf '   timings: load %.1fs; (a) %.1fs, (b) %.1fs, (c) %.1fs, (d) %.1fs; part %.1fs\n' "$full" "$t_a" "$t_b" "$t_c" "$t_d" "$t_part"
+printf '   timings: load %.1fs; (a) %.1fs, (b) %.1fs, (c) %.1fs, (d) %.1fs, (d2) %.1fs; part %.1fs\n' "$full" "$t_a" "$t_b" "$t_c" "$t_d" "$t_d2" "$t_part"
 echo "   part-30-faults: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
