@@ -1507,6 +1507,8 @@ append_directory_select(StringInfo s, const Target *t, const TargetField *kf, bo
 	appendStringInfo(s, " FROM %s t", t->qualname);
 }
 
+static const char *tenant_route(const Target *t);
+
 char *
 target_sql_resolve(const Target *t, const char *key_field, bool lower, const char *extra_field)
 {
@@ -1541,6 +1543,7 @@ target_sql_resolve(const Target *t, const char *key_field, bool lower, const cha
 		append_col(&s, "t", kf);
 		appendStringInfoString(&s, "::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)");
 	}
+	appendStringInfoString(&s, tenant_route(t));
 	return s.data;
 }
 
@@ -1615,6 +1618,7 @@ target_sql_probe(const Target *t, int nkeys, const char *const *key_fields,
 		append_col(&s, "t", target_need(t, key_fields[k]));
 		appendStringInfo(&s, " OPERATOR(pg_catalog.=) k.k%d", k + 1);
 	}
+	appendStringInfoString(&s, tenant_route(t));
 	return s.data;
 }
 
@@ -1642,10 +1646,12 @@ append_update_value(StringInfo s, const TargetField *tf, char mode, int i)
 
 /*
  * " AND t.<tenant column> = '<the caller's tenant>'" while tenancy is on,
- * for the statements a load runs by row key (the rows are the caller's
- * tenant's anyway): on Citus, with the distribution column equal to a
- * constant, the statement goes to that tenant's shard only, instead of
- * locking every shard and waiting for the other tenants' loads.
+ * for the statements a load runs by row key and the lookups of its
+ * learners and existing rows (the rows are the caller's tenant's anyway):
+ * on Citus, with the distribution column equal to a constant, the
+ * statement goes to that tenant's shard only, instead of every shard
+ * (locking them all, for an UPDATE or DELETE, and waiting for the other
+ * tenants' loads).
  */
 static const char *
 tenant_route(const Target *t)

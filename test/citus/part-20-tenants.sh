@@ -203,5 +203,36 @@ grep -q '^updated|500$' "$out/b2.out" && grep -q '^imported|500$' "$out/b2.out" 
 q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'ti_revert_a_done'" >/dev/null
 wait $apid
 
+# routing: with tenancy on, every statement of a tenant's loads that reads
+# or writes the platform's tables names the tenant, so that Citus sends it
+# to that tenant's shards only (the learner lookup and the check for rows
+# already there once went to all shards).  citus.log_remote_commands shows
+# each command sent to a worker; each shard it names must be acme's.
+acme_shards=$(q -c "SELECT string_agg(shardid::text, ' ') FROM pg_dist_shard
+                     WHERE logicalrelid IN ('app.users'::regclass, 'app.transcript'::regclass, 'app.license'::regclass)
+                       AND shardid = get_shard_id_for_distribution_column(logicalrelid, 'acme')")
+"$PGBIN/psql" -X -q -At -d "$CITUS_DB" >"$out/route.out" 2>"$out/route.err" <<SQL
+SET client_min_messages = log;
+SET citus.log_remote_commands = on;
+SET ROLE ti_acme_etl;
+SELECT 'users|' || count(*) FILTER (WHERE status = 'updated') FROM credimport_load_users('$out/acmeconc-users2.csv');
+SELECT 'cleared|' || credits_removed FROM credimport_revert($abatch);
+SELECT 'credits|' || count(*) FILTER (WHERE status = 'imported') FROM credimport_load('$out/acmeconc-credits.csv', 'email');
+SELECT credimport_last_batch_id() AS cbatch \gset
+SELECT 'again|' || count(*) FILTER (WHERE status = 'skipped')
+  FROM credimport_load('$out/acmeconc-credits.csv', 'email', if_exists => 'skip');
+SELECT 'reverted|' || credits_removed FROM credimport_revert(:cbatch);
+SQL
+grep -q '^users|500$' "$out/route.out" && grep -q '^cleared|500$' "$out/route.out" && grep -q '^credits|500$' "$out/route.out" \
+	&& grep -q '^again|500$' "$out/route.out" && grep -q '^reverted|500$' "$out/route.out" \
+	|| bad "acme's routed loads did not complete: $(cat "$out/route.out" "$out/route.err")"
+used=$(grep -o 'app\.\(users\|transcript\|license\)_[0-9]\+' "$out/route.err" | sed 's/.*_//' | sort -u | tr '\n' ' ')
+ncmd=$(grep -c 'issuing .*app\.\(users\|transcript\|license\)_[0-9]' "$out/route.err")
+stray=""
+for sh in $used; do case " $acme_shards " in *" $sh "*) ;; *) stray="$stray $sh";; esac; done
+echo "acme's loads: $ncmd commands to the workers on the platform's tables, shards named: $used(acme's: $acme_shards)"
+[ "$ncmd" -gt 0 ] || bad "no command to the workers was logged (citus.log_remote_commands)"
+[ -z "$stray" ] || bad "acme's loads sent commands to shards of other tenants:$stray; e.g. $(grep -m2 "_${stray##* }\b" "$out/route.err" | cut -c1-300)"
+
 [ $fail -eq 0 ] && { cleanup; rm -rf "$out"; }
 exit $fail
