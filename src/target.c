@@ -459,6 +459,40 @@ is_lower_of(Node *e, AttrNumber attnum)
 }
 
 /*
+ * Is the default of column attnum credimport.current_tenant(), cast or not
+ * (credimport.current_tenant()::uuid)?  Then a row's value in it is its
+ * tenant's name, and a statement may name the caller's tenant by that value
+ * (tenant_route).  Any other default ("any default will do": a platform's
+ * own key looked up from the tenant) gives values credimport cannot know.
+ */
+static bool
+default_is_current_tenant(Relation rel, AttrNumber attnum)
+{
+	Node	   *e = build_column_default(rel, attnum);
+	Oid			nsp;
+
+	while (e != NULL)
+	{
+		if (IsA(e, RelabelType))
+			e = (Node *) ((RelabelType *) e)->arg;
+		else if (IsA(e, CoerceViaIO))
+			e = (Node *) ((CoerceViaIO *) e)->arg;
+		else if (IsA(e, CoerceToDomain))
+			e = (Node *) ((CoerceToDomain *) e)->arg;
+		else if (IsA(e, FuncExpr) && ((FuncExpr *) e)->funcformat != COERCE_EXPLICIT_CALL &&
+				 list_length(((FuncExpr *) e)->args) >= 1)
+			e = (Node *) linitial(((FuncExpr *) e)->args);	/* a cast function */
+		else
+			break;
+	}
+	if (e == NULL || !IsA(e, FuncExpr) || ((FuncExpr *) e)->args != NIL)
+		return false;
+	nsp = get_namespace_oid("credimport", true);
+	return OidIsValid(nsp) && get_func_namespace(((FuncExpr *) e)->funcid) == nsp &&
+		strcmp(get_func_name(((FuncExpr *) e)->funcid), "current_tenant") == 0;
+}
+
+/*
  * The tenant column of a target (tenant > 0) as a column of a unique
  * index: does it count as "within a tenant"?  The column itself, when it
  * is NOT NULL or the index treats nulls as equal (else rows without a
@@ -942,6 +976,7 @@ target_resolve(TargetRole role, Oid relid, Jsonb *columns, bool strict, bool not
 		if (fs->flags & F_TENANT)
 		{
 			tf->tenant = true;
+			tf->tenant_named = default_is_current_tenant(rel, a->attnum);
 			tenant_attnum = a->attnum;
 			tenant_notnull = a->attnotnull;
 
@@ -1661,8 +1696,9 @@ tenant_route(const Target *t)
 
 	if (col == NULL || (tenant = tenant_sole()) == NULL)
 		return "";
+	/* (only where the column's values are the tenants' names) */
 	for (int i = 0; i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL)
+		if (t->fields[i].tenant && t->fields[i].column != NULL && t->fields[i].tenant_named)
 			return psprintf(" AND t.%s OPERATOR(pg_catalog.=) %s::%s", quote_identifier(col),
 							quote_literal_cstr(tenant), format_type_be_qualified(t->fields[i].type));
 	return "";
@@ -1907,16 +1943,19 @@ tenant_filter(const Target *t, int param)
 	/*
 	 * Tenancy on: also the column equal to the tenant (implied), so that
 	 * Citus sends the statement to that tenant's shard only, instead of
-	 * locking every shard and waiting for the other tenants' reverts.
+	 * locking every shard and waiting for the other tenants' reverts
+	 * (where the column's values are the tenants' names: a cast of another
+	 * default's tenant name to the column's type could fail).
 	 */
 	for (int i = 0; i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL)
+		if (t->fields[i].tenant && t->fields[i].column != NULL && t->fields[i].tenant_named)
 			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')"
 							" AND (t.%s OPERATOR(pg_catalog.=) NULLIF($%d::pg_catalog.text, '')::%s"
 							" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
 							quote_identifier(col), param, quote_identifier(col), param,
 							format_type_be_qualified(t->fields[i].type), param);
-	return "";
+	return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
+					quote_identifier(col), param);
 }
 
 char *

@@ -48,6 +48,9 @@ typedef struct TargetField
 	Oid			basetype;		/* getBaseType(type): the type under its domains */
 	bool		tenant;			/* the tenant column: never written by credimport
 								 * (its DEFAULT gives the caller's tenant) */
+	bool		tenant_named;	/* the tenant column, its DEFAULT
+								 * credimport.current_tenant() (cast or not):
+								 * its values are the tenants' names */
 } TargetField;
 
 /*
