@@ -1954,8 +1954,23 @@ tenant_filter(const Target *t, int param)
 							" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
 							quote_identifier(col), param, quote_identifier(col), param,
 							format_type_be_qualified(t->fields[i].type), param);
-	return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')",
-					quote_identifier(col), param);
+	/*
+	 * Another default (a platform's own organization key, looked up from the
+	 * tenant): the column's values are not the tenants' names, so the
+	 * batch's rows cannot be told from other tenants' by it, and these
+	 * statements run as the table's owner (no row-level security); a key
+	 * unique only together with the tenant column could name another
+	 * tenant's row.  Comparing the column with the tenant's name found
+	 * nothing (a revert removed nothing and blamed references): refuse.
+	 */
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("credimport cannot find a batch's rows in \"%s\" by their tenant", t->qualname),
+			 errdetail("Its tenant column \"%s\" is filled by a default other than credimport.current_tenant(), so its values are not the tenants' names.",
+					   col),
+			 errhint("Revert or approve this batch's rows in \"%s\" with your own statements, or make the column's default credimport.current_tenant().",
+					 t->qualname)));
+	return NULL;				/* keep the compiler quiet */
 }
 
 char *

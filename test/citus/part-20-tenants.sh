@@ -178,7 +178,7 @@ for i in $(seq 1 600); do
 	[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ti_revert_a_done'")" = 1 ] && break
 	sleep 0.1
 done
-grep -q "500" "$out/a2.out" || bad "acme's revert did not run: $(cat "$out/a2.out")"
+grep -qx " *500" "$out/a2.out" || bad "acme's revert did not run: $(cat "$out/a2.out")"
 "$PGBIN/psql" -X -q -At -d "$CITUS_DB" >"$out/b2.out" 2>&1 <<SQL &
 SET statement_timeout = '30s';
 SET client_min_messages = warning;

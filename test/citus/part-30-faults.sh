@@ -6,7 +6,7 @@
 # Tenancy is off: a row's org is the column default, the session's app.org,
 # so one load writes one organization, i.e. the shards of one worker.  Two
 # organizations are used: one whose shards are on worker 1, one on worker 2.
-# A load of a generated file (FAULT_ROWS credits, default 200,000) for the
+# A load of a generated file (FAULT_ROWS credits, default 100,000) for the
 # organization on worker 2:
 #   (a) worker 2 stopped (immediate) while the load writes: the load ends
 #       with an ERROR naming the worker, the coordinator does not restart
