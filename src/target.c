@@ -1582,14 +1582,23 @@ target_sql_resolve(const Target *t, const char *key_field, bool lower, const cha
 	return s.data;
 }
 
+/* the target's tenant field mapped to a column, or NULL when it maps none */
+static const TargetField *
+tenant_field(const Target *t)
+{
+	for (int i = 0; i < t->nfields; i++)
+		if (t->fields[i].tenant && t->fields[i].column != NULL)
+			return &t->fields[i];
+	return NULL;
+}
+
 /* the relation's tenant column (unquoted), or NULL when the target maps none */
 static const char *
 tenant_column(const Target *t)
 {
-	for (int i = 0; i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL)
-			return t->fields[i].column;
-	return NULL;
+	const TargetField *tf = tenant_field(t);
+
+	return tf ? tf->column : NULL;
 }
 
 int
@@ -1691,17 +1700,14 @@ append_update_value(StringInfo s, const TargetField *tf, char mode, int i)
 static const char *
 tenant_route(const Target *t)
 {
-	const char *col = tenant_column(t);
+	const TargetField *tf = tenant_field(t);
 	const char *tenant;
 
-	if (col == NULL || (tenant = tenant_sole()) == NULL)
-		return "";
 	/* (only where the column's values are the tenants' names) */
-	for (int i = 0; i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL && t->fields[i].tenant_named)
-			return psprintf(" AND t.%s OPERATOR(pg_catalog.=) %s::%s", quote_identifier(col),
-							quote_literal_cstr(tenant), format_type_be_qualified(t->fields[i].type));
-	return "";
+	if (tf == NULL || !tf->tenant_named || (tenant = tenant_sole()) == NULL)
+		return "";
+	return psprintf(" AND t.%s OPERATOR(pg_catalog.=) %s::%s", quote_identifier(tf->column),
+					quote_literal_cstr(tenant), format_type_be_qualified(tf->type));
 }
 
 char *
@@ -1947,13 +1953,12 @@ tenant_filter(const Target *t, int param)
 	 * (where the column's values are the tenants' names: a cast of another
 	 * default's tenant name to the column's type could fail).
 	 */
-	for (int i = 0; i < t->nfields; i++)
-		if (t->fields[i].tenant && t->fields[i].column != NULL && t->fields[i].tenant_named)
-			return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')"
-							" AND (t.%s OPERATOR(pg_catalog.=) NULLIF($%d::pg_catalog.text, '')::%s"
-							" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
-							quote_identifier(col), param, quote_identifier(col), param,
-							format_type_be_qualified(t->fields[i].type), param);
+	if (tenant_field(t)->tenant_named)
+		return psprintf(" AND t.%s::pg_catalog.text IS NOT DISTINCT FROM NULLIF($%d::pg_catalog.text, '')"
+						" AND (t.%s OPERATOR(pg_catalog.=) NULLIF($%d::pg_catalog.text, '')::%s"
+						" OR $%d::pg_catalog.text OPERATOR(pg_catalog.=) '')",
+						quote_identifier(col), param, quote_identifier(col), param,
+						format_type_be_qualified(tenant_field(t)->type), param);
 	/*
 	 * Another default (a platform's own organization key, looked up from the
 	 * tenant): the column's values are not the tenants' names, so the
