@@ -124,6 +124,14 @@ waits() {   # lock waits on every node
 		"${PSQL[@]}" -At -p "$p" -d "$CITUS_DB" -c "SELECT '$p:' || count(*) FROM pg_locks WHERE NOT granted"
 	done | tr '\n' ' '
 }
+watch() {   # watch PID: the lock waits on the nodes until PID ends (maxw), its time (took_ms), its status
+	local t0; t0=$(date +%s%N); maxw=""
+	while kill -0 "$1" 2>/dev/null; do
+		w=$(waits); case "$w" in *:[1-9]*) maxw="$maxw [$w]";; esac; sleep 0.05
+	done
+	took_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	wait "$1"
+}
 "$PGBIN/psql" -X -q -At -d "$CITUS_DB" >"$out/b.out" 2>&1 <<SQL &
 SET statement_timeout = '30s';
 SET application_name = 'ti_load_b';
@@ -133,12 +141,8 @@ SELECT status, count(*) FROM credimport_load('$out/globexconc-credits.csv', 'ema
 SELECT 'reverted|' || credits_removed FROM credimport_revert(credimport_last_batch_id());
 SQL
 bpid=$!
-t0=$(date +%s%N); maxw=""
-while kill -0 $bpid 2>/dev/null; do
-	w=$(waits); case "$w" in *:[1-9]*) maxw="$maxw [$w]";; esac; sleep 0.05
-done
-wait $bpid; brc=$?
-echo "globex's load took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+watch $bpid; brc=$?
+echo "globex's load took $took_ms ms"
 echo "globex's load while acme's is open: $(tr '\n' ' ' <"$out/b.out")"
 [ $brc -eq 0 ] && grep -q '^updated|500$' "$out/b.out" && grep -q '^imported|500$' "$out/b.out" && grep -q '^reverted|500$' "$out/b.out" || bad "globex's load did not complete: $(cat "$out/b.out")"
 [ -z "$maxw" ] || bad "lock waits on the nodes during globex's load:$maxw"
@@ -188,12 +192,8 @@ SELECT status, count(*) FROM credimport_load('$out/globexconc-credits.csv', 'ema
 SELECT 'reverted|' || credits_removed FROM credimport_revert(credimport_last_batch_id());
 SQL
 bpid=$!
-t0=$(date +%s%N); maxw=""
-while kill -0 $bpid 2>/dev/null; do
-	w=$(waits); case "$w" in *:[1-9]*) maxw="$maxw [$w]";; esac; sleep 0.05
-done
-wait $bpid
-echo "globex's loads and revert took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+watch $bpid
+echo "globex's loads and revert took $took_ms ms"
 [ -z "$maxw" ] || bad "lock waits on the nodes during globex's loads:$maxw"
 echo "globex's loads while acme's revert is open: $(tr '\n' ' ' <"$out/b2.out")"
 grep -q '^updated|500$' "$out/b2.out" && grep -q '^imported|500$' "$out/b2.out" && grep -q '^reverted|500$' "$out/b2.out" \
